@@ -1,0 +1,142 @@
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use onewindow_eventlog::OrgId;
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+use tonic::{Status, metadata::MetadataMap};
+use uuid::Uuid;
+
+use crate::{
+    KeySource, Principal, Role,
+    keys::{AUDIENCE, ISSUER},
+};
+
+/// How often an unknown key id may trigger a refetch: a flood of forged tokens must not flood identity.
+const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    #[error("the signing keys are unavailable: {0}")]
+    KeysUnavailable(String),
+    #[error("key error: {0}")]
+    Key(String),
+}
+
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing | AuthError::Invalid(_) => Status::unauthenticated(error.to_string()),
+            AuthError::KeysUnavailable(_) => Status::unavailable(error.to_string()),
+            AuthError::Key(_) => Status::internal(error.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    sub: Uuid,
+    org: String,
+    roles: Vec<Role>,
+    name: String,
+    #[serde(default)]
+    dept: String,
+    #[serde(default)]
+    pos: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+impl Claims {
+    pub(crate) fn for_principal(p: &Principal, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Self {
+        Self {
+            sub: p.user_id,
+            org: p.org.to_string(),
+            roles: p.roles.clone(),
+            name: p.full_name.clone(),
+            dept: p.department.clone(),
+            pos: p.position.clone(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+        }
+    }
+}
+
+/// The bearer token of a request's `authorization` metadata.
+pub fn bearer_token(metadata: &MetadataMap) -> Option<&str> {
+    metadata.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Verifies access tokens against identity's public keys, cached.
+pub struct Authenticator {
+    source: Arc<dyn KeySource>,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    last_fetch: RwLock<Option<Instant>>,
+}
+
+impl Authenticator {
+    pub fn new(source: Arc<dyn KeySource>) -> Arc<Self> {
+        Arc::new(Self { source, keys: RwLock::new(HashMap::new()), last_fetch: RwLock::new(None) })
+    }
+
+    /// The caller of `request`, or `UNAUTHENTICATED`.
+    pub async fn authenticate<T>(&self, request: &tonic::Request<T>) -> Result<Principal, Status> {
+        let token = bearer_token(request.metadata()).ok_or(AuthError::Missing)?;
+        Ok(self.verify(token).await?)
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::Invalid("unexpected algorithm".into()));
+        }
+        let kid = header.kid.ok_or_else(|| AuthError::Invalid("no key id".into()))?;
+        let key = match self.keys.read().await.get(&kid).cloned() {
+            Some(key) => key,
+            None => self.refresh_for(&kid).await?,
+        };
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 5;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?
+            .claims;
+        Ok(Principal {
+            user_id: claims.sub,
+            org: OrgId::parse(&claims.org).map_err(|e| AuthError::Invalid(e.to_string()))?,
+            roles: claims.roles,
+            full_name: claims.name,
+            department: claims.dept,
+            position: claims.pos,
+        })
+    }
+
+    async fn refresh_for(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        if self.last_fetch.read().await.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {
+            return Err(AuthError::Invalid(format!("unknown signing key {kid:?}")));
+        }
+        // Only a successful fetch starts the quiet period: while identity is down every call reports UNAVAILABLE.
+        let fetched = self.source.fetch().await?;
+        *self.last_fetch.write().await = Some(Instant::now());
+        let mut keys = self.keys.write().await;
+        for key in fetched {
+            let decoding = DecodingKey::from_ed_pem(key.pem.as_bytes()).map_err(|e| AuthError::Key(e.to_string()))?;
+            keys.insert(key.key_id, decoding);
+        }
+        keys.get(kid).cloned().ok_or_else(|| AuthError::Invalid(format!("unknown signing key {kid:?}")))
+    }
+}

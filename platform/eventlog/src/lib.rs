@@ -1,0 +1,28 @@
+//! The event log every onewindow aggregate is rebuilt from, and the outbox its events leave through.
+//!
+//! A service appends the events of one command atomically ([`EventStore::commit`]), guarded per stream by an
+//! expected version; a stale version fails with [`StoreError::Concurrency`]. The same log, read in commit order
+//! from a [`Position`] ([`EventStore::read_all`]), feeds the outbox relay and projections: the log *is* the
+//! outbox, so an event is never committed without also being queued for publishing. Consumers record the events
+//! they have handled ([`InboxMark`]) in the same transaction as their effect, so a redelivery has no second effect.
+//!
+//! # Layout
+//! - `aggregate`: typed domain events over the log, and folding a stream back into state
+//! - `event`: what goes in ([`NewEvent`]) and what comes out ([`RecordedEvent`]), streams and positions
+//! - `store`: the [`EventStore`] port and its errors
+//! - `postgres`, `sqlite`: the two backends, each with its own migrations under `migrations/`
+//! - `open`: picks a backend from a database URL
+
+mod aggregate;
+mod event;
+mod open;
+mod postgres;
+mod sqlite;
+mod store;
+
+pub use aggregate::{Aggregate, EventCodecError, Loaded, decode, encode, fold, load};
+pub use event::{EventMetadata, NewEvent, OrgId, OrgIdError, Position, RecordedEvent, StreamRef};
+pub use open::{open, open_postgres, open_sqlite};
+pub use postgres::PostgresEventStore;
+pub use sqlite::SqliteEventStore;
+pub use store::{Commit, CommitOutcome, EventStore, InboxMark, StoreError, StreamAppend};

@@ -1,0 +1,48 @@
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{EventStore, PostgresEventStore, SqliteEventStore, StoreError};
+
+/// Opens the event log at `url` and migrates its schema: `postgres://…` or `sqlite:path` / `sqlite::memory:`.
+pub async fn open(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(open_postgres(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(open_sqlite(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+pub async fn open_postgres(url: &str) -> Result<PostgresEventStore, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await?;
+    PostgresEventStore::new(pool).await
+}
+
+pub async fn open_sqlite(url: &str) -> Result<SqliteEventStore, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a commit the caller was told about survives a power cut, as on PostgreSQL.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let in_memory = url.contains(":memory:");
+    let pool = SqlitePoolOptions::new()
+        // An in-memory database lives in one connection; a file is shared by readers under WAL.
+        .max_connections(if in_memory { 1 } else { 8 })
+        .min_connections(if in_memory { 1 } else { 0 })
+        .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+        .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+        .connect_with(options)
+        .await?;
+    SqliteEventStore::new(pool).await
+}

@@ -1,0 +1,86 @@
+use std::time::Duration;
+
+use anyhow::Context;
+use onewindow_bus::Worker;
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+use tonic::service::RoutesBuilder;
+use tonic_health::ServingStatus;
+
+/// The gRPC services of one server and their names (for health).
+#[derive(Default)]
+pub struct Grpc {
+    pub routes: RoutesBuilder,
+    pub names: Vec<&'static str>,
+}
+
+/// Serves `grpc` on `listener` beside `workers`, until `shutdown` is cancelled or any of them stops.
+///
+/// A worker that fails (or ends early) brings the whole server down, so an orchestrator restarts it rather than
+/// leaving a service that answers calls while its consumers are dead.
+pub async fn serve(
+    listener: TcpListener,
+    grpc: Grpc,
+    workers: Vec<Worker>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let Grpc { mut routes, names } = grpc;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in &names {
+        health.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(onewindow_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building reflection v1")?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(onewindow_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("building reflection v1alpha")?;
+    routes.add_service(health_service).add_service(reflection).add_service(reflection_alpha);
+
+    let address = listener.local_addr()?;
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let server_shutdown = shutdown.clone();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        tonic::transport::Server::builder()
+            .trace_fn(onewindow_telemetry::grpc_request_span)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(incoming, server_shutdown.cancelled_owned())
+            .await
+            .context("gRPC server")?;
+        Ok::<_, anyhow::Error>("gRPC server".to_owned())
+    });
+    for worker in workers {
+        let Worker { name, task } = worker;
+        tasks.spawn(async move { task.await.with_context(|| name.clone()).map(|()| name) });
+    }
+    tracing::info!(%address, services = ?names, "serving");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.context("a task panicked").and_then(|r| r);
+        match result {
+            Ok(name) if shutdown.is_cancelled() => tracing::debug!(task = %name, "stopped"),
+            Ok(name) => {
+                tracing::error!(task = %name, "stopped before shutdown; stopping the server");
+                outcome = Err(anyhow::anyhow!("{name} stopped unexpectedly"));
+            }
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "task failed; stopping the server");
+                if outcome.is_ok() {
+                    outcome = Err(error);
+                }
+            }
+        }
+        shutdown.cancel();
+        for name in &names {
+            health.set_service_status(*name, ServingStatus::NotServing).await;
+        }
+    }
+    outcome
+}

@@ -1,0 +1,50 @@
+use tokio_util::sync::CancellationToken;
+
+/// A token cancelled on Ctrl-C or SIGTERM (what orchestrators send), for a service's `main`.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::warn!(%error, "SIGTERM cannot be watched; Ctrl-C only");
+                    let _ = ctrl_c.await;
+                    cancel.cancel();
+                    return;
+                }
+            };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+    token
+}
+
+/// What a distributed service connects to: its own database, NATS, and identity's keys.
+pub async fn connect(
+    config: &crate::ServiceConfig,
+    shutdown: CancellationToken,
+) -> anyhow::Result<crate::ServiceContext> {
+    use anyhow::Context;
+    let store = onewindow_eventlog::open(&config.database_url).await.context("opening the event log")?;
+    let bus = onewindow_bus::NatsBus::connect(onewindow_bus::NatsSettings {
+        url: config.nats_url.clone(),
+        stream_replicas: config.stream_replicas,
+    })
+    .await
+    .context("connecting to NATS")?;
+    let keys = onewindow_auth::IdentityKeySource::new(&config.identity_url)?;
+    Ok(crate::ServiceContext {
+        store,
+        bus: std::sync::Arc::new(bus),
+        auth: onewindow_auth::Authenticator::new(keys),
+        shutdown,
+    })
+}

@@ -1,0 +1,122 @@
+//! Logs and traces for every onewindow process: one `init` per process, W3C trace context across gRPC calls and
+//! NATS messages.
+//!
+//! Logs go to stderr (human-readable, or JSON with `LOG_FORMAT=json`), filtered by `RUST_LOG` (default `info`).
+//! Spans always get OpenTelemetry trace ids, so a `traceparent` can be handed on even when nothing is exported;
+//! spans are exported over OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//!
+//! # Layout
+//! - [`init`] and [`TelemetryGuard`]: set-up and flush-on-drop
+//! - [`current_traceparent`], [`continue_trace`]: carrying a trace through the event log and the bus
+//! - [`grpc_request_span`], [`inject_into_metadata`]: the same over gRPC, server and client side
+
+use std::collections::HashMap;
+
+use opentelemetry::{
+    global,
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// Flushes and shuts the exporter down when dropped: keep it alive until the process ends.
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            // Nothing useful can be done with a failed flush at exit; the exporter logs its own errors.
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber. Safe to call more than once (tests): later calls keep the first set-up.
+pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    let exporting = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
+    if exporting {
+        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer(service_name.to_owned());
+    global::set_tracer_provider(provider.clone());
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let installed = if json {
+        registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init()
+    } else {
+        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init()
+    };
+    // A second init in the same process (tests start many servers) keeps the first subscriber.
+    let provider = if installed.is_ok() { Some(provider) } else { None };
+    if installed.is_ok() {
+        tracing::debug!(service = service_name, exporting, "telemetry initialised");
+    }
+    Ok(TelemetryGuard { provider })
+}
+
+/// The W3C `traceparent` of the current span, to store beside an event or send in a header.
+pub fn current_traceparent() -> Option<String> {
+    let context = tracing::Span::current().context();
+    let mut carrier = HashMap::new();
+    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut carrier));
+    carrier.remove("traceparent")
+}
+
+/// Makes `span` a child of the trace named by `traceparent` (from an event or a message header).
+pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
+    let Some(traceparent) = traceparent else { return };
+    let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let context = global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    // Fails only when the span is disabled by the filter; then there is nothing to link.
+    let _ = span.set_parent(context);
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+/// The span of one incoming gRPC call, continuing the caller's trace (for `tonic::transport::Server::trace_fn`).
+pub fn grpc_request_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!("grpc", rpc = %request.uri().path(), otel.kind = "server");
+    let context = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(request.headers())));
+    let _ = span.set_parent(context);
+    span
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) =
+            (tonic::metadata::MetadataKey::from_bytes(key.as_bytes()), value.parse())
+        {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// Adds the current trace context to an outgoing gRPC call's metadata.
+pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
+    let context = tracing::Span::current().context();
+    global::get_text_map_propagator(|p| p.inject_context(&context, &mut MetadataInjector(metadata)));
+}

@@ -1,0 +1,86 @@
+//! What moves an application on from outside: routing's sheet and documents' issue.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_eventlog::{EventStore, RecordedEvent, StreamRef};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    domain::{APPLICATION, Outside},
+    service::react_and_commit,
+};
+
+/// The fields of routing's and documents' payloads this service reads (a tolerant reader).
+#[derive(Deserialize)]
+struct Payload {
+    application_id: Uuid,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    document_id: Option<Uuid>,
+    #[serde(default)]
+    registration_number: String,
+}
+
+fn payload(event: &RecordedEvent) -> Result<Payload, HandleError> {
+    serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))
+}
+
+pub struct SheetProgress {
+    pub store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl EventHandler for SheetProgress {
+    fn name(&self) -> &'static str {
+        "applications-routing"
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "routing", event_types: vec!["sheet.opened", "sheet.approved", "sheet.rejected"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let p = payload(event)?;
+        let outside = match event.event_type.as_str() {
+            "sheet.opened" => Outside::SheetOpened,
+            "sheet.approved" => Outside::SheetApproved,
+            "sheet.rejected" => {
+                let reason = if p.department.is_empty() { p.note } else { format!("{}: {}", p.department, p.note) };
+                Outside::SheetRejected { reason }
+            }
+            other => return Err(HandleError::Poison(anyhow::anyhow!("unexpected event type {other}"))),
+        };
+        let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
+        react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
+    }
+}
+
+pub struct DocumentIssued {
+    pub store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl EventHandler for DocumentIssued {
+    fn name(&self) -> &'static str {
+        "applications-documents"
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "documents", event_types: vec!["document.issued"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let p = payload(event)?;
+        let document_id =
+            p.document_id.ok_or_else(|| HandleError::Poison(anyhow::anyhow!("document.issued without document_id")))?;
+        let outside = Outside::DocumentIssued { document_id, document_number: p.registration_number };
+        let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
+        react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
+    }
+}

@@ -1,0 +1,72 @@
+//! The whole onewindow system in one process: the embedded default behind `make run`.
+//!
+//! All six services share one gRPC port. Each keeps its own SQLite file under the data folder (each service still
+//! owns its data), and events travel by the in-process bus, which reads each producer's log directly with the
+//! same at-least-once, idempotent contract as JetStream.
+//!
+//! # Layout
+//! - [`run_embedded`]: opens the six stores, wires the services and serves them
+//! - `demo`: the demo organisations, accounts and catalog, seeded on first start
+//! - `walkthrough`: the certificate-of-study flow as a gRPC client (`onewindow demo`)
+
+mod demo;
+pub mod walkthrough;
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+use anyhow::Context;
+use onewindow_auth::Authenticator;
+use onewindow_bus::LogTailBus;
+use onewindow_eventlog::EventStore;
+use onewindow_server::{Grpc, ServiceContext};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use demo::{DemoAccount, demo_accounts, seed_demo};
+
+/// Settings of the embedded mode.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Where the SQLite files and the PDFs are kept (`ONEWINDOW_DATA_DIR`, default `./data`).
+    pub data_dir: PathBuf,
+    /// Seed the demo organisations, accounts and catalog on start.
+    pub seed_demo: bool,
+}
+
+const SERVICES: [&str; 6] = ["identity", "catalog", "applications", "routing", "documents", "notifications"];
+
+/// Runs all six services on `listener` until `shutdown`.
+pub async fn run_embedded(config: EmbeddedConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(&config.data_dir).await.with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let mut stores: HashMap<&'static str, Arc<dyn EventStore>> = HashMap::new();
+    for service in SERVICES {
+        let url = format!("sqlite:{}", config.data_dir.join(format!("{service}.db")).display());
+        let store = onewindow_eventlog::open(&url).await.with_context(|| format!("opening {url}"))?;
+        stores.insert(service, store);
+    }
+    let store = |name: &str| stores.get(name).cloned().context("store missing");
+
+    let identity = onewindow_identity::Identity::open(store("identity")?).await?;
+    let auth = Authenticator::new(identity.key_source());
+    let bus = Arc::new(LogTailBus::new(stores.clone()));
+    let context = |name: &str| -> anyhow::Result<ServiceContext> {
+        Ok(ServiceContext { store: store(name)?, bus: bus.clone(), auth: auth.clone(), shutdown: shutdown.clone() })
+    };
+
+    if config.seed_demo {
+        seed_demo(&config.data_dir, store("identity")?.as_ref(), store("catalog")?.as_ref()).await?;
+    }
+
+    let address = listener.local_addr()?;
+    let catalog = onewindow_applications::catalog_client(&format!("http://{address}"))?;
+    let blobs = Arc::new(onewindow_documents::FsBlobStore::new(config.data_dir.join("blobs")));
+
+    let mut grpc = Grpc::default();
+    let mut workers = identity.register(&context("identity")?, &mut grpc);
+    workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
+    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, catalog));
+    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
+    workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
+    workers.extend(onewindow_notifications::register(&context("notifications")?, &mut grpc));
+    onewindow_server::serve(listener, grpc, workers, shutdown).await
+}

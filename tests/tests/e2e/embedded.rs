@@ -1,0 +1,177 @@
+//! The certificate-of-study flow in the embedded mode: one process, SQLite, the in-process bus.
+
+use std::{path::PathBuf, time::Duration};
+
+use onewindow::{
+    EmbeddedConfig, run_embedded,
+    walkthrough::{Cast, Endpoints, Outcome, certificate_of_study},
+};
+use onewindow_proto::applications::v1::ApplicationStatus;
+use tokio_util::sync::CancellationToken;
+
+/// The whole system on a free port with a fresh data folder; stopped when dropped.
+pub struct EmbeddedSystem {
+    pub url: String,
+    pub data_dir: PathBuf,
+    shutdown: CancellationToken,
+}
+
+impl EmbeddedSystem {
+    pub async fn start() -> Self {
+        onewindow_tests::init_test_logging();
+        let data_dir = std::env::temp_dir().join(format!("onewindow-embedded-{}", uuid::Uuid::now_v7().simple()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let shutdown = CancellationToken::new();
+        let config = EmbeddedConfig { data_dir: data_dir.clone(), seed_demo: true };
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(error) = run_embedded(config, listener, stop).await {
+                panic!("the embedded system failed: {error:#}");
+            }
+        });
+        for _ in 0..200 {
+            if onewindow_tests::health_status(&url, "onewindow.notifications.v1.NotificationsService").await.unwrap_or(false) {
+                return Self { url, data_dir, shutdown };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the embedded system did not start");
+    }
+
+    pub fn cast(&self, org: &str) -> Cast {
+        Cast::from_demo_file(&self.data_dir.join("demo-accounts.txt"), org).expect("demo accounts")
+    }
+}
+
+impl Drop for EmbeddedSystem {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Checks everything the flow must end with, in either mode.
+pub fn assert_certificate_issued(outcome: &Outcome, org_prefix: &str) {
+    let application = &outcome.application;
+    assert_eq!(application.status(), ApplicationStatus::Issued);
+    assert!(application.number.starts_with(org_prefix), "number {}", application.number);
+    let statuses: Vec<_> = application.history.iter().map(|h| h.status()).collect();
+    assert_eq!(
+        statuses,
+        [
+            ApplicationStatus::Issued,
+            ApplicationStatus::Completed,
+            ApplicationStatus::InWork,
+            ApplicationStatus::Submitted,
+            ApplicationStatus::Saved
+        ],
+        "history, newest first"
+    );
+
+    assert_eq!(outcome.sheet.progress_percent, 100);
+    let departments: Vec<_> = outcome.sheet.rows.iter().map(|r| r.department.as_str()).collect();
+    assert_eq!(departments, ["deans-office", "registrar"]);
+    assert!(outcome.sheet.rows.iter().all(|r| !r.decided_by_name.is_empty()));
+
+    assert_eq!(outcome.document.registration_number, application.document_number);
+    assert!(outcome.document.registration_number.starts_with(org_prefix));
+    assert_eq!(outcome.document.size_bytes as usize, outcome.pdf.len());
+    let text = pdf_text(&outcome.pdf);
+    assert!(text.contains("ОҚУ ТУРАЛЫ АНЫҚТАМА"), "the Kazakh title is in the PDF:\n{text}");
+    assert!(text.contains(&outcome.application.applicant_name), "the holder is named in the PDF");
+    assert!(
+        pdf_info(&outcome.pdf).contains(&outcome.document.registration_number),
+        "the PDF carries its registration number"
+    );
+
+    let kinds: Vec<_> = outcome.notifications.iter().map(|n| n.kind.as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "application.submitted").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "document.issued").count(), 1, "{kinds:?}");
+    assert!(outcome.notifications.iter().all(|n| n.application_id == application.id));
+}
+
+fn with_pdf_file<T>(pdf: &[u8], read: impl FnOnce(&std::path::Path) -> T) -> T {
+    let path = std::env::temp_dir().join(format!("onewindow-{}.pdf", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&path, pdf).expect("write pdf");
+    let result = read(&path);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+/// The PDF's text through poppler's pdftotext: fails if the file does not parse as PDF.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    with_pdf_file(pdf, |path| {
+        let output = std::process::Command::new("pdftotext")
+            .arg(path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) is required: scripts/test-prepare.sh installs it");
+        assert!(output.status.success(), "pdftotext could not parse the PDF");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    })
+}
+
+/// The PDF's document information (title, subject, ...) through poppler's pdfinfo.
+pub fn pdf_info(pdf: &[u8]) -> String {
+    with_pdf_file(pdf, |path| {
+        let output = std::process::Command::new("pdfinfo").arg(path).output().expect("pdfinfo is required");
+        assert!(output.status.success(), "pdfinfo could not parse the PDF");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_study_flows_from_order_to_pdf() {
+    let system = EmbeddedSystem::start().await;
+    let outcome = certificate_of_study(&Endpoints::single(&system.url), &system.cast("kaznu"), Duration::from_secs(60))
+        .await
+        .expect("the flow completes");
+    assert_certificate_issued(&outcome, "KAZNU-");
+}
+
+/// A domain history used by the event-log tests: created → submitted → in work → completed → issued.
+pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEvent> {
+    use onewindow_applications::{ApplicationEvent as E, Created, Language, RouteStep, ServiceSnapshot, Submitted};
+    use uuid::Uuid;
+    let application_id = Uuid::now_v7();
+    let applicant_id = Uuid::now_v7();
+    let service = ServiceSnapshot {
+        code: "certificate-of-study".into(),
+        version: 1,
+        name_kk: "Оқу туралы анықтама".into(),
+        name_ru: "Справка об обучении".into(),
+        name_en: "Certificate of study".into(),
+        route: vec![RouteStep { stage: 1, department: "registrar".into(), position: "registrar".into() }],
+        issues_document: "certificate_of_study".into(),
+    };
+    vec![
+        E::Created(Created {
+            application_id,
+            number: "KAZNU-2026-000001".into(),
+            applicant_id,
+            applicant_name: "Aruzhan Serikqyzy Nurlanova".into(),
+            service: service.clone(),
+            document_language: Some(Language::Kk),
+            reason: "visa".into(),
+            email: "a@example.kz".into(),
+            phone: String::new(),
+        }),
+        E::Submitted(Submitted {
+            application_id,
+            number: "KAZNU-2026-000001".into(),
+            applicant_id,
+            applicant_name: "Aruzhan Serikqyzy Nurlanova".into(),
+            service_code: service.code.clone(),
+            service_version: 1,
+            service_name: service.name_kk.clone(),
+            route: service.route.clone(),
+            issues_document: service.issues_document.clone(),
+            document_language: Some(Language::Kk),
+            email: "a@example.kz".into(),
+        }),
+        E::WorkStarted { application_id },
+        E::Completed { application_id },
+        E::Issued { application_id, document_id: Uuid::now_v7(), document_number: "KAZNU-CS-2026-000001".into() },
+    ]
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: one binary, a module per feature (STYLE.md: all integration tests of a crate in one binary).
+//!
+//! Every test gets its own databases and, where it needs one, its own nats-server.
+
+mod distributed;
+mod embedded;
+mod event_log;
+mod make_run;
+mod outbox;
+mod tenancy;

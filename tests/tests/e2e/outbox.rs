@@ -1,0 +1,173 @@
+//! Publishing without loss and consuming without double effects, over a real PostgreSQL and a real NATS.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use onewindow_bus::{Bus, Envelope, EventHandler, HandleError, NatsBus, NatsSettings, OutboxRelay, Subscription, subject_for};
+use onewindow_eventlog::{
+    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, Position, RecordedEvent, StoreError,
+    StreamRef,
+};
+use onewindow_tests::{NatsServer, fresh_postgres_database};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const SERVICE: &str = "testsvc";
+
+/// Counts the events it handled by appending one event per effect to a stream of its own store.
+struct CountingHandler {
+    store: Arc<dyn EventStore>,
+}
+
+fn effects() -> StreamRef {
+    StreamRef::new(&OrgId::parse("kaznu").expect("org"), "effect", "all")
+}
+
+#[async_trait]
+impl EventHandler for CountingHandler {
+    fn name(&self) -> &'static str {
+        "test-counter"
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: SERVICE, event_types: vec!["thing.happened"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        loop {
+            let version = self.store.read_stream(&effects()).await.map_err(|e| HandleError::Transient(e.into()))?.len();
+            let effect = new_event("effect.applied", json!({ "cause": event.id }));
+            let commit = Commit::append(effects(), version as i64, vec![effect])
+                .with_inbox(InboxMark { consumer: self.name().into(), event_id: event.id });
+            match self.store.commit(commit).await {
+                Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => return Ok(()),
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(other) => return Err(HandleError::Transient(other.into())),
+            }
+        }
+    }
+}
+
+fn new_event(event_type: &str, payload: serde_json::Value) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        event_type: event_type.into(),
+        schema_version: 1,
+        payload,
+        metadata: EventMetadata {
+            occurred_at: Utc::now(),
+            actor: "test".into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: Uuid::now_v7(),
+            trace_context: None,
+        },
+    }
+}
+
+struct Harness {
+    _nats: NatsServer,
+    bus: NatsBus,
+    producer: Arc<dyn EventStore>,
+    consumer: Arc<dyn EventStore>,
+    shutdown: CancellationToken,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let nats = NatsServer::start().await.expect("a current nats-server is required");
+        let bus = NatsBus::connect(NatsSettings { url: nats.url.clone(), stream_replicas: 1 }).await.expect("connect");
+        let producer = onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("producer");
+        let consumer = onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("consumer");
+        Self { _nats: nats, bus, producer, consumer, shutdown: CancellationToken::new() }
+    }
+
+    fn start_consumer(&self) {
+        let handler = Arc::new(CountingHandler { store: self.consumer.clone() });
+        let worker = self.bus.consume(handler, self.consumer.clone(), self.shutdown.clone());
+        tokio::spawn(worker.task);
+    }
+
+    async fn happen(&self, stream_id: &str) -> Uuid {
+        let event = new_event("thing.happened", json!({}));
+        let id = event.id;
+        let stream = StreamRef::new(&OrgId::parse("kaznu").expect("org"), "thing", stream_id);
+        self.producer.commit(Commit::append(stream, 0, vec![event])).await.expect("commit");
+        id
+    }
+
+    async fn relay(&self) -> usize {
+        self.bus.ensure_stream(SERVICE).await.expect("stream");
+        OutboxRelay::new(SERVICE, self.producer.clone(), self.bus.jetstream().clone()).publish_pending().await.expect("publish")
+    }
+
+    /// The causes of the consumer's effects, once there are `count` of them.
+    async fn effects_once_there_are(&self, count: usize) -> Vec<String> {
+        for _ in 0..400 {
+            let events = self.consumer.read_stream(&effects()).await.expect("read");
+            if events.len() >= count {
+                return events.iter().map(|e| e.payload["cause"].as_str().unwrap_or_default().to_owned()).collect();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("fewer than {count} effects after 10 s");
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_commit_and_publish_loses_nothing_and_applies_once() {
+    let h = Harness::start().await;
+    h.start_consumer();
+    // The service committed, then died before its relay published anything.
+    let lost = h.happen("one").await;
+
+    // After the restart the relay finds the event in the log (its outbox) and publishes it.
+    assert_eq!(h.relay().await, 1);
+    assert_eq!(h.effects_once_there_are(1).await, [lost.to_string()]);
+
+    // A crash after publishing but before saving the relay's checkpoint: the restarted relay publishes again.
+    h.producer.save_checkpoint(&format!("relay:{SERVICE}"), Position::START).await.expect("rewind");
+    assert_eq!(h.relay().await, 1, "the event is sent again");
+    // A later event proves the consumer has seen everything before it.
+    let marker = h.happen("two").await;
+    assert_eq!(h.relay().await, 1);
+    // Delivery is in stream order and handled one at a time: once the marker's effect is there, a duplicate
+    // (had JetStream let one through) would already have been handled.
+    let causes = h.effects_once_there_are(2).await;
+    assert_eq!(causes, [lost.to_string(), marker.to_string()], "published once, applied once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_delivered_twice_has_one_effect() {
+    let h = Harness::start().await;
+    h.bus.ensure_stream(SERVICE).await.expect("stream");
+    h.start_consumer();
+    let id = h.happen("twice").await;
+    let recorded = h.producer.read_all(Position::START, 10).await.expect("read").remove(0);
+    assert_eq!(recorded.id, id);
+    // Two deliveries of the same event, past JetStream's duplicate window (distinct message ids), as a relay
+    // retrying after a long outage would cause.
+    let body = serde_json::to_vec(&Envelope::from_recorded(&recorded)).expect("json");
+    for attempt in 0..2 {
+        let message = async_nats::jetstream::message::PublishMessage::build()
+            .payload(body.clone().into())
+            .message_id(format!("{id}-{attempt}"));
+        h.bus.jetstream().send_publish(subject_for(SERVICE, &recorded), message).await.expect("publish").await.expect("ack");
+    }
+    let marker = h.happen("marker").await;
+    let marker_event = h.producer.read_all(recorded.position, 10).await.expect("read").remove(0);
+    assert_eq!(marker_event.id, marker);
+    let body = serde_json::to_vec(&Envelope::from_recorded(&marker_event)).expect("json");
+    let message = async_nats::jetstream::message::PublishMessage::build().payload(body.into()).message_id(marker.to_string());
+    h.bus.jetstream().send_publish(subject_for(SERVICE, &marker_event), message).await.expect("publish").await.expect("ack");
+
+    let causes = h.effects_once_there_are(2).await;
+    assert_eq!(causes, [id.to_string(), marker.to_string()], "the duplicate had no effect");
+}
