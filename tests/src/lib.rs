@@ -108,7 +108,10 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let profile_dir = exe.parent().and_then(Path::parent).context("no target directory")?;
     let path = profile_dir.join(name);
     if !path.exists() {
-        bail!("{} is missing: build the binaries first (`cargo build --workspace --bins`, as `make test` does)", path.display());
+        bail!(
+            "{} is missing: build the binaries first (`cargo build --workspace --bins`, as `make test` does)",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -144,7 +147,11 @@ impl ServiceProcess {
     pub async fn wait_serving(&mut self, service_name: &str) -> anyhow::Result<()> {
         for _ in 0..200 {
             if let Some(status) = self.child.try_wait()? {
-                bail!("{} exited with {status}; log:\n{}", self.name, std::fs::read_to_string(&self.log).unwrap_or_default());
+                bail!(
+                    "{} exited with {status}; log:\n{}",
+                    self.name,
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
             }
             if health_status(&self.url, service_name).await.is_ok_and(|serving| serving) {
                 return Ok(());

@@ -104,7 +104,9 @@ impl Authenticator {
             return Err(AuthError::Invalid("unexpected algorithm".into()));
         }
         let kid = header.kid.ok_or_else(|| AuthError::Invalid("no key id".into()))?;
-        let key = match self.keys.read().await.get(&kid).cloned() {
+        // The read guard must be gone before a refresh takes the write lock.
+        let cached = self.keys.read().await.get(&kid).cloned();
+        let key = match cached {
             Some(key) => key,
             None => self.refresh_for(&kid).await?,
         };
@@ -138,5 +140,61 @@ impl Authenticator {
             keys.insert(key.key_id, decoding);
         }
         keys.get(kid).cloned().ok_or_else(|| AuthError::Invalid(format!("unknown signing key {kid:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{Duration, Utc};
+
+    use super::*;
+    use crate::{SigningKeyPair, StaticKeySource, TokenIssuer};
+
+    fn principal() -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            org: OrgId::parse("kaznu").expect("org"),
+            roles: vec![Role::Approver],
+            full_name: "Gauhar Abenova".into(),
+            department: "deans-office".into(),
+            position: "dean".into(),
+        }
+    }
+
+    fn verifier_of(pair: &SigningKeyPair) -> Arc<Authenticator> {
+        Authenticator::new(Arc::new(StaticKeySource(vec![pair.public()])))
+    }
+
+    #[tokio::test]
+    async fn a_token_round_trips_to_the_same_principal() {
+        let pair = SigningKeyPair::generate("k1").expect("key");
+        let issuer = TokenIssuer::new(&pair, Duration::minutes(15)).expect("issuer");
+        let (token, _) = issuer.issue(&principal(), Utc::now()).expect("token");
+        let verifier = verifier_of(&pair);
+        let first = verifier.verify(&token).await.expect("valid");
+        assert_eq!(first.department, "deans-office");
+        // The second verification uses the cached key.
+        assert_eq!(verifier.verify(&token).await.expect("valid again"), first);
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_by_another_key_or_expired_or_garbled_is_refused() {
+        let trusted = SigningKeyPair::generate("k1").expect("key");
+        let forged = SigningKeyPair::generate("k1").expect("key with the same id");
+        let verifier = verifier_of(&trusted);
+        let (token, _) = TokenIssuer::new(&forged, Duration::minutes(15))
+            .expect("issuer")
+            .issue(&principal(), Utc::now())
+            .expect("token");
+        assert!(matches!(verifier.verify(&token).await, Err(AuthError::Invalid(_))), "another key");
+
+        let (expired, _) = TokenIssuer::new(&trusted, Duration::minutes(15))
+            .expect("issuer")
+            .issue(&principal(), Utc::now() - Duration::hours(1))
+            .expect("token");
+        assert!(matches!(verifier.verify(&expired).await, Err(AuthError::Invalid(_))), "expired");
+        assert!(matches!(verifier.verify("not.a.token").await, Err(AuthError::Invalid(_))), "garbled");
     }
 }

@@ -28,8 +28,7 @@ impl std::fmt::Debug for SigningKeyPair {
 impl SigningKeyPair {
     pub fn generate(key_id: impl Into<String>) -> Result<Self, AuthError> {
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let private_pem =
-            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| AuthError::Key(e.to_string()))?.to_string();
+        let private_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| AuthError::Key(e.to_string()))?.to_string();
         let public_pem =
             key.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| AuthError::Key(e.to_string()))?;
         Ok(Self { key_id: key_id.into(), private_pem, public_pem })
@@ -112,6 +111,11 @@ impl KeySource for IdentityKeySource {
             .list_signing_keys(ListSigningKeysRequest {})
             .await
             .map_err(|e| AuthError::KeysUnavailable(e.message().to_owned()))?;
-        Ok(response.into_inner().keys.into_iter().map(|k| PublicKey { key_id: k.key_id, pem: k.public_key_pem }).collect())
+        Ok(response
+            .into_inner()
+            .keys
+            .into_iter()
+            .map(|k| PublicKey { key_id: k.key_id, pem: k.public_key_pem })
+            .collect())
     }
 }

@@ -127,7 +127,8 @@ impl NatsBus {
 
 /// Runs a handler inside a span that continues the trace of the request that caused the event.
 pub(crate) async fn handle_traced(handler: &dyn EventHandler, event: &RecordedEvent) -> Result<(), HandleError> {
-    let span = tracing::info_span!("consume", consumer = handler.name(), event_type = %event.event_type, event_id = %event.id);
+    let span =
+        tracing::info_span!("consume", consumer = handler.name(), event_type = %event.event_type, event_id = %event.id);
     onewindow_telemetry::continue_trace(&span, event.metadata.trace_context.as_deref());
     handler.handle(event).instrument(span).await
 }

@@ -48,7 +48,11 @@ impl From<EventCodecError> for StoreError {
 }
 
 /// Encodes a domain event for the log, with a fresh UUID v7 id.
-pub fn encode<E: Serialize>(event: &E, schema_version: i32, metadata: &EventMetadata) -> Result<NewEvent, EventCodecError> {
+pub fn encode<E: Serialize>(
+    event: &E,
+    schema_version: i32,
+    metadata: &EventMetadata,
+) -> Result<NewEvent, EventCodecError> {
     let Value::Object(mut tagged) = serde_json::to_value(event)? else {
         return Err(EventCodecError::NotTagged("(not an object)".into()));
     };

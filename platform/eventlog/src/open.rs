@@ -19,11 +19,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
 }
 
 pub async fn open_postgres(url: &str) -> Result<PostgresEventStore, StoreError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await?;
+    let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
     PostgresEventStore::new(pool).await
 }
 

@@ -6,9 +6,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row, postgres::PgRow, types::Json};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::{
-    Commit, CommitOutcome, EventMetadata, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef,
-};
+use crate::{Commit, CommitOutcome, EventMetadata, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef};
 
 /// SQLSTATE of a unique violation: another writer got the same stream version first.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -125,9 +123,10 @@ impl EventStore for PostgresEventStore {
         }
 
         // Every event of the command in one statement: one round trip, one fsync at commit.
-        let rows = commit.appends.iter().flat_map(|a| {
-            a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e))
-        });
+        let rows = commit
+            .appends
+            .iter()
+            .flat_map(|a| a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e)));
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO events (event_id, org_id, stream_type, stream_id, version, event_type, schema_version, \
              occurred_at, actor, correlation_id, causation_id, trace_context, payload) ",
@@ -180,12 +179,8 @@ impl EventStore for PostgresEventStore {
              AND commit_tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
              ORDER BY commit_tx, sequence LIMIT $3"
         ));
-        let rows = sqlx::query(sql)
-            .bind(after.commit)
-            .bind(after.sequence)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(sql).bind(after.commit).bind(after.sequence).bind(limit as i64).fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
     }
 
@@ -201,11 +196,10 @@ impl EventStore for PostgresEventStore {
     }
 
     async fn load_checkpoint(&self, name: &str) -> Result<Position, StoreError> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT commit_tx, sequence FROM log_checkpoints WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT commit_tx, sequence FROM log_checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|(commit, sequence)| Position { commit, sequence }).unwrap_or_default())
     }
 

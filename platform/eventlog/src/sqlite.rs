@@ -6,9 +6,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, sqlite::SqliteRow, types::Json
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::{
-    Commit, CommitOutcome, EventMetadata, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef,
-};
+use crate::{Commit, CommitOutcome, EventMetadata, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef};
 
 const SELECT_EVENT: &str = "SELECT commit_tx, sequence, event_id, org_id, stream_type, stream_id, version, \
      event_type, schema_version, occurred_at, actor, correlation_id, causation_id, trace_context, payload \
@@ -122,9 +120,10 @@ impl EventStore for SqliteEventStore {
             versions.push(new_version);
         }
 
-        let rows = commit.appends.iter().flat_map(|a| {
-            a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e))
-        });
+        let rows = commit
+            .appends
+            .iter()
+            .flat_map(|a| a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e)));
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (event_id, org_id, stream_type, stream_id, version, event_type, schema_version, \
              occurred_at, actor, correlation_id, causation_id, trace_context, payload) ",
@@ -166,8 +165,7 @@ impl EventStore for SqliteEventStore {
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         // Writers are serialised, so the sequence is commit order and no horizon is needed.
         let sql = sqlx::AssertSqlSafe(format!("{SELECT_EVENT} WHERE sequence > $1 ORDER BY sequence LIMIT $2"));
-        let rows =
-            sqlx::query(sql).bind(after.sequence).bind(limit as i64).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sql).bind(after.sequence).bind(limit as i64).fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
     }
 
@@ -183,11 +181,10 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn load_checkpoint(&self, name: &str) -> Result<Position, StoreError> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT commit_tx, sequence FROM log_checkpoints WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT commit_tx, sequence FROM log_checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|(commit, sequence)| Position { commit, sequence }).unwrap_or_default())
     }
 

@@ -14,8 +14,8 @@ mod errors;
 mod serve;
 mod shutdown;
 
-pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use config::{ServiceConfig, env_or, env_parse, env_required};
-pub use shutdown::{connect, shutdown_on_signal};
+pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};
 pub use serve::{Grpc, serve};
+pub use shutdown::{connect, shutdown_on_signal};

@@ -107,9 +107,7 @@ struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(key), Ok(value)) =
-            (tonic::metadata::MetadataKey::from_bytes(key.as_bytes()), value.parse())
-        {
+        if let (Ok(key), Ok(value)) = (tonic::metadata::MetadataKey::from_bytes(key.as_bytes()), value.parse()) {
             self.0.insert(key, value);
         }
     }

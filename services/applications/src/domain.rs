@@ -258,7 +258,9 @@ pub fn react(state: &Application, outside: Outside) -> Result<Vec<ApplicationEve
     let id = created.application_id;
     let open = matches!(status, Status::Submitted | Status::InWork);
     Ok(match outside {
-        Outside::SheetOpened if status == Status::Submitted => vec![ApplicationEvent::WorkStarted { application_id: id }],
+        Outside::SheetOpened if status == Status::Submitted => {
+            vec![ApplicationEvent::WorkStarted { application_id: id }]
+        }
         Outside::SheetApproved if open => vec![ApplicationEvent::Completed { application_id: id }],
         Outside::SheetRejected { reason } if open => vec![ApplicationEvent::Refused { application_id: id, reason }],
         Outside::DocumentIssued { document_id, document_number } if open || status == Status::Completed => {
@@ -352,10 +354,7 @@ mod tests {
         let state = given(&events);
         assert_eq!(state.status, Some(Status::Issued));
         let statuses: Vec<_> = state.history.iter().map(|h| h.status).collect();
-        assert_eq!(
-            statuses,
-            [Status::Saved, Status::Submitted, Status::InWork, Status::Completed, Status::Issued]
-        );
+        assert_eq!(statuses, [Status::Saved, Status::Submitted, Status::InWork, Status::Completed, Status::Issued]);
     }
 
     #[test]
@@ -397,7 +396,8 @@ mod tests {
     fn a_rejection_refuses_with_the_note() {
         let mut events = create(&Application::default(), created()).expect("create");
         events.extend(submit(&given(&events), true).expect("submit"));
-        events.extend(react(&given(&events), Outside::SheetRejected { reason: "library debt".into() }).expect("refused"));
+        events
+            .extend(react(&given(&events), Outside::SheetRejected { reason: "library debt".into() }).expect("refused"));
         let state = given(&events);
         assert_eq!(state.status, Some(Status::Refused));
         assert_eq!(state.history.last().map(|h| h.remark.as_str()), Some("library debt"));

@@ -4,14 +4,11 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Utc};
 use onewindow_auth::{Authenticator, Principal, Role};
-use onewindow_eventlog::{
-    Commit, EventMetadata, EventStore, OrgId, StoreError, StreamAppend, StreamRef, encode, load,
-};
+use onewindow_eventlog::{Commit, EventMetadata, EventStore, OrgId, StoreError, StreamAppend, StreamRef, encode, load};
 use onewindow_proto::{
     applications::v1::{
-        self as pb, CreateApplicationRequest, CreateApplicationResponse, GetApplicationRequest,
-        GetApplicationResponse, SubmitApplicationRequest, SubmitApplicationResponse,
-        applications_service_server::ApplicationsService,
+        self as pb, CreateApplicationRequest, CreateApplicationResponse, GetApplicationRequest, GetApplicationResponse,
+        SubmitApplicationRequest, SubmitApplicationResponse, applications_service_server::ApplicationsService,
     },
     catalog::v1::{GetServiceRequest, catalog_service_client::CatalogServiceClient},
     timestamp,
@@ -21,7 +18,7 @@ use tonic::{Request, Response, Status, transport::Channel};
 use uuid::Uuid;
 
 use crate::domain::{
-    APPLICATION, Application, ApplicationError, ApplicationEvent, Created, CounterEvent, Language, NUMBER_COUNTER,
+    APPLICATION, Application, ApplicationError, ApplicationEvent, CounterEvent, Created, Language, NUMBER_COUNTER,
     NumberCounter, RouteStep, ServiceSnapshot, create, format_number, submit,
 };
 
@@ -129,7 +126,10 @@ fn may_read(principal: &Principal, state: &Application) -> bool {
     own || principal.has(Role::Executor) || principal.has(Role::Admin) || principal.has(Role::Approver)
 }
 
-fn encode_all<E: serde::Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<onewindow_eventlog::NewEvent>, Status> {
+fn encode_all<E: serde::Serialize>(
+    events: &[E],
+    metadata: &EventMetadata,
+) -> Result<Vec<onewindow_eventlog::NewEvent>, Status> {
     events
         .iter()
         .map(|e| encode(e, 1, metadata))
@@ -154,7 +154,9 @@ impl ApplicationsApi {
             Err(status) if status.code() == tonic::Code::NotFound => {
                 return Err(FieldErrors::one("service_code", "no such service in the catalog"));
             }
-            Err(status) => return Err(Status::unavailable(format!("the catalog is unavailable: {}", status.message()))),
+            Err(status) => {
+                return Err(Status::unavailable(format!("the catalog is unavailable: {}", status.message())));
+            }
         };
         let name = service.name.unwrap_or_default();
         let route = service
@@ -202,7 +204,11 @@ impl ApplicationsService for ApplicationsApi {
         let language = language_from_pb(body.document_language);
         errors.check(language.is_ok(), "document_language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN");
         let email = body.email.trim();
-        errors.check(email.is_empty() || (email.contains('@') && email.len() <= 254), "email", "is not an e-mail address");
+        errors.check(
+            email.is_empty() || (email.contains('@') && email.len() <= 254),
+            "email",
+            "is not an e-mail address",
+        );
         errors.check(body.phone.len() <= 32, "phone", "is too long");
         errors.check(body.reason.len() <= 4000, "reason", "is longer than 4000 characters");
         errors.into_result()?;
@@ -236,7 +242,11 @@ impl ApplicationsService for ApplicationsApi {
                         expected_version: taken,
                         events: encode_all(&[CounterEvent::Taken { application_id }], &metadata)?,
                     },
-                    StreamAppend { stream: stream.clone(), expected_version: 0, events: encode_all(&events, &metadata)? },
+                    StreamAppend {
+                        stream: stream.clone(),
+                        expected_version: 0,
+                        events: encode_all(&events, &metadata)?,
+                    },
                 ],
                 inbox: None,
             };

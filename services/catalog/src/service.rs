@@ -11,9 +11,7 @@ use onewindow_proto::catalog::v1::{
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{
-    CatalogEntry, DefinitionError, DocumentKind, SERVICE_STREAM, ServiceDefinition, define,
-};
+use crate::domain::{CatalogEntry, DefinitionError, DocumentKind, SERVICE_STREAM, ServiceDefinition, define};
 
 pub struct CatalogApi {
     pub(crate) store: Arc<dyn EventStore>,
@@ -43,7 +41,8 @@ pub async fn define_service(
         Err(other) => return Err(other.into()),
     };
     let metadata = request_metadata(actor, None);
-    let events = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
+    let events =
+        events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
     let count = events.len() as i64;
     store.commit(Commit::append(stream, entry.version, events)).await?;
     Ok(entry.version + count)
@@ -109,8 +108,8 @@ impl CatalogService for CatalogApi {
         } else {
             entry.version(request.version).map(|d| (request.version, d))
         };
-        let (version, definition) =
-            found.ok_or_else(|| Status::not_found(format!("no service {:?} (version {})", request.code, request.version)))?;
+        let (version, definition) = found
+            .ok_or_else(|| Status::not_found(format!("no service {:?} (version {})", request.code, request.version)))?;
         Ok(Response::new(GetServiceResponse { service: Some(definition_pb(version, definition)) }))
     }
 }

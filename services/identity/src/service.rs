@@ -75,7 +75,8 @@ pub async fn register_account(store: &dyn EventStore, new: NewAccount) -> Result
         },
     )?;
     let metadata = request_metadata("service:identity".into(), None);
-    let events = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
+    let events =
+        events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
     let login = UserEvent::LoginAssigned { login: stream.stream_id.clone() };
     let user = StreamRef::new(&new.org, USER, user_id.to_string());
     let mut commit = Commit::append(stream, existing.version, events);
@@ -127,9 +128,8 @@ impl IdentityService for IdentityApi {
         // One answer for an unknown login and a wrong password: sign-in must not reveal which logins exist.
         let refused = || Status::unauthenticated("the login or the password is wrong");
         let login = normalise_login(&request.login).map_err(|_| refused())?;
-        let account = load::<Account>(self.store.as_ref(), &StreamRef::new(&org, ACCOUNT, login))
-            .await
-            .map_err(store_status)?;
+        let account =
+            load::<Account>(self.store.as_ref(), &StreamRef::new(&org, ACCOUNT, login)).await.map_err(store_status)?;
         let Some(registered) = account.state.registered else { return Err(refused()) };
         let stored_hash = registered.password_hash.clone();
         let password = request.password;

@@ -27,10 +27,38 @@ pub fn demo_accounts() -> Vec<DemoAccount> {
         ("kaznu", "Aruzhan Serikqyzy Nurlanova", "Gauhar Qairatqyzy Abenova", "Yerlan Bolatuly Sadykov"),
         ("kaznmu", "Dias Muratuly Ospanov", "Aigerim Sabitqyzy Zhumabaeva", "Marat Nurlanuly Tulegenov"),
     ] {
-        accounts.push(DemoAccount { org, login: "student", full_name: student, roles: &["applicant"], department: "", position: "" });
-        accounts.push(DemoAccount { org, login: "dean", full_name: dean, roles: &["approver"], department: "deans-office", position: "dean" });
-        accounts.push(DemoAccount { org, login: "registrar", full_name: registrar, roles: &["approver", "executor"], department: "registrar", position: "registrar" });
-        accounts.push(DemoAccount { org, login: "admin", full_name: "Service Centre Administrator", roles: &["admin", "executor"], department: "service-centre", position: "administrator" });
+        accounts.push(DemoAccount {
+            org,
+            login: "student",
+            full_name: student,
+            roles: &["applicant"],
+            department: "",
+            position: "",
+        });
+        accounts.push(DemoAccount {
+            org,
+            login: "dean",
+            full_name: dean,
+            roles: &["approver"],
+            department: "deans-office",
+            position: "dean",
+        });
+        accounts.push(DemoAccount {
+            org,
+            login: "registrar",
+            full_name: registrar,
+            roles: &["approver", "executor"],
+            department: "registrar",
+            position: "registrar",
+        });
+        accounts.push(DemoAccount {
+            org,
+            login: "admin",
+            full_name: "Service Centre Administrator",
+            roles: &["admin", "executor"],
+            department: "service-centre",
+            position: "administrator",
+        });
     }
     accounts
 }

@@ -36,8 +36,14 @@ pub struct EmbeddedConfig {
 const SERVICES: [&str; 6] = ["identity", "catalog", "applications", "routing", "documents", "notifications"];
 
 /// Runs all six services on `listener` until `shutdown`.
-pub async fn run_embedded(config: EmbeddedConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    tokio::fs::create_dir_all(&config.data_dir).await.with_context(|| format!("creating {}", config.data_dir.display()))?;
+pub async fn run_embedded(
+    config: EmbeddedConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(&config.data_dir)
+        .await
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let mut stores: HashMap<&'static str, Arc<dyn EventStore>> = HashMap::new();
     for service in SERVICES {
         let url = format!("sqlite:{}", config.data_dir.join(format!("{service}.db")).display());

@@ -87,7 +87,10 @@ pub struct Outcome {
 }
 
 async fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect().await.with_context(|| format!("connecting to {url}"))?)
+    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {url}"))?)
 }
 
 /// A request carrying the bearer token.
@@ -100,7 +103,11 @@ pub fn authed<T>(message: T, token: &str) -> anyhow::Result<Request<T>> {
 pub async fn sign_in(identity_url: &str, org: &str, login: &Login) -> anyhow::Result<String> {
     let mut identity = IdentityServiceClient::new(channel(identity_url).await?);
     let response = identity
-        .sign_in(SignInRequest { organization_id: org.into(), login: login.login.clone(), password: login.password.clone() })
+        .sign_in(SignInRequest {
+            organization_id: org.into(),
+            login: login.login.clone(),
+            password: login.password.clone(),
+        })
         .await
         .with_context(|| format!("signing in as {}", login.login))?;
     Ok(response.into_inner().access_token)
@@ -221,7 +228,7 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         pdf.extend_from_slice(&chunk?.chunk);
     }
 
-    let mut notifications = NotificationsServiceClient::new(channel(&endpoints.notifications).await?);
+    let notifications = NotificationsServiceClient::new(channel(&endpoints.notifications).await?);
     let notifications = eventually("two notifications", timeout, || {
         let mut client = notifications.clone();
         let request = authed(ListNotificationsRequest {}, &student);

@@ -76,7 +76,8 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     let mut documents_env = shared(&documents_db);
     documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
     let mut documents = ServiceProcess::spawn("onewindow-documents", &documents_env).expect("documents");
-    let mut notifications = ServiceProcess::spawn("onewindow-notifications", &shared(&notifications_db)).expect("notifications");
+    let mut notifications =
+        ServiceProcess::spawn("onewindow-notifications", &shared(&notifications_db)).expect("notifications");
     applications.wait_serving("onewindow.applications.v1.ApplicationsService").await.expect("applications serving");
     routing.wait_serving("onewindow.routing.v1.RoutingService").await.expect("routing serving");
     documents.wait_serving("onewindow.documents.v1.DocumentsService").await.expect("documents serving");

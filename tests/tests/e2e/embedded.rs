@@ -31,7 +31,10 @@ impl EmbeddedSystem {
             }
         });
         for _ in 0..200 {
-            if onewindow_tests::health_status(&url, "onewindow.notifications.v1.NotificationsService").await.unwrap_or(false) {
+            if onewindow_tests::health_status(&url, "onewindow.notifications.v1.NotificationsService")
+                .await
+                .unwrap_or(false)
+            {
                 return Self { url, data_dir, shutdown };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -50,9 +50,16 @@ async fn two_concurrent_appends_with_the_same_expected_version_one_wins() {
             );
             assert_eq!(usize::from(a.is_ok()) + usize::from(b.is_ok()), 1, "{backend} round {round}: one wins");
             let (winner_len, loser) = if a.is_ok() { (2, b) } else { (1, a) };
-            assert!(matches!(loser, Err(StoreError::Concurrency { .. })), "{backend}: the loser gets a concurrency error");
+            assert!(
+                matches!(loser, Err(StoreError::Concurrency { .. })),
+                "{backend}: the loser gets a concurrency error"
+            );
             let versions: Vec<i64> = store.read_stream(&s).await.expect("read").iter().map(|e| e.version).collect();
-            assert_eq!(versions, (1..=1 + winner_len).collect::<Vec<i64>>(), "{backend}: only the winner's events, gapless");
+            assert_eq!(
+                versions,
+                (1..=1 + winner_len).collect::<Vec<i64>>(),
+                "{backend}: only the winner's events, gapless"
+            );
         }
     }
 }
@@ -77,7 +84,11 @@ async fn a_batch_over_several_streams_is_all_or_nothing() {
         store.commit(Commit::append(b.clone(), 0, vec![event(1)])).await.expect("b exists");
         let mut commit = Commit::append(a.clone(), 0, vec![event(1)]);
         // Stale for b: the whole commit must fail, a included.
-        commit.appends.push(onewindow_eventlog::StreamAppend { stream: b.clone(), expected_version: 0, events: vec![event(2)] });
+        commit.appends.push(onewindow_eventlog::StreamAppend {
+            stream: b.clone(),
+            expected_version: 0,
+            events: vec![event(2)],
+        });
         assert!(store.commit(commit).await.is_err(), "{backend}");
         assert!(store.read_stream(&a).await.expect("read").is_empty(), "{backend}: a was not written");
     }
@@ -92,10 +103,8 @@ async fn the_inbox_mark_makes_a_second_delivery_a_no_op() {
             .await
             .expect("first");
         assert_eq!(first, CommitOutcome::Committed { versions: vec![1] }, "{backend}");
-        let second = store
-            .commit(Commit::append(stream("inbox"), 1, vec![event(1)]).with_inbox(mark))
-            .await
-            .expect("second");
+        let second =
+            store.commit(Commit::append(stream("inbox"), 1, vec![event(1)]).with_inbox(mark)).await.expect("second");
         assert_eq!(second, CommitOutcome::AlreadyProcessed, "{backend}");
         assert_eq!(store.read_stream(&stream("inbox")).await.expect("read").len(), 1, "{backend}: one effect");
     }
@@ -152,6 +161,7 @@ async fn the_whole_log_reads_in_commit_order_and_never_skips_a_late_commit() {
 
     tx.commit().await.expect("slow commits");
     let after = seen.last().expect("first").position;
-    let rest: Vec<_> = store.read_all(after, 100).await.expect("read").iter().map(|e| e.stream.stream_id.clone()).collect();
+    let rest: Vec<_> =
+        store.read_all(after, 100).await.expect("read").iter().map(|e| e.stream.stream_id.clone()).collect();
     assert_eq!(rest, ["slow", "fast"], "the late commit is delivered; the order is by writing transaction");
 }

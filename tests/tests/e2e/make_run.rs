@@ -3,8 +3,8 @@
 use onewindow_tests::ServiceProcess;
 use tokio_stream::StreamExt;
 use tonic_reflection::pb::v1::{
-    ServerReflectionRequest, server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
-    server_reflection_response::MessageResponse,
+    ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+    server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
 };
 
 const SERVICES: [&str; 6] = [
@@ -26,7 +26,8 @@ async fn the_embedded_binary_serves_all_six_services_with_health_and_reflection(
         process.wait_serving(service).await.expect("SERVING");
     }
 
-    let channel = tonic::transport::Endpoint::from_shared(process.url.clone()).expect("url").connect().await.expect("connect");
+    let channel =
+        tonic::transport::Endpoint::from_shared(process.url.clone()).expect("url").connect().await.expect("connect");
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),

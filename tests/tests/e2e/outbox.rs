@@ -4,7 +4,9 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use onewindow_bus::{Bus, Envelope, EventHandler, HandleError, NatsBus, NatsSettings, OutboxRelay, Subscription, subject_for};
+use onewindow_bus::{
+    Bus, Envelope, EventHandler, HandleError, NatsBus, NatsSettings, OutboxRelay, Subscription, subject_for,
+};
 use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, Position, RecordedEvent, StoreError,
     StreamRef,
@@ -42,7 +44,9 @@ impl EventHandler for CountingHandler {
             let commit = Commit::append(effects(), version as i64, vec![effect])
                 .with_inbox(InboxMark { consumer: self.name().into(), event_id: event.id });
             match self.store.commit(commit).await {
-                Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => return Ok(()),
+                Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
+                    return Ok(());
+                }
                 Err(StoreError::Concurrency { .. }) => continue,
                 Err(other) => return Err(HandleError::Transient(other.into())),
             }
@@ -78,8 +82,10 @@ impl Harness {
     async fn start() -> Self {
         let nats = NatsServer::start().await.expect("a current nats-server is required");
         let bus = NatsBus::connect(NatsSettings { url: nats.url.clone(), stream_replicas: 1 }).await.expect("connect");
-        let producer = onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("producer");
-        let consumer = onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("consumer");
+        let producer =
+            onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("producer");
+        let consumer =
+            onewindow_eventlog::open(&fresh_postgres_database().await.expect("PostgreSQL")).await.expect("consumer");
         Self { _nats: nats, bus, producer, consumer, shutdown: CancellationToken::new() }
     }
 
@@ -99,7 +105,10 @@ impl Harness {
 
     async fn relay(&self) -> usize {
         self.bus.ensure_stream(SERVICE).await.expect("stream");
-        OutboxRelay::new(SERVICE, self.producer.clone(), self.bus.jetstream().clone()).publish_pending().await.expect("publish")
+        OutboxRelay::new(SERVICE, self.producer.clone(), self.bus.jetstream().clone())
+            .publish_pending()
+            .await
+            .expect("publish")
     }
 
     /// The causes of the consumer's effects, once there are `count` of them.
@@ -159,14 +168,27 @@ async fn an_event_delivered_twice_has_one_effect() {
         let message = async_nats::jetstream::message::PublishMessage::build()
             .payload(body.clone().into())
             .message_id(format!("{id}-{attempt}"));
-        h.bus.jetstream().send_publish(subject_for(SERVICE, &recorded), message).await.expect("publish").await.expect("ack");
+        h.bus
+            .jetstream()
+            .send_publish(subject_for(SERVICE, &recorded), message)
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
     }
     let marker = h.happen("marker").await;
     let marker_event = h.producer.read_all(recorded.position, 10).await.expect("read").remove(0);
     assert_eq!(marker_event.id, marker);
     let body = serde_json::to_vec(&Envelope::from_recorded(&marker_event)).expect("json");
-    let message = async_nats::jetstream::message::PublishMessage::build().payload(body.into()).message_id(marker.to_string());
-    h.bus.jetstream().send_publish(subject_for(SERVICE, &marker_event), message).await.expect("publish").await.expect("ack");
+    let message =
+        async_nats::jetstream::message::PublishMessage::build().payload(body.into()).message_id(marker.to_string());
+    h.bus
+        .jetstream()
+        .send_publish(subject_for(SERVICE, &marker_event), message)
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
 
     let causes = h.effects_once_there_are(2).await;
     assert_eq!(causes, [id.to_string(), marker.to_string()], "the duplicate had no effect");

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use onewindow::walkthrough::{authed, certificate_of_study, sign_in, Endpoints};
+use onewindow::walkthrough::{Endpoints, authed, certificate_of_study, sign_in};
 use onewindow_proto::{
-    applications::v1::{GetApplicationRequest, SubmitApplicationRequest, applications_service_client::ApplicationsServiceClient},
+    applications::v1::{
+        GetApplicationRequest, SubmitApplicationRequest, applications_service_client::ApplicationsServiceClient,
+    },
     documents::v1::{GetDocumentRequest, documents_service_client::DocumentsServiceClient},
-    routing::v1::{Decision, DecideRequest, GetSheetRequest, routing_service_client::RoutingServiceClient},
+    routing::v1::{DecideRequest, Decision, GetSheetRequest, routing_service_client::RoutingServiceClient},
 };
 use tonic::Code;
 
@@ -24,18 +26,25 @@ async fn a_user_of_one_organisation_cannot_read_or_change_the_others_application
     let kaznmu = system.cast("kaznmu");
     let student = sign_in(&system.url, "kaznmu", &kaznmu.student).await.expect("kaznmu student");
     let dean = sign_in(&system.url, "kaznmu", &kaznmu.approvers[0]).await.expect("kaznmu dean");
-    let channel = tonic::transport::Endpoint::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
+    let channel =
+        tonic::transport::Endpoint::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
 
     let mut applications = ApplicationsServiceClient::new(channel.clone());
     let read = applications
-        .get_application(authed(GetApplicationRequest { application_id: application_id.clone() }, &student).expect("request"))
+        .get_application(
+            authed(GetApplicationRequest { application_id: application_id.clone() }, &student).expect("request"),
+        )
         .await
         .expect_err("another organisation's application is not readable");
     assert_eq!(read.code(), Code::NotFound);
     let change = applications
         .submit_application(
             authed(
-                SubmitApplicationRequest { application_id: application_id.clone(), expected_version: None, agreed_to_terms: true },
+                SubmitApplicationRequest {
+                    application_id: application_id.clone(),
+                    expected_version: None,
+                    agreed_to_terms: true,
+                },
                 &student,
             )
             .expect("request"),
@@ -69,7 +78,9 @@ async fn a_user_of_one_organisation_cannot_read_or_change_the_others_application
 
     let mut documents = DocumentsServiceClient::new(channel);
     let document = documents
-        .get_document(authed(GetDocumentRequest { document_id: outcome.document.id.clone() }, &student).expect("request"))
+        .get_document(
+            authed(GetDocumentRequest { document_id: outcome.document.id.clone() }, &student).expect("request"),
+        )
         .await
         .expect_err("another organisation's document is not readable");
     assert_eq!(document.code(), Code::NotFound);
