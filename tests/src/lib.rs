@@ -17,11 +17,14 @@ use std::{
 use anyhow::{Context, bail};
 use uuid::Uuid;
 
-/// Telemetry once per test binary, silent unless `TEST_LOG` is set.
+/// Telemetry once per test binary: traces always (the tests follow trace ids), logs only with `TEST_LOG`.
 pub fn init_test_logging() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = onewindow_telemetry::init("tests");
-    }
+    static GUARD: std::sync::OnceLock<Option<onewindow_telemetry::TelemetryGuard>> = std::sync::OnceLock::new();
+    // The guard lives as long as the test binary: dropping it would shut the tracer down mid-test.
+    GUARD.get_or_init(|| {
+        let logs = if std::env::var_os("TEST_LOG").is_some() { "info" } else { "off" };
+        onewindow_telemetry::init_with("tests", logs).ok()
+    });
 }
 
 pub fn free_port() -> anyhow::Result<u16> {

@@ -53,6 +53,10 @@ pub fn store_status(error: StoreError) -> Status {
             "{} was changed by someone else (expected version {expected}): read it again and retry",
             stream.stream_type
         )),
+        StoreError::Corrupt(problem) => {
+            tracing::error!(%problem, "a stored event could not be read");
+            Status::internal("a stored record could not be read")
+        }
         other => {
             tracing::error!(error = %other, "event store failure");
             Status::unavailable("storage is unavailable, try again")

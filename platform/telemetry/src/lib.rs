@@ -19,7 +19,7 @@ use opentelemetry::{
 };
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Flushes and shuts the exporter down when dropped: keep it alive until the process ends.
 pub struct TelemetryGuard {
@@ -35,8 +35,14 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber. Safe to call more than once (tests): later calls keep the first set-up.
+/// Installs the global subscriber, logging at `info` unless `RUST_LOG` says otherwise.
 pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
+    init_with(service_name, "info")
+}
+
+/// Like [`init`] with another default log filter (tests pass "off": traces still work, logs stay quiet).
+/// Safe to call more than once: later calls keep the first set-up.
+pub fn init_with(service_name: &str, default_log_filter: &str) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
 
     let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
@@ -48,23 +54,27 @@ pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
     }
     let provider = builder.build();
     let tracer = provider.tracer(service_name.to_owned());
-    global::set_tracer_provider(provider.clone());
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    // Logs follow RUST_LOG; spans for tracing are kept at INFO whatever the log level, so a trace crosses a
+    // service even when its logs are quiet.
+    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_log_filter));
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(LevelFilter::INFO);
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let registry = tracing_subscriber::registry().with(otel);
     let installed = if json {
-        registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        registry
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(log_filter))
+            .try_init()
     } else {
-        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init()
+        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(log_filter)).try_init()
     };
-    // A second init in the same process (tests start many servers) keeps the first subscriber.
-    let provider = if installed.is_ok() { Some(provider) } else { None };
-    if installed.is_ok() {
-        tracing::debug!(service = service_name, exporting, "telemetry initialised");
+    // A second init in the same process (tests start many servers) keeps the first set-up untouched.
+    if installed.is_err() {
+        return Ok(TelemetryGuard { provider: None });
     }
-    Ok(TelemetryGuard { provider })
+    global::set_tracer_provider(provider.clone());
+    tracing::debug!(service = service_name, exporting, "telemetry initialised");
+    Ok(TelemetryGuard { provider: Some(provider) })
 }
 
 /// The W3C `traceparent` of the current span, to store beside an event or send in a header.

@@ -87,10 +87,10 @@ pub struct Outcome {
 }
 
 async fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
+    tonic::transport::Endpoint::from_shared(url.to_owned())?
         .connect()
         .await
-        .with_context(|| format!("connecting to {url}"))?)
+        .with_context(|| format!("connecting to {url}"))
 }
 
 /// A request carrying the bearer token.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use onewindow_auth::{Authenticator, Principal, Role};
-use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StoreError, StreamRef, encode, load};
+use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StreamRef, encode, load};
 use onewindow_proto::routing::v1::{
     self as pb, DecideRequest, DecideResponse, GetSheetRequest, GetSheetResponse, ListInboxRequest, ListInboxResponse,
     routing_service_server::RoutingService,
@@ -129,11 +129,11 @@ impl RoutingService for RoutingApi {
         // Decisions continue the flow the submission started.
         let correlation = loaded.events.first().map(|e| e.metadata.correlation_id);
         let metadata = request_metadata(principal.actor(), correlation);
-        let encoded = events
-            .iter()
-            .map(|e| encode(e, 1, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| store_status(StoreError::from(e)))?;
+        let encoded =
+            events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(|error| {
+                tracing::error!(%error, "a sheet event cannot be encoded");
+                Status::internal("the decision cannot be recorded")
+            })?;
         let stream = sheet_stream(&principal.org, application_id);
         self.store.commit(Commit::append(stream, loaded.version, encoded)).await.map_err(store_status)?;
 
@@ -189,7 +189,7 @@ fn row_pb(row: &Row) -> pb::SheetRow {
 #[cfg(test)]
 mod tests {
     use onewindow_bus::EventHandler;
-    use onewindow_eventlog::CommitOutcome;
+    use onewindow_eventlog::{CommitOutcome, StoreError};
     use serde_json::{Value, json};
     use tonic::Code;
     use tonic_types::StatusExt;
@@ -273,7 +273,7 @@ mod tests {
         let id = routing.open(&applicant, two_stages()).await;
         let (library, dormitory, dean) = (approver("library"), approver("dormitory"), approver("dean"));
 
-        assert_eq!(routing.inbox(&library).await.expect("inbox"), [id.clone()]);
+        assert_eq!(routing.inbox(&library).await.expect("inbox"), std::slice::from_ref(&id));
         assert!(routing.inbox(&dean).await.expect("inbox").is_empty());
 
         let refused = routing.decide(&dean, &id, pb::Decision::Approve, "", None).await.expect_err("too early");
@@ -289,7 +289,7 @@ mod tests {
         let stale = routing.decide(&dormitory, &id, pb::Decision::Approve, "", Some(1)).await.expect_err("stale");
         assert_eq!(stale.code(), Code::Aborted);
         routing.decide(&dormitory, &id, pb::Decision::Approve, "", Some(2)).await.expect("approved");
-        assert_eq!(routing.inbox(&dean).await.expect("inbox"), [id.clone()]);
+        assert_eq!(routing.inbox(&dean).await.expect("inbox"), std::slice::from_ref(&id));
 
         let sheet = routing.decide(&dean, &id, pb::Decision::Approve, "", None).await.expect("approved");
         assert_eq!(sheet.status, pb::SheetStatus::Approved as i32);

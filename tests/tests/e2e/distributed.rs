@@ -111,4 +111,9 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     assert_eq!(envelope["organization_id"], ORG);
     assert_eq!(envelope["stream_id"], outcome.application.id.as_str());
     assert!(stream.info().await.expect("info").state.messages >= 5, "created, submitted, in work, completed, issued");
+
+    // The trace of the submit call crossed NATS (traceparent header) into the routing process.
+    let applications_log = onewindow_eventlog::open(&applications_db).await.expect("applications database");
+    let routing_log = onewindow_eventlog::open(&routing_db).await.expect("routing database");
+    super::embedded::assert_one_trace(applications_log.as_ref(), routing_log.as_ref(), &outcome.application.id).await;
 }

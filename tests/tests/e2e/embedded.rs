@@ -131,6 +131,46 @@ async fn a_certificate_of_study_flows_from_order_to_pdf() {
         .await
         .expect("the flow completes");
     assert_certificate_issued(&outcome, "KAZNU-");
+
+    // The trace of the submit call continues through the bus into routing.
+    let log = |service: &str| format!("sqlite:{}", system.data_dir.join(format!("{service}.db")).display());
+    let applications = onewindow_eventlog::open(&log("applications")).await.expect("applications log");
+    let routing = onewindow_eventlog::open(&log("routing")).await.expect("routing log");
+    assert_one_trace(applications.as_ref(), routing.as_ref(), &outcome.application.id).await;
+}
+
+fn trace_id(traceparent: &str) -> &str {
+    traceparent.split('-').nth(1).unwrap_or_default()
+}
+
+/// `application.submitted` and the `sheet.opened` it caused in routing share one trace id.
+pub async fn assert_one_trace(
+    applications: &dyn onewindow_eventlog::EventStore,
+    routing: &dyn onewindow_eventlog::EventStore,
+    application_id: &str,
+) {
+    use onewindow_eventlog::{OrgId, StreamRef};
+    let org = OrgId::parse("kaznu").expect("org");
+    let submitted = applications
+        .read_stream(&StreamRef::new(&org, "application", application_id))
+        .await
+        .expect("read")
+        .into_iter()
+        .find(|e| e.event_type == "application.submitted")
+        .expect("submitted");
+    let opened = routing
+        .read_stream(&StreamRef::new(&org, "sheet", application_id))
+        .await
+        .expect("read")
+        .into_iter()
+        .find(|e| e.event_type == "sheet.opened")
+        .expect("opened");
+    let submitted_trace = submitted.metadata.trace_context.expect("the submit call's trace is stored with its event");
+    let opened_trace = opened.metadata.trace_context.expect("routing's reaction carries a trace");
+    assert_eq!(trace_id(&submitted_trace), trace_id(&opened_trace), "one trace from the gRPC call into routing");
+    assert_ne!(trace_id(&submitted_trace), "00000000000000000000000000000000");
+    assert_eq!(opened.metadata.causation_id, submitted.id, "routing's event names its cause");
+    assert_eq!(opened.metadata.correlation_id, submitted.metadata.correlation_id, "one flow, one correlation id");
 }
 
 /// A domain history used by the event-log tests: created → submitted → in work → completed → issued.

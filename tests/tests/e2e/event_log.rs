@@ -155,13 +155,28 @@ async fn the_whole_log_reads_in_commit_order_and_never_skips_a_late_commit() {
     .expect("slow insert takes its sequence number first");
 
     store.commit(Commit::append(stream("fast"), 0, vec![event(2)])).await.expect("fast commits first");
-    let seen = store.read_all(Position::START, 100).await.expect("read");
-    let streams: Vec<_> = seen.iter().map(|e| e.stream.stream_id.clone()).collect();
-    assert_eq!(streams, ["first"], "nothing past the open transaction is handed out yet");
+    // The horizon is cluster-wide: other tests' open transactions may hold it back a moment longer, so poll.
+    let seen = read_until(store.as_ref(), Position::START, 1).await;
+    assert_eq!(ids(&seen), ["first"], "nothing past the open transaction is handed out yet");
 
     tx.commit().await.expect("slow commits");
     let after = seen.last().expect("first").position;
-    let rest: Vec<_> =
-        store.read_all(after, 100).await.expect("read").iter().map(|e| e.stream.stream_id.clone()).collect();
-    assert_eq!(rest, ["slow", "fast"], "the late commit is delivered; the order is by writing transaction");
+    let rest = read_until(store.as_ref(), after, 2).await;
+    assert_eq!(ids(&rest), ["slow", "fast"], "the late commit is delivered; the order is by writing transaction");
+}
+
+fn ids(events: &[onewindow_eventlog::RecordedEvent]) -> Vec<String> {
+    events.iter().map(|e| e.stream.stream_id.clone()).collect()
+}
+
+/// Reads after `after` until at least `count` events are handed out.
+async fn read_until(store: &dyn EventStore, after: Position, count: usize) -> Vec<onewindow_eventlog::RecordedEvent> {
+    for _ in 0..200 {
+        let events = store.read_all(after, 100).await.expect("read");
+        if events.len() >= count {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {count} events readable after 5 s");
 }
