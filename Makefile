@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/onewindow/target
 # Two cores: keep the build lean.
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: run test test-unit fmt fmt-check lint proto-lint bench clean-data
+.PHONY: run test test-unit fmt fmt-check lint proto-lint clean-data
 
 ## Starts the whole system in one process on 127.0.0.1:50050 (SQLite under ./data, demo data seeded).
 run:

@@ -70,24 +70,23 @@ impl NatsBus {
     ) -> anyhow::Result<()> {
         let subscription = handler.subscription();
         let stream = self.ensure_stream(subscription.service).await?;
+        // Create or update: a new release that subscribes to more event types changes the durable consumer's
+        // filters (get-or-create would keep the old ones and silently miss the new events).
         let consumer = stream
-            .get_or_create_consumer(
-                handler.name(),
-                pull::Config {
-                    durable_name: Some(handler.name().to_owned()),
-                    filter_subjects: subscription
-                        .event_types
-                        .iter()
-                        .map(|t| event_type_subjects(subscription.service, t))
-                        .collect(),
-                    deliver_policy: DeliverPolicy::All,
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    max_deliver: MAX_DELIVER,
-                    max_ack_pending: 256,
-                    ..Default::default()
-                },
-            )
+            .create_consumer(pull::Config {
+                durable_name: Some(handler.name().to_owned()),
+                filter_subjects: subscription
+                    .event_types
+                    .iter()
+                    .map(|t| event_type_subjects(subscription.service, t))
+                    .collect(),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                max_deliver: MAX_DELIVER,
+                max_ack_pending: 256,
+                ..Default::default()
+            })
             .await?;
         let mut messages = consumer.messages().await?;
         loop {

@@ -171,6 +171,32 @@ impl EventStore for PostgresEventStore {
         rows.iter().map(decode).collect()
     }
 
+    async fn stream_version(&self, stream: &StreamRef) -> Result<i64, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM event_streams WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3",
+        )
+        .bind(stream.org.as_str())
+        .bind(&stream.stream_type)
+        .bind(&stream.stream_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn read_event(&self, stream: &StreamRef, version: i64) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{SELECT_EVENT} WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3 AND version = $4"
+        ));
+        let row = sqlx::query(sql)
+            .bind(stream.org.as_str())
+            .bind(&stream.stream_type)
+            .bind(&stream.stream_id)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode).transpose()
+    }
+
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         // Only transactions older than the oldest one still running are certainly finished: reading below that
         // horizon, in (commit_tx, sequence) order, never passes over an event that is about to commit.

@@ -82,6 +82,13 @@ pub trait EventStore: Send + Sync + 'static {
     /// Every event of one stream, in version order (empty if the stream does not exist in that organisation).
     async fn read_stream(&self, stream: &StreamRef) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The stream's current version (0 when it does not exist), without reading its events: counters and
+    /// journals are long streams whose version is all a writer needs.
+    async fn stream_version(&self, stream: &StreamRef) -> Result<i64, StoreError>;
+
+    /// One event of a stream by its version.
+    async fn read_event(&self, stream: &StreamRef, version: i64) -> Result<Option<RecordedEvent>, StoreError>;
+
     /// Up to `limit` events committed after `after`, in commit order. Never skips an event that commits late.
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 

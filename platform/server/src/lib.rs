@@ -18,4 +18,4 @@ pub use config::{ServiceConfig, env_or, env_parse, env_required};
 pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};
 pub use serve::{Grpc, serve};
-pub use shutdown::{connect, shutdown_on_signal};
+pub use shutdown::{connect, service_main, shutdown_on_signal};

@@ -48,3 +48,19 @@ pub async fn connect(
         shutdown,
     })
 }
+
+/// The whole `main` of a service process: telemetry, configuration from the environment, the listener, and
+/// `run` until Ctrl-C or SIGTERM.
+pub async fn service_main<F, Fut>(service: &'static str, default_port: u16, run: F) -> anyhow::Result<()>
+where
+    F: FnOnce(crate::ServiceConfig, tokio::net::TcpListener, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use anyhow::Context;
+    let _telemetry = onewindow_telemetry::init(service)?;
+    let config = crate::ServiceConfig::from_env(service, default_port)?;
+    let listener = tokio::net::TcpListener::bind(&config.listen_addr)
+        .await
+        .with_context(|| format!("binding {}", config.listen_addr))?;
+    run(config, listener, shutdown_on_signal()).await
+}

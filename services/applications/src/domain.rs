@@ -132,15 +132,6 @@ pub enum CounterEvent {
     Taken { application_id: Uuid },
 }
 
-/// The counter of application numbers; its version is the last number given.
-#[derive(Debug, Default)]
-pub struct NumberCounter;
-
-impl Aggregate for NumberCounter {
-    type Event = CounterEvent;
-    fn apply(&mut self, _: &CounterEvent, _: &RecordedEvent) {}
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,

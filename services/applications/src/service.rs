@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     APPLICATION, Application, ApplicationError, ApplicationEvent, CounterEvent, Created, Language, NUMBER_COUNTER,
-    NumberCounter, RouteStep, ServiceSnapshot, create, format_number, submit,
+    RouteStep, ServiceSnapshot, create, format_number, submit,
 };
 
 /// How often a lost race for the next application number is retried before giving up.
@@ -221,7 +221,7 @@ impl ApplicationsService for ApplicationsApi {
         let stream = StreamRef::new(&principal.org, APPLICATION, application_id.to_string());
 
         for _ in 0..NUMBER_ATTEMPTS {
-            let taken = load::<NumberCounter>(self.store.as_ref(), &counter).await.map_err(store_status)?.version;
+            let taken = self.store.stream_version(&counter).await.map_err(store_status)?;
             let created = Created {
                 application_id,
                 number: format_number(principal.org.as_str(), now.year(), taken + 1),

@@ -209,28 +209,6 @@ pub enum JournalEvent {
     NumberTaken { document_id: Uuid, number: i64 },
 }
 
-/// The numbers taken in one journal, in order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Journal {
-    pub taken: Vec<(i64, Uuid)>,
-}
-
-impl Aggregate for Journal {
-    type Event = JournalEvent;
-
-    fn apply(&mut self, event: &JournalEvent, _: &RecordedEvent) {
-        let JournalEvent::NumberTaken { document_id, number } = event;
-        self.taken.push((*number, *document_id));
-    }
-}
-
-impl Journal {
-    /// The document registered under `number`, if any.
-    pub fn document(&self, number: i64) -> Option<Uuid> {
-        self.taken.iter().find(|(n, _)| *n == number).map(|(_, id)| *id)
-    }
-}
-
 /// Takes the next number of a journal read at `version`: the number is the version the append will make.
 pub fn take_number(version: i64, document_id: Uuid) -> JournalEvent {
     JournalEvent::NumberTaken { document_id, number: version + 1 }

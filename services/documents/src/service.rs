@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     blobs::BlobStore,
     domain::{
-        DOCUMENT, Document, DocumentError, Issued, JOURNAL, Journal, RegistrationNumber, mask_name, may_read,
+        DOCUMENT, Document, DocumentError, Issued, JOURNAL, JournalEvent, RegistrationNumber, mask_name, may_read,
         sha256_hex,
     },
 };
@@ -159,8 +159,11 @@ impl DocumentsService for DocumentsApi {
             return Ok(not_found());
         }
         let journal_stream = StreamRef::new(&org, JOURNAL, number.kind.journal_id(number.year));
-        let journal = load::<Journal>(self.store.as_ref(), &journal_stream).await.map_err(store_status)?;
-        let Some(id) = journal.state.document(number.number) else { return Ok(not_found()) };
+        // The journal's version is the number, so the entry is read directly, however long the journal is.
+        let entry = self.store.read_event(&journal_stream, number.number).await.map_err(store_status)?;
+        let Some(entry) = entry else { return Ok(not_found()) };
+        let JournalEvent::NumberTaken { document_id: id, .. } =
+            onewindow_eventlog::decode(&entry).map_err(|e| store_status(e.into()))?;
         let issued = match self.issued(&org, id).await {
             Ok(issued) => issued,
             Err(status) if status.code() == tonic::Code::NotFound => return Ok(not_found()),

@@ -180,3 +180,18 @@ async fn read_until(store: &dyn EventStore, after: Position, count: usize) -> Ve
     }
     panic!("fewer than {count} events readable after 5 s");
 }
+
+#[tokio::test]
+async fn a_stream_version_and_one_event_are_read_without_the_whole_stream() {
+    for (backend, store) in stores().await {
+        let s = stream("journal");
+        assert_eq!(store.stream_version(&s).await.expect("version"), 0, "{backend}: no stream yet");
+        store.commit(Commit::append(s.clone(), 0, vec![event(1), event(2), event(3)])).await.expect("append");
+        assert_eq!(store.stream_version(&s).await.expect("version"), 3, "{backend}");
+        let second = store.read_event(&s, 2).await.expect("read").expect("version 2 exists");
+        assert_eq!((second.version, second.payload["n"].as_i64()), (2, Some(2)), "{backend}");
+        assert!(store.read_event(&s, 4).await.expect("read").is_none(), "{backend}: no version 4");
+        let other_org = StreamRef::new(&OrgId::parse("kaznmu").expect("org"), "counter", "journal");
+        assert_eq!(store.stream_version(&other_org).await.expect("version"), 0, "{backend}: organisations apart");
+    }
+}
