@@ -92,3 +92,22 @@ pub fn fold<A: Aggregate>(events: Vec<RecordedEvent>) -> Result<Loaded<A>, Store
     }
     Ok(Loaded { state, version, events })
 }
+
+/// Rebuilds every aggregate of one type in one organisation, by stream id, from one read.
+pub async fn load_all<A: Aggregate>(
+    store: &dyn EventStore,
+    org: &crate::OrgId,
+    stream_type: &str,
+) -> Result<Vec<(String, Loaded<A>)>, StoreError> {
+    let mut loaded = Vec::new();
+    let mut events = store.read_stream_type(org, stream_type).await?.into_iter().peekable();
+    while let Some(first) = events.next() {
+        let id = first.stream.stream_id.clone();
+        let mut stream = vec![first];
+        while let Some(next) = events.next_if(|e| e.stream.stream_id == id) {
+            stream.push(next);
+        }
+        loaded.push((id, fold(stream)?));
+    }
+    Ok(loaded)
+}

@@ -20,7 +20,7 @@ mod postgres;
 mod sqlite;
 mod store;
 
-pub use aggregate::{Aggregate, EventCodecError, Loaded, decode, encode, fold, load};
+pub use aggregate::{Aggregate, EventCodecError, Loaded, decode, encode, fold, load, load_all};
 pub use event::{EventMetadata, NewEvent, OrgId, OrgIdError, Position, RecordedEvent, StreamRef};
 pub use open::{open, open_postgres, open_sqlite};
 pub use postgres::PostgresEventStore;

@@ -210,6 +210,14 @@ impl EventStore for PostgresEventStore {
         rows.iter().map(decode).collect()
     }
 
+    async fn read_stream_type(&self, org: &OrgId, stream_type: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{SELECT_EVENT} WHERE org_id = $1 AND stream_type = $2 ORDER BY stream_id, version"
+        ));
+        let rows = sqlx::query(sql).bind(org.as_str()).bind(stream_type).fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
+    }
+
     async fn list_streams(&self, org: &OrgId, stream_type: &str) -> Result<Vec<String>, StoreError> {
         let ids = sqlx::query_scalar(
             "SELECT stream_id FROM event_streams WHERE org_id = $1 AND stream_type = $2 ORDER BY stream_id",

@@ -92,6 +92,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// Up to `limit` events committed after `after`, in commit order. Never skips an event that commits late.
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Every event of every stream of one type in one organisation, by stream and version: one query for a
+    /// small aggregate family (a catalog's services), instead of one per stream.
+    async fn read_stream_type(&self, org: &OrgId, stream_type: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
     /// The ids of the streams of one type in one organisation.
     async fn list_streams(&self, org: &OrgId, stream_type: &str) -> Result<Vec<String>, StoreError>;
 

@@ -4,6 +4,8 @@ use onewindow_eventlog::{Aggregate, RecordedEvent};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICE_STREAM: &str = "service";
+pub const SECTION_STREAM: &str = "section";
+pub const DEPARTMENT_STREAM: &str = "department";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Localized {
@@ -32,14 +34,178 @@ pub struct Stage {
     pub approvers: Vec<Approver>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A service's passport (seed 001): what the applicant brings, how long it takes, what it costs, what they get.
+/// Fields added after the first release carry `#[serde(default)]`, so earlier `service.defined` events still read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ServiceDefinition {
+    /// Stable code, unique in the organisation: `certificate-of-study`.
     pub code: String,
     pub name: Localized,
+    /// The office that executes the service (a section code, e.g. `registrar`).
     pub office: String,
     pub route: Vec<Stage>,
     pub issues_document: DocumentKind,
+    /// Average processing time in working hours: the planned completion date is computed from it.
     pub average_processing_hours: u32,
+    /// Where the service sits in the section tree (the office, or a category under it).
+    #[serde(default)]
+    pub section: String,
+    #[serde(default)]
+    pub description: Localized,
+    /// What the applicant does, in order.
+    #[serde(default)]
+    pub steps: Vec<Localized>,
+    #[serde(default)]
+    pub standard: Standard,
+    /// What the applicant gets (a transcript, a certificate, an order, a letter, ...).
+    #[serde(default)]
+    pub result: Localized,
+    #[serde(default)]
+    pub fee: Fee,
+    #[serde(default)]
+    pub forms: Vec<ServiceForm>,
+    #[serde(default)]
+    pub required_documents: Vec<RequiredDocument>,
+    /// Reasons to pick from; "Other" is always offered as well.
+    #[serde(default)]
+    pub reasons: Vec<Localized>,
+    /// The languages the application template exists in.
+    #[serde(default)]
+    pub template_languages: Vec<Language>,
+    /// The languages the issued document can be had in (empty when none is issued).
+    #[serde(default)]
+    pub document_languages: Vec<Language>,
+    /// False while some of the texts are machine translations nobody has reviewed yet.
+    #[serde(default = "reviewed")]
+    pub translations_reviewed: bool,
+}
+
+fn reviewed() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    Kk,
+    Ru,
+    En,
+}
+
+/// The service standard: the term as the seeds state it, and the limits in minutes where they are given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Standard {
+    /// As published, e.g. "10 minutes (1–20 days)".
+    pub term: Localized,
+    pub max_waiting_minutes: Option<u32>,
+    pub max_service_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fee {
+    #[default]
+    Free,
+    /// Paid, in tenge: the duplicate diploma costs 7,500 KZT.
+    Paid { amount_kzt: u64 },
+    /// Free for some applicants, paid for others (as the seeds list it), with the paid amount when known.
+    Mixed { amount_kzt: Option<u64> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceForm {
+    Automated,
+    Paper,
+    Electronic,
+    Oral,
+}
+
+/// A document the applicant attaches: one document may have several pages or files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredDocument {
+    pub name: Localized,
+    #[serde(default = "one")]
+    pub max_files: u32,
+    #[serde(default = "reviewed")]
+    pub required: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A node of the section tree: an office, or a category inside one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    pub code: String,
+    pub parent: Option<String>,
+    pub name: Localized,
+    #[serde(default = "reviewed")]
+    pub translations_reviewed: bool,
+}
+
+/// A department approval routes can name (the library, a dormitory, the dean's office, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: String,
+    pub name: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum SectionEvent {
+    #[serde(rename = "section.defined")]
+    Defined(Section),
+}
+
+/// The latest definition of a section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SectionEntry(pub Option<Section>);
+
+impl Aggregate for SectionEntry {
+    type Event = SectionEvent;
+    fn apply(&mut self, event: &SectionEvent, _: &RecordedEvent) {
+        let SectionEvent::Defined(section) = event;
+        self.0 = Some(section.clone());
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum DepartmentEvent {
+    #[serde(rename = "department.defined")]
+    Defined(Department),
+}
+
+/// The latest definition of a department.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DepartmentEntry(pub Option<Department>);
+
+impl Aggregate for DepartmentEntry {
+    type Event = DepartmentEvent;
+    fn apply(&mut self, event: &DepartmentEvent, _: &RecordedEvent) {
+        let DepartmentEvent::Defined(department) = event;
+        self.0 = Some(department.clone());
+    }
+}
+
+/// A code for sections, services and departments: 1 to 64 characters of a-z, 0-9 and '-'.
+pub fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Every department a route names must be known: a typo would route an application to nobody.
+pub fn check_route(
+    definition: &ServiceDefinition,
+    known: &std::collections::BTreeSet<String>,
+) -> Result<(), DefinitionError> {
+    if definition.route.iter().flat_map(|s| &s.approvers).any(|a| !known.contains(&a.department)) {
+        return Err(invalid("route", "names a department the catalog does not know"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,10 +254,7 @@ fn invalid(field: &'static str, problem: &'static str) -> DefinitionError {
 
 /// Decides a (re)definition: a new version, unless nothing changed.
 pub fn define(entry: &CatalogEntry, definition: ServiceDefinition) -> Result<Vec<CatalogEvent>, DefinitionError> {
-    let code_ok = !definition.code.is_empty()
-        && definition.code.len() <= 64
-        && definition.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !code_ok {
+    if !valid_code(&definition.code) {
         return Err(invalid("code", "1 to 64 characters of a-z, 0-9 and '-'"));
     }
     let name = &definition.name;
@@ -134,6 +297,11 @@ pub fn demo_services() -> Vec<ServiceDefinition> {
         }],
         issues_document: DocumentKind::CertificateOfStudy,
         average_processing_hours: 8,
+        section: "registrar".into(),
+        document_languages: vec![Language::Kk, Language::Ru, Language::En],
+        template_languages: vec![Language::Kk, Language::Ru, Language::En],
+        translations_reviewed: true,
+        ..ServiceDefinition::default()
     }]
 }
 
@@ -157,6 +325,15 @@ mod tests {
         assert_eq!(entry.current().map(|(v, d)| (v, d.average_processing_hours)), Some((2, 16)));
         assert_eq!(entry.version(1), Some(&first));
         assert_eq!(entry.version(3), None);
+    }
+
+    #[test]
+    fn a_route_may_name_only_known_departments() {
+        let d = demo_services().remove(0);
+        let known: std::collections::BTreeSet<String> = ["deans-office", "registrar"].map(String::from).into();
+        assert_eq!(check_route(&d, &known), Ok(()));
+        let only_dean: std::collections::BTreeSet<String> = ["deans-office".to_owned()].into();
+        assert!(matches!(check_route(&d, &only_dean), Err(DefinitionError::Invalid { field: "route", .. })));
     }
 
     #[test]

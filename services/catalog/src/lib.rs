@@ -1,33 +1,70 @@
-//! Catalog: the services each organisation offers, their passports and approval routes, versioned.
+//! Catalog: the services each organisation offers, their passports and approval routes, versioned; the section
+//! tree, the departments routes may name, and the working calendar due dates are computed on.
 //!
 //! Every service is an event stream; each `service.defined` event is a new version, so an application keeps
-//! the version it was created under while the catalog moves on.
+//! the version it was created under while the catalog moves on. Sections and departments are streams too. The
+//! catalog's log is published, so other services can keep a local copy.
 //!
 //! # Layout
-//! - `domain`: definitions, versions and their rules, pure; the demo catalog
-//! - `service`: the gRPC API and `define_service`
+//! - `domain`: definitions, versions, sections, departments and their rules, pure; the demo service
+//! - `search`: finding services by words in kk, ru or en, pure
+//! - `calendar`: the working calendar and the due-date calculator, pure
+//! - `seed_data`: the real catalog of the seeds (`data/catalog.json`), and loading it into an organisation
+//! - `convert`: domain ↔ protobuf
+//! - `service`: the gRPC API and the admin operations
 
+pub mod calendar;
+mod convert;
 mod domain;
+mod search;
+mod seed_data;
 mod service;
 
+use std::sync::Arc;
+
 use onewindow_bus::Worker;
+use onewindow_eventlog::{EventStore, OrgId};
 use onewindow_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERVICE_NAME};
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use domain::{Approver, DocumentKind, Localized, ServiceDefinition, Stage, demo_services};
-pub use service::{DefineError, define_service};
+pub use domain::{
+    Approver, Department, DocumentKind, Fee, Language, Localized, RequiredDocument, Section, ServiceDefinition,
+    ServiceForm, Stage, Standard, demo_services,
+};
+pub use seed_data::{CatalogData, catalog_data};
+pub use service::{DefineError, define_department, define_section, define_service};
 
 pub const SERVICE: &str = "catalog";
 pub const DEFAULT_PORT: u16 = 50052;
 
 /// Adds the catalog API to `grpc`; its log is published for other services' local copies.
 pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
-    let api = service::CatalogApi { store: ctx.store.clone(), auth: ctx.auth.clone() };
+    let api = service::CatalogApi {
+        store: ctx.store.clone(),
+        auth: ctx.auth.clone(),
+        calendar: Arc::new(calendar::WorkingCalendar::kazakhstan_2026_2027()),
+    };
     grpc.routes.add_service(CatalogServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
     ctx.workers(SERVICE, Vec::new())
+}
+
+/// Loads the seeds' catalog into `org`: departments first (routes name them), then sections, then services.
+/// Idempotent: what is already defined as given is left alone.
+pub async fn seed_catalog(store: &dyn EventStore, org: &OrgId) -> anyhow::Result<()> {
+    let data = catalog_data()?;
+    for department in data.departments {
+        define_department(store, org, "service:seed".into(), department).await?;
+    }
+    for section in data.sections {
+        define_section(store, org, "service:seed".into(), section).await?;
+    }
+    for service in data.services {
+        define_service(store, org, "service:seed".into(), service, None).await?;
+    }
+    Ok(())
 }
 
 /// Runs the catalog as its own process (the distributed mode).

@@ -1,21 +1,38 @@
-//! The catalog gRPC API (reads), and defining services (seeding now, the admin API later).
+//! The catalog gRPC API (thin), and defining services, sections and departments (admin calls and seeding).
 
-use std::sync::Arc;
+use std::{collections::BTreeSet, sync::Arc};
 
-use onewindow_auth::Authenticator;
-use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, encode, load};
-use onewindow_proto::catalog::v1::{
-    self as pb, GetServiceRequest, GetServiceResponse, ListServicesRequest, ListServicesResponse,
-    catalog_service_server::CatalogService,
+use onewindow_auth::{Authenticator, Role};
+use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, encode, load, load_all};
+use onewindow_proto::{
+    catalog::v1::{
+        ComputeDueDateRequest, ComputeDueDateResponse, DefineDepartmentRequest, DefineDepartmentResponse,
+        DefineServiceRequest, DefineServiceResponse, GetServiceRequest, GetServiceResponse, ListDepartmentsRequest,
+        ListDepartmentsResponse, ListSectionsRequest, ListSectionsResponse, ListServicesRequest, ListServicesResponse,
+        SearchServicesRequest, SearchServicesResponse, catalog_service_server::CatalogService,
+    },
+    timestamp,
 };
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{CatalogEntry, DefinitionError, DocumentKind, SERVICE_STREAM, ServiceDefinition, define};
+use crate::{
+    calendar::WorkingCalendar,
+    convert::{definition_from_pb, definition_pb, department_from_pb, department_pb, section_pb},
+    domain::{
+        CatalogEntry, DEPARTMENT_STREAM, DefinitionError, Department, DepartmentEntry, DepartmentEvent, SECTION_STREAM,
+        SERVICE_STREAM, Section, SectionEntry, SectionEvent, ServiceDefinition, check_route, define,
+    },
+    search::search,
+};
+
+/// A due date further than this is a typo, not a service standard.
+const MAX_DUE_HOURS: i32 = 24 * 365;
 
 pub struct CatalogApi {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) auth: Arc<Authenticator>,
+    pub(crate) calendar: Arc<WorkingCalendar>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,15 +43,37 @@ pub enum DefineError {
     Store(#[from] StoreError),
 }
 
+impl From<DefineError> for Status {
+    fn from(error: DefineError) -> Self {
+        match error {
+            DefineError::Rejected(DefinitionError::Invalid { field, problem }) => {
+                FieldErrors::one(&format!("service.{field}"), problem)
+            }
+            DefineError::Rejected(DefinitionError::Unchanged) => Status::already_exists("the definition is unchanged"),
+            DefineError::Store(error) => store_status(error),
+        }
+    }
+}
+
+async fn known_departments(store: &dyn EventStore, org: &OrgId) -> Result<BTreeSet<String>, StoreError> {
+    Ok(store.list_streams(org, DEPARTMENT_STREAM).await?.into_iter().collect())
+}
+
 /// Defines (or revises) a service of `org`; returns the new version, or the current one when unchanged.
+/// `expected_version`, when given, must be the current version (an admin's edit of what they read).
 pub async fn define_service(
     store: &dyn EventStore,
     org: &OrgId,
     actor: String,
     definition: ServiceDefinition,
+    expected_version: Option<i64>,
 ) -> Result<i64, DefineError> {
+    check_route(&definition, &known_departments(store, org).await?)?;
     let stream = StreamRef::new(org, SERVICE_STREAM, definition.code.clone());
     let entry = load::<CatalogEntry>(store, &stream).await?;
+    if let Some(expected) = expected_version.filter(|v| *v != entry.version) {
+        return Err(StoreError::Concurrency { stream, expected }.into());
+    }
     let events = match define(&entry.state, definition) {
         Ok(events) => events,
         Err(DefinitionError::Unchanged) => return Ok(entry.version),
@@ -48,50 +87,118 @@ pub async fn define_service(
     Ok(entry.version + count)
 }
 
-pub(crate) fn definition_pb(version: i64, d: &ServiceDefinition) -> pb::ServiceDefinition {
-    pb::ServiceDefinition {
-        code: d.code.clone(),
-        version,
-        name: Some(pb::LocalizedText { kk: d.name.kk.clone(), ru: d.name.ru.clone(), en: d.name.en.clone() }),
-        office: d.office.clone(),
-        route: Some(pb::Route {
-            stages: d
-                .route
-                .iter()
-                .map(|stage| pb::RouteStage {
-                    approvers: stage
-                        .approvers
-                        .iter()
-                        .map(|a| pb::RouteApprover { department: a.department.clone(), position: a.position.clone() })
-                        .collect(),
-                })
-                .collect(),
-        }),
-        issues_document: match d.issues_document {
-            DocumentKind::None => pb::DocumentType::None,
-            DocumentKind::CertificateOfStudy => pb::DocumentType::CertificateOfStudy,
-        } as i32,
-        average_processing_hours: d.average_processing_hours as i32,
+/// Defines a section or a department: a stream whose latest event is the definition (unchanged ones are skipped).
+async fn define_latest<A, E>(
+    store: &dyn EventStore,
+    stream: StreamRef,
+    actor: String,
+    current: impl Fn(&A) -> bool,
+    event: E,
+) -> Result<(), StoreError>
+where
+    A: onewindow_eventlog::Aggregate,
+    E: serde::Serialize,
+{
+    let loaded = load::<A>(store, &stream).await?;
+    if current(&loaded.state) {
+        return Ok(());
+    }
+    let new = encode(&event, 1, &request_metadata(actor, None))?;
+    store.commit(Commit::append(stream, loaded.version, vec![new])).await?;
+    Ok(())
+}
+
+pub async fn define_section(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: String,
+    section: Section,
+) -> Result<(), StoreError> {
+    let stream = StreamRef::new(org, SECTION_STREAM, section.code.clone());
+    let same = section.clone();
+    define_latest(
+        store,
+        stream,
+        actor,
+        move |e: &SectionEntry| e.0.as_ref() == Some(&same),
+        SectionEvent::Defined(section),
+    )
+    .await
+}
+
+pub async fn define_department(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: String,
+    department: Department,
+) -> Result<(), StoreError> {
+    let stream = StreamRef::new(org, DEPARTMENT_STREAM, department.code.clone());
+    let same = department.clone();
+    define_latest(
+        store,
+        stream,
+        actor,
+        move |e: &DepartmentEntry| e.0.as_ref() == Some(&same),
+        DepartmentEvent::Defined(department),
+    )
+    .await
+}
+
+/// The current version of every service of `org`, in code order.
+async fn current_services(store: &dyn EventStore, org: &OrgId) -> Result<Vec<(i64, ServiceDefinition)>, StoreError> {
+    Ok(load_all::<CatalogEntry>(store, org, SERVICE_STREAM)
+        .await?
+        .into_iter()
+        .filter_map(|(_, loaded)| loaded.state.current().map(|(v, d)| (v, d.clone())))
+        .collect())
+}
+
+async fn sections(store: &dyn EventStore, org: &OrgId) -> Result<Vec<Section>, StoreError> {
+    Ok(load_all::<SectionEntry>(store, org, SECTION_STREAM).await?.into_iter().filter_map(|(_, l)| l.state.0).collect())
+}
+
+/// `root` and every section under it.
+fn subtree(sections: &[Section], root: &str) -> BTreeSet<String> {
+    let mut found: BTreeSet<String> = [root.to_owned()].into();
+    loop {
+        let before = found.len();
+        for s in sections {
+            if s.parent.as_ref().is_some_and(|p| found.contains(p)) {
+                found.insert(s.code.clone());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
     }
 }
 
 #[tonic::async_trait]
 impl CatalogService for CatalogApi {
+    async fn list_sections(
+        &self,
+        request: Request<ListSectionsRequest>,
+    ) -> Result<Response<ListSectionsResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let sections = sections(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        Ok(Response::new(ListSectionsResponse { sections: sections.iter().map(section_pb).collect() }))
+    }
+
     async fn list_services(
         &self,
         request: Request<ListServicesRequest>,
     ) -> Result<Response<ListServicesResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
-        let codes = self.store.list_streams(&principal.org, SERVICE_STREAM).await.map_err(store_status)?;
-        let mut services = Vec::with_capacity(codes.len());
-        for code in codes {
-            let stream = StreamRef::new(&principal.org, SERVICE_STREAM, code);
-            let entry = load::<CatalogEntry>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-            if let Some((version, definition)) = entry.state.current() {
-                services.push(definition_pb(version, definition));
-            }
+        let section = request.into_inner().section;
+        let mut services = current_services(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        if !section.trim().is_empty() {
+            let all = sections(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+            let wanted = subtree(&all, section.trim());
+            services.retain(|(_, d)| wanted.contains(&d.section) || wanted.contains(&d.office));
         }
-        Ok(Response::new(ListServicesResponse { services }))
+        Ok(Response::new(ListServicesResponse {
+            services: services.iter().map(|(v, d)| definition_pb(*v, d)).collect(),
+        }))
     }
 
     async fn get_service(&self, request: Request<GetServiceRequest>) -> Result<Response<GetServiceResponse>, Status> {
@@ -111,5 +218,94 @@ impl CatalogService for CatalogApi {
         let (version, definition) = found
             .ok_or_else(|| Status::not_found(format!("no service {:?} (version {})", request.code, request.version)))?;
         Ok(Response::new(GetServiceResponse { service: Some(definition_pb(version, definition)) }))
+    }
+
+    async fn search_services(
+        &self,
+        request: Request<SearchServicesRequest>,
+    ) -> Result<Response<SearchServicesResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let query = request.into_inner().query;
+        let mut errors = FieldErrors::new();
+        errors.check(!query.trim().is_empty(), "query", "is required");
+        errors.check(query.chars().count() <= 200, "query", "is longer than 200 characters");
+        errors.into_result()?;
+        let services = current_services(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        let definitions: Vec<ServiceDefinition> = services.iter().map(|(_, d)| d.clone()).collect();
+        let found = search(&definitions, &query)
+            .into_iter()
+            .filter_map(|d| services.iter().find(|(_, s)| s.code == d.code).map(|(v, s)| definition_pb(*v, s)))
+            .collect();
+        Ok(Response::new(SearchServicesResponse { services: found }))
+    }
+
+    async fn list_departments(
+        &self,
+        request: Request<ListDepartmentsRequest>,
+    ) -> Result<Response<ListDepartmentsResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let departments = load_all::<DepartmentEntry>(self.store.as_ref(), &principal.org, DEPARTMENT_STREAM)
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(ListDepartmentsResponse {
+            departments: departments.into_iter().filter_map(|(_, l)| l.state.0).map(|d| department_pb(&d)).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn define_service(
+        &self,
+        request: Request<DefineServiceRequest>,
+    ) -> Result<Response<DefineServiceResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        principal.require(Role::Admin)?;
+        let request = request.into_inner();
+        let definition = definition_from_pb(request.service)?;
+        let code = definition.code.clone();
+        let version = define_service(
+            self.store.as_ref(),
+            &principal.org,
+            principal.actor(),
+            definition,
+            request.expected_version,
+        )
+        .await
+        .map_err(Status::from)?;
+        let stream = StreamRef::new(&principal.org, SERVICE_STREAM, code);
+        let entry = load::<CatalogEntry>(self.store.as_ref(), &stream).await.map_err(store_status)?.state;
+        let defined = entry.version(version).ok_or_else(|| Status::internal("the defined version is missing"))?;
+        tracing::info!(service = %defined.code, version, "service defined");
+        Ok(Response::new(DefineServiceResponse { service: Some(definition_pb(version, defined)) }))
+    }
+
+    async fn define_department(
+        &self,
+        request: Request<DefineDepartmentRequest>,
+    ) -> Result<Response<DefineDepartmentResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        principal.require(Role::Admin)?;
+        let department = department_from_pb(request.into_inner().department)?;
+        define_department(self.store.as_ref(), &principal.org, principal.actor(), department.clone())
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(DefineDepartmentResponse { department: Some(department_pb(&department)) }))
+    }
+
+    async fn compute_due_date(
+        &self,
+        request: Request<ComputeDueDateRequest>,
+    ) -> Result<Response<ComputeDueDateResponse>, Status> {
+        self.auth.authenticate(&request).await?;
+        let request = request.into_inner();
+        let mut errors = FieldErrors::new();
+        let start = request
+            .start
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)));
+        errors.check(start.is_some(), "start", "is required and must be a valid time");
+        errors.check((0..=MAX_DUE_HOURS).contains(&request.working_hours), "working_hours", "must be 0 to 8760");
+        errors.into_result()?;
+        let start = start.ok_or_else(|| FieldErrors::one("start", "is required"))?;
+        let due = self.calendar.add_working_hours(start, request.working_hours as u32);
+        Ok(Response::new(ComputeDueDateResponse { due: Some(timestamp(due)) }))
     }
 }

@@ -1,5 +1,5 @@
 //! The demo: two organisations (modelled on KazNU and KazNMU), a student and the staff of the certificate of
-//! study's route in each, and the demo catalog.
+//! study's route in each, and the seeds' catalog.
 //!
 //! Every demo account gets its own random password on first start, written to `<data dir>/demo-accounts.txt`
 //! (never a shared default password: one of our source systems gave every student "123456").
@@ -89,9 +89,9 @@ pub async fn seed_demo(data_dir: &Path, identity: &dyn EventStore, catalog: &dyn
             Err(RegisterError::Rejected(AccountError::LoginTaken(_))) => {}
             Err(other) => return Err(other.into()),
         }
-        for service in onewindow_catalog::demo_services() {
-            onewindow_catalog::define_service(catalog, &org, "service:demo".into(), service).await?;
-        }
+    }
+    for org in ["kaznu", "kaznmu"] {
+        onewindow_catalog::seed_catalog(catalog, &OrgId::parse(org)?).await?;
     }
     if !lines.is_empty() {
         let mut text = String::from("# organisation\tlogin\tpassword (demo accounts, generated on first start)\n");

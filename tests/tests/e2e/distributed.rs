@@ -40,9 +40,7 @@ async fn seed(identity_url: &str, catalog_url: &str) -> Cast {
         logins.push(Login { login: login.into(), password });
     }
     let catalog = onewindow_eventlog::open(catalog_url).await.expect("catalog database");
-    for service in onewindow_catalog::demo_services() {
-        onewindow_catalog::define_service(catalog.as_ref(), &org, "test".into(), service).await.expect("service");
-    }
+    onewindow_catalog::seed_catalog(catalog.as_ref(), &org).await.expect("the seeds' catalog");
     let registrar = logins.pop().expect("registrar");
     let dean = logins.pop().expect("dean");
     let student = logins.pop().expect("student");
