@@ -123,6 +123,11 @@ impl EventStore for PostgresEventStore {
         }
 
         // Every event of the command in one statement: one round trip, one fsync at commit.
+        if commit.appends.is_empty() {
+            // Only the inbox mark: the consumer handled the event with no effect to record.
+            tx.commit().await?;
+            return Ok(CommitOutcome::Committed { versions });
+        }
         let rows = commit
             .appends
             .iter()

@@ -120,6 +120,11 @@ impl EventStore for SqliteEventStore {
             versions.push(new_version);
         }
 
+        if commit.appends.is_empty() {
+            // Only the inbox mark: the consumer handled the event with no effect to record.
+            tx.commit().await?;
+            return Ok(CommitOutcome::Committed { versions });
+        }
         let rows = commit
             .appends
             .iter()

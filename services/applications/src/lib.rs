@@ -8,7 +8,9 @@
 //! - `domain`: statuses, events, decisions; pure
 //! - `service`: the gRPC API (thin), and committing reactions
 //! - `consumers`: routing's sheet events and documents' issue move the application
+//! - `catalog_copy`: the local copy of the catalog's services, kept from its events
 
+mod catalog_copy;
 mod consumers;
 mod domain;
 mod service;
@@ -42,6 +44,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, catalog: CatalogServiceCl
         vec![
             Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
             Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
+            Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
         ],
     )
 }

@@ -141,8 +141,12 @@ impl ApplicationsApi {
     async fn service_snapshot(
         &self,
         request: &Request<CreateApplicationRequest>,
+        org: &OrgId,
         code: &str,
     ) -> Result<ServiceSnapshot, Status> {
+        if let Some(copy) = crate::catalog_copy::copied(self.store.as_ref(), org, code).await.map_err(store_status)? {
+            return Ok(copy);
+        }
         let mut call = Request::new(GetServiceRequest { code: code.to_owned(), version: 0 });
         // The catalog sees the applicant's own token: what they may not read, they may not apply for.
         if let Some(token) = request.metadata().get("authorization") {
@@ -213,7 +217,7 @@ impl ApplicationsService for ApplicationsApi {
         errors.check(body.reason.len() <= 4000, "reason", "is longer than 4000 characters");
         errors.into_result()?;
 
-        let service = self.service_snapshot(&request, body.service_code.trim()).await?;
+        let service = self.service_snapshot(&request, &principal.org, body.service_code.trim()).await?;
         let application_id = Uuid::now_v7();
         let metadata = request_metadata(principal.actor(), Some(application_id));
         let now = Utc::now();

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
-use onewindow::walkthrough::{Cast, Endpoints, Login, certificate_of_study};
-use onewindow_eventlog::OrgId;
+use onewindow::walkthrough::{Cast, Endpoints, Login, authed, certificate_of_study, sign_in};
+use onewindow_eventlog::{OrgId, StreamRef};
 use onewindow_identity::{NewAccount, register_account, roles};
+use onewindow_proto::applications::v1::{
+    CreateApplicationRequest, Language, applications_service_client::ApplicationsServiceClient,
+};
 use onewindow_tests::{NatsServer, ServiceProcess, fresh_postgres_database};
 
 use super::embedded::assert_certificate_issued;
@@ -114,4 +117,46 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     let applications_log = onewindow_eventlog::open(&applications_db).await.expect("applications database");
     let routing_log = onewindow_eventlog::open(&routing_db).await.expect("routing database");
     super::embedded::assert_one_trace(applications_log.as_ref(), routing_log.as_ref(), &outcome.application.id).await;
+
+    // Applications keeps its own copy of the catalog from the catalog's events: with the catalog down, an
+    // application can still be created.
+    let org = OrgId::parse(ORG).expect("org");
+    let copy = StreamRef::new(&org, "service_copy", "certificate-of-study");
+    for _ in 0..400 {
+        if applications_log.stream_version(&copy).await.expect("read") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        applications_log.stream_version(&copy).await.expect("read") > 0,
+        "the catalog's events reached applications; its log:\n{}",
+        std::fs::read_to_string(&applications.log).unwrap_or_default()
+    );
+    catalog.kill();
+    let student = sign_in(&identity.url, ORG, &cast.student).await.expect("student");
+    let channel = tonic::transport::Endpoint::from_shared(applications.url.clone())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let created = ApplicationsServiceClient::new(channel)
+        .create_application(
+            authed(
+                CreateApplicationRequest {
+                    service_code: "certificate-of-study".into(),
+                    document_language: Language::Ru as i32,
+                    email: "student@example.kz".into(),
+                    ..Default::default()
+                },
+                &student,
+            )
+            .expect("request"),
+        )
+        .await
+        .expect("created from the local copy while the catalog is down")
+        .into_inner()
+        .application
+        .expect("application");
+    assert!(created.number.starts_with("KAZNU-"));
 }

@@ -106,6 +106,14 @@ async fn the_inbox_mark_makes_a_second_delivery_a_no_op() {
         let second =
             store.commit(Commit::append(stream("inbox"), 1, vec![event(1)]).with_inbox(mark)).await.expect("second");
         assert_eq!(second, CommitOutcome::AlreadyProcessed, "{backend}");
+        // A consumer that handles an event with no effect still records that it did, once.
+        let mark = InboxMark { consumer: "test".into(), event_id: Uuid::now_v7() };
+        let nothing = Commit::append(stream("inbox"), 1, vec![]).with_inbox(mark.clone());
+        assert_eq!(
+            store.commit(nothing.clone()).await.expect("mark only"),
+            CommitOutcome::Committed { versions: vec![] }
+        );
+        assert_eq!(store.commit(nothing).await.expect("again"), CommitOutcome::AlreadyProcessed, "{backend}");
         assert_eq!(store.read_stream(&stream("inbox")).await.expect("read").len(), 1, "{backend}: one effect");
     }
 }

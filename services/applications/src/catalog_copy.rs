@@ -1,0 +1,196 @@
+//! The applications service's own copy of the catalog, kept from the catalog's `service.defined` events, so that
+//! creating an application does not call the catalog (and works while the catalog is down).
+//!
+//! The copy is eventually consistent: right after an edit, an application may still be created under the previous
+//! version, which is the version it then keeps. A service not copied yet is asked of the catalog over gRPC.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_eventlog::{
+    Aggregate, Commit, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{RouteStep, ServiceSnapshot};
+
+pub const SERVICE_COPY: &str = "service_copy";
+const CONSUMER: &str = "applications-catalog";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum CopyEvent {
+    /// A newer version of a catalog service was copied.
+    #[serde(rename = "service_copy.recorded")]
+    Recorded(ServiceSnapshot),
+}
+
+/// The newest copied version of one service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceCopy(pub Option<ServiceSnapshot>);
+
+impl Aggregate for ServiceCopy {
+    type Event = CopyEvent;
+    fn apply(&mut self, event: &CopyEvent, _: &RecordedEvent) {
+        let CopyEvent::Recorded(snapshot) = event;
+        self.0 = Some(snapshot.clone());
+    }
+}
+
+pub async fn copied(store: &dyn EventStore, org: &OrgId, code: &str) -> Result<Option<ServiceSnapshot>, StoreError> {
+    Ok(load::<ServiceCopy>(store, &StreamRef::new(org, SERVICE_COPY, code)).await?.state.0)
+}
+
+/// The fields of the catalog's `service.defined` payload the applications need (a tolerant reader).
+#[derive(Deserialize)]
+struct Defined {
+    code: String,
+    name: Names,
+    #[serde(default)]
+    route: Vec<Stage>,
+    #[serde(default)]
+    issues_document: String,
+}
+
+#[derive(Deserialize)]
+struct Names {
+    kk: String,
+    ru: String,
+    en: String,
+}
+
+#[derive(Deserialize)]
+struct Stage {
+    approvers: Vec<Approver>,
+}
+
+#[derive(Deserialize)]
+struct Approver {
+    department: String,
+    position: String,
+}
+
+fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
+    ServiceSnapshot {
+        code: defined.code,
+        version,
+        name_kk: defined.name.kk,
+        name_ru: defined.name.ru,
+        name_en: defined.name.en,
+        route: defined
+            .route
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, stage)| {
+                stage.approvers.into_iter().map(move |a| RouteStep {
+                    stage: i as u32 + 1,
+                    department: a.department,
+                    position: a.position,
+                })
+            })
+            .collect(),
+        issues_document: if defined.issues_document == "none" { String::new() } else { defined.issues_document },
+    }
+}
+
+pub struct CatalogCopy {
+    pub store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl EventHandler for CatalogCopy {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "catalog", event_types: vec!["service.defined"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let defined: Defined =
+            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        // The catalog's stream version is the service version.
+        let copy = snapshot(defined, event.version);
+        let stream = StreamRef::new(&event.stream.org, SERVICE_COPY, copy.code.clone());
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        loop {
+            let current = load::<ServiceCopy>(self.store.as_ref(), &stream)
+                .await
+                .map_err(|e| HandleError::Transient(e.into()))?;
+            // Versions may arrive out of order after a retry: never replace a newer copy with an older one.
+            let newer = current.state.0.as_ref().is_none_or(|c| c.version < copy.version);
+            let events = if newer {
+                let metadata = onewindow_server::reaction_metadata(crate::SERVICE, event);
+                vec![
+                    encode(&CopyEvent::Recorded(copy.clone()), 1, &metadata)
+                        .map_err(|e| HandleError::Poison(e.into()))?,
+                ]
+            } else {
+                Vec::new()
+            };
+            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
+            match self.store.commit(commit).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(other) => return Err(HandleError::Transient(other.into())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use onewindow_eventlog::{EventMetadata, Position};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn defined(version: i64, hours: u32) -> RecordedEvent {
+        RecordedEvent {
+            position: Position::START,
+            id: Uuid::now_v7(),
+            stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), "service", "certificate-of-study"),
+            version,
+            event_type: "service.defined".into(),
+            schema_version: 1,
+            payload: json!({
+                "code": "certificate-of-study",
+                "name": { "kk": "Оқу туралы анықтама", "ru": "Справка об обучении", "en": "Certificate of study" },
+                "office": "registrar",
+                "route": [{ "approvers": [{ "department": "registrar", "position": "registrar" }] }],
+                "issues_document": "certificate_of_study",
+                "average_processing_hours": hours,
+                "fee": { "kind": "free" }
+            }),
+            metadata: EventMetadata {
+                occurred_at: Utc::now(),
+                actor: "admin".into(),
+                correlation_id: Uuid::now_v7(),
+                causation_id: Uuid::now_v7(),
+                trace_context: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn the_newest_version_is_kept_once_whatever_the_order_of_delivery() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("store");
+        let handler = CatalogCopy { store: store.clone() };
+        let org = OrgId::parse("kaznu").expect("org");
+        let (v1, v2) = (defined(1, 8), defined(2, 16));
+        handler.handle(&v2).await.expect("v2");
+        handler.handle(&v1).await.expect("late v1");
+        handler.handle(&v2).await.expect("v2 again");
+        let copy = copied(store.as_ref(), &org, "certificate-of-study").await.expect("load").expect("copied");
+        assert_eq!(copy.version, 2);
+        assert_eq!(copy.route.len(), 1);
+        assert_eq!(copy.issues_document, "certificate_of_study");
+        let stream =
+            store.read_stream(&StreamRef::new(&org, SERVICE_COPY, "certificate-of-study")).await.expect("read");
+        assert_eq!(stream.len(), 1, "one copy event: the late and the repeated deliveries changed nothing");
+    }
+}
