@@ -264,3 +264,76 @@ mod tests {
         }
     }
 }
+
+pub mod calendar {
+    //! Calendar settings: dates as "YYYY-MM-DD", times as "HH:MM".
+
+    use chrono::{NaiveDate, NaiveTime};
+    use onewindow_proto::catalog::v1 as pb;
+    use onewindow_server::FieldErrors;
+
+    use crate::domain::{CalendarSettings, DayOff, DayTransfer};
+
+    fn time(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<NaiveTime> {
+        if raw.trim().is_empty() {
+            return None;
+        }
+        let parsed = NaiveTime::parse_from_str(raw.trim(), "%H:%M").ok();
+        errors.check(parsed.is_some(), field, "must be a time as HH:MM");
+        parsed
+    }
+
+    fn date(errors: &mut FieldErrors, field: &str, raw: &str) -> NaiveDate {
+        let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
+        errors.check(parsed.is_some(), field, "must be a date as YYYY-MM-DD");
+        parsed.unwrap_or_default()
+    }
+
+    pub fn settings_from_pb(settings: Option<pb::CalendarSettings>) -> Result<CalendarSettings, tonic::Status> {
+        let s = settings.ok_or_else(|| FieldErrors::one("settings", "is required"))?;
+        let mut errors = FieldErrors::new();
+        let opens = time(&mut errors, "settings.opens", &s.opens);
+        let closes = time(&mut errors, "settings.closes", &s.closes);
+        let extra_days_off = s
+            .extra_days_off
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DayOff {
+                date: date(&mut errors, &format!("settings.extra_days_off[{i}].date"), &d.date),
+                name: d.name.trim().to_owned(),
+            })
+            .collect();
+        let transfers = s
+            .transfers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| DayTransfer {
+                day_off: date(&mut errors, &format!("settings.transfers[{i}].day_off"), &t.day_off),
+                working_day: date(&mut errors, &format!("settings.transfers[{i}].working_day"), &t.working_day),
+            })
+            .collect();
+        errors.into_result()?;
+        Ok(CalendarSettings { opens, closes, extra_days_off, transfers })
+    }
+
+    pub fn day_off_pb(date: NaiveDate, name: &str) -> pb::DayOff {
+        pb::DayOff { date: date.format("%Y-%m-%d").to_string(), name: name.to_owned() }
+    }
+
+    pub fn settings_pb(s: &CalendarSettings) -> pb::CalendarSettings {
+        let hhmm = |t: Option<NaiveTime>| t.map(|t| t.format("%H:%M").to_string()).unwrap_or_default();
+        pb::CalendarSettings {
+            opens: hhmm(s.opens),
+            closes: hhmm(s.closes),
+            extra_days_off: s.extra_days_off.iter().map(|d| day_off_pb(d.date, &d.name)).collect(),
+            transfers: s
+                .transfers
+                .iter()
+                .map(|t| pb::DayTransfer {
+                    day_off: t.day_off.format("%Y-%m-%d").to_string(),
+                    working_day: t.working_day.format("%Y-%m-%d").to_string(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,11 +1,16 @@
 //! Service definitions, as events: every edit is a new version; pure, no I/O.
 
 use onewindow_eventlog::{Aggregate, RecordedEvent};
+
+use crate::calendar::{CalendarError, OfficeHours, WorkingCalendar};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICE_STREAM: &str = "service";
 pub const SECTION_STREAM: &str = "section";
 pub const DEPARTMENT_STREAM: &str = "department";
+pub const CALENDAR_STREAM: &str = "calendar";
+/// The one calendar stream of an organisation.
+pub const CALENDAR_ID: &str = "working";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Localized {
@@ -188,6 +193,63 @@ impl Aggregate for DepartmentEntry {
         let DepartmentEvent::Defined(department) = event;
         self.0 = Some(department.clone());
     }
+}
+
+/// An organisation's adjustments to the country's working calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CalendarSettings {
+    pub opens: Option<chrono::NaiveTime>,
+    pub closes: Option<chrono::NaiveTime>,
+    pub extra_days_off: Vec<DayOff>,
+    pub transfers: Vec<DayTransfer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayOff {
+    pub date: chrono::NaiveDate,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTransfer {
+    pub day_off: chrono::NaiveDate,
+    pub working_day: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum CalendarEvent {
+    #[serde(rename = "calendar.adjusted")]
+    Adjusted(CalendarSettings),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrgCalendar(pub CalendarSettings);
+
+impl Aggregate for OrgCalendar {
+    type Event = CalendarEvent;
+    fn apply(&mut self, event: &CalendarEvent, _: &RecordedEvent) {
+        let CalendarEvent::Adjusted(settings) = event;
+        self.0 = settings.clone();
+    }
+}
+
+/// Kazakhstan's calendar with an organisation's adjustments on top.
+pub fn effective_calendar(settings: &CalendarSettings) -> Result<WorkingCalendar, CalendarError> {
+    let mut calendar = WorkingCalendar::kazakhstan_2026_2027();
+    if settings.opens.is_some() || settings.closes.is_some() {
+        let default = OfficeHours::default();
+        let hours =
+            OfficeHours::new(settings.opens.unwrap_or(default.opens()), settings.closes.unwrap_or(default.closes()))?;
+        calendar = calendar.with_office_hours(hours);
+    }
+    for day in &settings.extra_days_off {
+        calendar = calendar.with_holiday(day.date, day.name.clone());
+    }
+    for transfer in &settings.transfers {
+        calendar = calendar.with_transfer(transfer.day_off, transfer.working_day)?;
+    }
+    Ok(calendar)
 }
 
 /// A code for sections, services and departments: 1 to 64 characters of a-z, 0-9 and '-'.

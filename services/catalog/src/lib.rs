@@ -20,8 +20,6 @@ mod search;
 mod seed_data;
 mod service;
 
-use std::sync::Arc;
-
 use onewindow_bus::Worker;
 use onewindow_eventlog::{EventStore, OrgId};
 use onewindow_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERVICE_NAME};
@@ -34,18 +32,14 @@ pub use domain::{
     ServiceForm, Stage, Standard, demo_services,
 };
 pub use seed_data::{CatalogData, catalog_data};
-pub use service::{DefineError, define_department, define_section, define_service};
+pub use service::{DefineError, define_department, define_section, define_service, working_calendar};
 
 pub const SERVICE: &str = "catalog";
 pub const DEFAULT_PORT: u16 = 50052;
 
 /// Adds the catalog API to `grpc`; its log is published for other services' local copies.
 pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
-    let api = service::CatalogApi {
-        store: ctx.store.clone(),
-        auth: ctx.auth.clone(),
-        calendar: Arc::new(calendar::WorkingCalendar::kazakhstan_2026_2027()),
-    };
+    let api = service::CatalogApi { store: ctx.store.clone(), auth: ctx.auth.clone() };
     grpc.routes.add_service(CatalogServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
     ctx.workers(SERVICE, Vec::new())

@@ -2,14 +2,18 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
+use chrono::Datelike;
+
 use onewindow_auth::{Authenticator, Role};
 use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, encode, load, load_all};
 use onewindow_proto::{
     catalog::v1::{
-        ComputeDueDateRequest, ComputeDueDateResponse, DefineDepartmentRequest, DefineDepartmentResponse,
-        DefineServiceRequest, DefineServiceResponse, GetServiceRequest, GetServiceResponse, ListDepartmentsRequest,
-        ListDepartmentsResponse, ListSectionsRequest, ListSectionsResponse, ListServicesRequest, ListServicesResponse,
-        SearchServicesRequest, SearchServicesResponse, catalog_service_server::CatalogService,
+        ComputeDueDateRequest, ComputeDueDateResponse, DefineCalendarRequest, DefineCalendarResponse,
+        DefineDepartmentRequest, DefineDepartmentResponse, DefineSectionRequest, DefineSectionResponse,
+        DefineServiceRequest, DefineServiceResponse, GetCalendarRequest, GetCalendarResponse, GetServiceRequest,
+        GetServiceResponse, ListDepartmentsRequest, ListDepartmentsResponse, ListSectionsRequest, ListSectionsResponse,
+        ListServicesRequest, ListServicesResponse, SearchServicesRequest, SearchServicesResponse,
+        catalog_service_server::CatalogService,
     },
     timestamp,
 };
@@ -18,10 +22,11 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     calendar::WorkingCalendar,
-    convert::{definition_from_pb, definition_pb, department_from_pb, department_pb, section_pb},
+    convert::{self, definition_from_pb, definition_pb, department_from_pb, department_pb, section_pb},
     domain::{
-        CatalogEntry, DEPARTMENT_STREAM, DefinitionError, Department, DepartmentEntry, DepartmentEvent, SECTION_STREAM,
-        SERVICE_STREAM, Section, SectionEntry, SectionEvent, ServiceDefinition, check_route, define,
+        CALENDAR_ID, CALENDAR_STREAM, CalendarEvent, CalendarSettings, CatalogEntry, DEPARTMENT_STREAM,
+        DefinitionError, Department, DepartmentEntry, DepartmentEvent, OrgCalendar, SECTION_STREAM, SERVICE_STREAM,
+        Section, SectionEntry, SectionEvent, ServiceDefinition, check_route, define, effective_calendar, valid_code,
     },
     search::search,
 };
@@ -32,7 +37,21 @@ const MAX_DUE_HOURS: i32 = 24 * 365;
 pub struct CatalogApi {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) auth: Arc<Authenticator>,
-    pub(crate) calendar: Arc<WorkingCalendar>,
+}
+
+/// The organisation's calendar settings and their version.
+async fn calendar_settings(store: &dyn EventStore, org: &OrgId) -> Result<(CalendarSettings, i64), StoreError> {
+    let loaded = load::<OrgCalendar>(store, &StreamRef::new(org, CALENDAR_STREAM, CALENDAR_ID)).await?;
+    Ok((loaded.state.0, loaded.version))
+}
+
+/// The working calendar of `org`: Kazakhstan's, with the organisation's adjustments.
+pub async fn working_calendar(store: &dyn EventStore, org: &OrgId) -> Result<WorkingCalendar, Status> {
+    let (settings, _) = calendar_settings(store, org).await.map_err(store_status)?;
+    effective_calendar(&settings).map_err(|e| {
+        tracing::error!(%org, error = %e, "a stored calendar does not build");
+        Status::internal("the organisation's calendar is inconsistent")
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -291,11 +310,90 @@ impl CatalogService for CatalogApi {
         Ok(Response::new(DefineDepartmentResponse { department: Some(department_pb(&department)) }))
     }
 
+    async fn define_section(
+        &self,
+        request: Request<DefineSectionRequest>,
+    ) -> Result<Response<DefineSectionResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        principal.require(Role::Admin)?;
+        let section = request.into_inner().section.ok_or_else(|| FieldErrors::one("section", "is required"))?;
+        let name = section.name.unwrap_or_default();
+        let parent = Some(section.parent.trim().to_owned()).filter(|p| !p.is_empty());
+        let mut errors = FieldErrors::new();
+        errors.check(valid_code(section.code.trim()), "section.code", "1 to 64 characters of a-z, 0-9 and '-'");
+        errors.check(
+            ![&name.kk, &name.ru, &name.en].iter().any(|t| t.trim().is_empty()),
+            "section.name",
+            "is required in kk, ru and en",
+        );
+        if let Some(parent) = &parent {
+            let known = self.store.list_streams(&principal.org, SECTION_STREAM).await.map_err(store_status)?;
+            errors.check(known.contains(parent), "section.parent", "no such section");
+            errors.check(parent != section.code.trim(), "section.parent", "a section cannot be its own parent");
+        }
+        errors.into_result()?;
+        let section = Section {
+            code: section.code.trim().to_owned(),
+            parent,
+            name: crate::domain::Localized { kk: name.kk, ru: name.ru, en: name.en },
+            translations_reviewed: true,
+        };
+        define_section(self.store.as_ref(), &principal.org, principal.actor(), section.clone())
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(DefineSectionResponse { section: Some(section_pb(&section)) }))
+    }
+
+    async fn get_calendar(
+        &self,
+        request: Request<GetCalendarRequest>,
+    ) -> Result<Response<GetCalendarResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let year = request.into_inner().year;
+        let (settings, version) = calendar_settings(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        let calendar = effective_calendar(&settings).map_err(|e| Status::internal(e.to_string()))?;
+        let days_off = calendar
+            .days_off()
+            .filter(|(date, _)| date.year() == year)
+            .map(|(date, name)| convert::calendar::day_off_pb(date, name))
+            .collect();
+        Ok(Response::new(GetCalendarResponse {
+            settings: Some(convert::calendar::settings_pb(&settings)),
+            days_off,
+            version,
+        }))
+    }
+
+    async fn define_calendar(
+        &self,
+        request: Request<DefineCalendarRequest>,
+    ) -> Result<Response<DefineCalendarResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        principal.require(Role::Admin)?;
+        let request = request.into_inner();
+        let settings = convert::calendar::settings_from_pb(request.settings)?;
+        // The settings must make a calendar: office hours that open before they close, transfers that swap a
+        // working day for a day off.
+        effective_calendar(&settings).map_err(|e| FieldErrors::one("settings", e.to_string()))?;
+        let stream = StreamRef::new(&principal.org, CALENDAR_STREAM, CALENDAR_ID);
+        let (_, version) = calendar_settings(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        if let Some(expected) = request.expected_version.filter(|v| *v != version) {
+            return Err(store_status(StoreError::Concurrency { stream, expected }));
+        }
+        let event = encode(&CalendarEvent::Adjusted(settings.clone()), 1, &request_metadata(principal.actor(), None))
+            .map_err(|e| store_status(e.into()))?;
+        self.store.commit(Commit::append(stream, version, vec![event])).await.map_err(store_status)?;
+        Ok(Response::new(DefineCalendarResponse {
+            settings: Some(convert::calendar::settings_pb(&settings)),
+            version: version + 1,
+        }))
+    }
+
     async fn compute_due_date(
         &self,
         request: Request<ComputeDueDateRequest>,
     ) -> Result<Response<ComputeDueDateResponse>, Status> {
-        self.auth.authenticate(&request).await?;
+        let principal = self.auth.authenticate(&request).await?;
         let request = request.into_inner();
         let mut errors = FieldErrors::new();
         let start = request
@@ -305,7 +403,8 @@ impl CatalogService for CatalogApi {
         errors.check((0..=MAX_DUE_HOURS).contains(&request.working_hours), "working_hours", "must be 0 to 8760");
         errors.into_result()?;
         let start = start.ok_or_else(|| FieldErrors::one("start", "is required"))?;
-        let due = self.calendar.add_working_hours(start, request.working_hours as u32);
+        let calendar = working_calendar(self.store.as_ref(), &principal.org).await?;
+        let due = calendar.add_working_hours(start, request.working_hours as u32);
         Ok(Response::new(ComputeDueDateResponse { due: Some(timestamp(due)) }))
     }
 }

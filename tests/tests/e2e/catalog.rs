@@ -11,8 +11,9 @@ use onewindow_proto::{
         applications_service_client::ApplicationsServiceClient,
     },
     catalog::v1::{
-        ComputeDueDateRequest, DefineServiceRequest, GetServiceRequest, ListSectionsRequest, ListServicesRequest,
-        RouteApprover, SearchServicesRequest, catalog_service_client::CatalogServiceClient,
+        CalendarSettings, ComputeDueDateRequest, DayOff, DefineCalendarRequest, DefineSectionRequest,
+        DefineServiceRequest, GetCalendarRequest, GetServiceRequest, ListSectionsRequest, ListServicesRequest,
+        LocalizedText, RouteApprover, SearchServicesRequest, Section, catalog_service_client::CatalogServiceClient,
     },
     routing::v1::{GetSheetRequest, routing_service_client::RoutingServiceClient},
 };
@@ -82,6 +83,89 @@ async fn the_seeded_catalog_is_browsable_and_searchable_in_three_languages() {
         .due
         .expect("due");
     assert_eq!(due.seconds, Utc.with_ymd_and_hms(2026, 11, 30, 6, 15, 0).single().expect("time").timestamp());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_adjust_the_calendar_and_the_section_tree() {
+    let system = EmbeddedSystem::start().await;
+    let admin = sign_in(&system.url, "kaznu", &admin(&system)).await.expect("admin");
+    let mut catalog = CatalogServiceClient::new(channel(&system).await);
+
+    // The university closes on Monday 30 November 2026: the due date moves to Tuesday.
+    let settings = CalendarSettings {
+        extra_days_off: vec![DayOff { date: "2026-11-30".into(), name: "University day".into() }],
+        ..Default::default()
+    };
+    let invalid = CalendarSettings { opens: "25:99".into(), ..settings.clone() };
+    let refused = catalog
+        .define_calendar(
+            authed(DefineCalendarRequest { settings: Some(invalid), expected_version: None }, &admin).expect("req"),
+        )
+        .await
+        .expect_err("an impossible time is refused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("settings.opens"), "{}", refused.message());
+    catalog
+        .define_calendar(
+            authed(DefineCalendarRequest { settings: Some(settings), expected_version: Some(0) }, &admin).expect("req"),
+        )
+        .await
+        .expect("defined");
+    let calendar = catalog
+        .get_calendar(authed(GetCalendarRequest { year: 2026 }, &admin).expect("req"))
+        .await
+        .expect("calendar")
+        .into_inner();
+    assert_eq!(calendar.version, 1);
+    let days_off: Vec<_> = calendar.days_off.iter().map(|d| d.date.as_str()).collect();
+    assert!(days_off.contains(&"2026-11-30") && days_off.contains(&"2026-03-24"), "{days_off:?}");
+    let start = Utc.with_ymd_and_hms(2026, 11, 27, 11, 0, 0).single().expect("time");
+    let due = catalog
+        .compute_due_date(
+            authed(ComputeDueDateRequest { start: Some(onewindow_proto::timestamp(start)), working_hours: 4 }, &admin)
+                .expect("req"),
+        )
+        .await
+        .expect("due date")
+        .into_inner()
+        .due
+        .expect("due");
+    assert_eq!(due.seconds, Utc.with_ymd_and_hms(2026, 12, 1, 6, 15, 0).single().expect("time").timestamp());
+
+    // The other organisation's calendar is untouched.
+    let other = sign_in(&system.url, "kaznmu", &system.cast("kaznmu").student).await.expect("kaznmu");
+    let theirs = catalog
+        .get_calendar(authed(GetCalendarRequest { year: 2026 }, &other).expect("req"))
+        .await
+        .expect("calendar")
+        .into_inner();
+    assert!(theirs.days_off.iter().all(|d| d.date != "2026-11-30"));
+
+    let section = |code: &str, parent: &str| Section {
+        code: code.into(),
+        parent: parent.into(),
+        name: Some(LocalizedText {
+            kk: "Анықтамалар".into(), ru: "Справки".into(), en: "Certificates".into()
+        }),
+    };
+    let orphan = catalog
+        .define_section(
+            authed(DefineSectionRequest { section: Some(section("orphan", "no-such-office")) }, &admin).expect("req"),
+        )
+        .await
+        .expect_err("an unknown parent is refused");
+    assert!(orphan.message().contains("section.parent"), "{}", orphan.message());
+    catalog
+        .define_section(
+            authed(DefineSectionRequest { section: Some(section("registrar-certificates", "registrar")) }, &admin)
+                .expect("req"),
+        )
+        .await
+        .expect("defined");
+    let sections = catalog.list_sections(authed(ListSectionsRequest {}, &admin).expect("req")).await.expect("list");
+    assert!(
+        sections.into_inner().sections.iter().any(|s| s.code == "registrar-certificates" && s.parent == "registrar")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
