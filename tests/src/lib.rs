@@ -146,9 +146,9 @@ impl ServiceProcess {
         Ok(Self { child, name: binary_name.to_owned(), url: format!("http://127.0.0.1:{port}"), log })
     }
 
-    /// Waits until the process answers health checks as SERVING.
+    /// Waits until the process answers health checks as SERVING (a minute at most, as the issue allows).
     pub async fn wait_serving(&mut self, service_name: &str) -> anyhow::Result<()> {
-        for _ in 0..200 {
+        for _ in 0..600 {
             if let Some(status) = self.child.try_wait()? {
                 bail!(
                     "{} exited with {status}; log:\n{}",

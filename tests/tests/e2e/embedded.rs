@@ -30,7 +30,7 @@ impl EmbeddedSystem {
                 panic!("the embedded system failed: {error:#}");
             }
         });
-        for _ in 0..200 {
+        for _ in 0..600 {
             if onewindow_tests::health_status(&url, "onewindow.notifications.v1.NotificationsService")
                 .await
                 .unwrap_or(false)
