@@ -26,6 +26,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_descriptor_set_path(out.join("onewindow_descriptor.bin"))
         .compile_with_config(config, &files, &includes)?;
 
-    println!("cargo:rerun-if-changed={}", root.display());
+    // One line per file: a directory is only checked for its own changes by some cargo versions.
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
     Ok(())
 }

@@ -12,6 +12,9 @@ pub const INBOX: &str = "inbox";
 pub enum InboxEvent {
     #[serde(rename = "inbox.notification_recorded")]
     NotificationRecorded(NotificationRecorded),
+    /// The user read these notifications.
+    #[serde(rename = "inbox.notifications_read")]
+    NotificationsRead { notification_ids: Vec<Uuid> },
 }
 
 /// `inbox.notification_recorded`, as in docs/EVENTS.md.
@@ -30,6 +33,7 @@ pub struct NotificationRecorded {
 pub struct Notification {
     pub recorded: NotificationRecorded,
     pub created_at: DateTime<Utc>,
+    pub read: bool,
 }
 
 /// One user's notifications, oldest first.
@@ -42,10 +46,64 @@ impl Aggregate for Inbox {
     type Event = InboxEvent;
 
     fn apply(&mut self, event: &InboxEvent, recorded: &RecordedEvent) {
-        let InboxEvent::NotificationRecorded(notification) = event;
-        self.notifications
-            .push(Notification { recorded: notification.clone(), created_at: recorded.metadata.occurred_at });
+        match event {
+            InboxEvent::NotificationRecorded(notification) => self.notifications.push(Notification {
+                recorded: notification.clone(),
+                created_at: recorded.metadata.occurred_at,
+                read: false,
+            }),
+            InboxEvent::NotificationsRead { notification_ids } => {
+                for n in
+                    self.notifications.iter_mut().filter(|n| notification_ids.contains(&n.recorded.notification_id))
+                {
+                    n.read = true;
+                }
+            }
+        }
     }
+}
+
+impl Inbox {
+    pub fn unread(&self) -> usize {
+        self.notifications.iter().filter(|n| !n.read).count()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboxError {
+    #[error("no notification {0} in your inbox")]
+    Unknown(Uuid),
+}
+
+/// Which notifications to mark as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadSelection {
+    All,
+    These(Vec<Uuid>),
+}
+
+/// Decides marking notifications as read: only the unread ones are recorded, and an id not in the inbox is refused.
+pub fn mark_read(inbox: &Inbox, selection: ReadSelection) -> Result<Vec<InboxEvent>, InboxError> {
+    let ids: Vec<Uuid> = match selection {
+        ReadSelection::All => {
+            inbox.notifications.iter().filter(|n| !n.read).map(|n| n.recorded.notification_id).collect()
+        }
+        ReadSelection::These(ids) => {
+            let mut unread = Vec::new();
+            for id in ids {
+                let found = inbox
+                    .notifications
+                    .iter()
+                    .find(|n| n.recorded.notification_id == id)
+                    .ok_or(InboxError::Unknown(id))?;
+                if !found.read && !unread.contains(&id) {
+                    unread.push(id);
+                }
+            }
+            unread
+        }
+    };
+    Ok(if ids.is_empty() { Vec::new() } else { vec![InboxEvent::NotificationsRead { notification_ids: ids }] })
 }
 
 /// A notification's id, derived from the event it reports, so the same event never notifies twice.
@@ -88,7 +146,9 @@ mod tests {
         let source = Uuid::now_v7();
         let first = recorded(source);
         assert_eq!(record(&Inbox::default(), first.clone()), vec![InboxEvent::NotificationRecorded(first.clone())]);
-        let inbox = Inbox { notifications: vec![Notification { recorded: first.clone(), created_at: Utc::now() }] };
+        let inbox = Inbox {
+            notifications: vec![Notification { recorded: first.clone(), created_at: Utc::now(), read: false }],
+        };
         assert!(record(&inbox, recorded(source)).is_empty());
         assert_eq!(record(&inbox, recorded(Uuid::now_v7())).len(), 1);
     }
