@@ -31,6 +31,10 @@ if ! "$nats_bin" --version 2>/dev/null | grep -q "v${NATS_VERSION}"; then
 fi
 "$nats_bin" --version
 
+# The notifications e-mail test sends to a local aiosmtpd that writes what it receives to a maildir.
+python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+python3 -m aiosmtpd --version
+
 # Old test databases of crashed runs.
 psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'ow_test_%'" | while read -r db; do
   psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true

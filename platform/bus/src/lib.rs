@@ -45,8 +45,15 @@ impl Worker {
 
 /// The transport between services, chosen once per process.
 pub trait Bus: Send + Sync {
-    /// The worker that publishes `service`'s log, where this bus needs one.
-    fn relay(&self, service: &'static str, log: Arc<dyn EventStore>, shutdown: CancellationToken) -> Option<Worker>;
+    /// The worker that publishes `service`'s log, where this bus needs one. Events of the `private` stream types
+    /// (personal data, secrets) stay in the log and are never published.
+    fn relay(
+        &self,
+        service: &'static str,
+        private: &'static [&'static str],
+        log: Arc<dyn EventStore>,
+        shutdown: CancellationToken,
+    ) -> Option<Worker>;
 
     /// The worker that feeds `handler`; `own_store` is the consuming service's store (checkpoints, parking).
     fn consume(

@@ -75,7 +75,13 @@ impl LogTailBus {
 
 impl Bus for LogTailBus {
     /// The log is read in place: nothing to relay.
-    fn relay(&self, _: &'static str, _: Arc<dyn EventStore>, _: CancellationToken) -> Option<Worker> {
+    fn relay(
+        &self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: Arc<dyn EventStore>,
+        _: CancellationToken,
+    ) -> Option<Worker> {
         None
     }
 

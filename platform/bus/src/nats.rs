@@ -137,11 +137,17 @@ fn stream_name(service: &str) -> String {
 }
 
 impl Bus for NatsBus {
-    fn relay(&self, service: &'static str, log: Arc<dyn EventStore>, shutdown: CancellationToken) -> Option<Worker> {
+    fn relay(
+        &self,
+        service: &'static str,
+        private: &'static [&'static str],
+        log: Arc<dyn EventStore>,
+        shutdown: CancellationToken,
+    ) -> Option<Worker> {
         let bus = self.clone();
         Some(Worker::new(format!("relay:{service}"), async move {
             bus.ensure_stream(service).await?;
-            OutboxRelay::new(service, log, bus.jetstream.clone()).run(shutdown).await
+            OutboxRelay::new(service, log, bus.jetstream.clone()).keeping_private(private).run(shutdown).await
         }))
     }
 

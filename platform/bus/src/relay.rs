@@ -22,11 +22,18 @@ pub struct OutboxRelay {
     service: &'static str,
     log: Arc<dyn EventStore>,
     jetstream: jetstream::Context,
+    private: &'static [&'static str],
 }
 
 impl OutboxRelay {
     pub fn new(service: &'static str, log: Arc<dyn EventStore>, jetstream: jetstream::Context) -> Self {
-        Self { service, log, jetstream }
+        Self { service, log, jetstream, private: &[] }
+    }
+
+    /// Events of these stream types are passed over: they stay in the service's own log.
+    pub fn keeping_private(mut self, stream_types: &'static [&'static str]) -> Self {
+        self.private = stream_types;
+        self
     }
 
     fn checkpoint(&self) -> String {
@@ -51,7 +58,7 @@ impl OutboxRelay {
     /// Sends the whole batch before awaiting the acks, so one round trip's latency is paid per batch, not per event.
     async fn publish_batch(&self, batch: &[RecordedEvent]) -> anyhow::Result<()> {
         let mut acks = Vec::with_capacity(batch.len());
-        for event in batch {
+        for event in batch.iter().filter(|e| !self.private.contains(&e.stream.stream_type.as_str())) {
             let body = serde_json::to_vec(&Envelope::from_recorded(event))?;
             let mut message = PublishMessage::build().payload(Bytes::from(body)).message_id(event.id.to_string());
             if let Some(traceparent) = &event.metadata.trace_context {

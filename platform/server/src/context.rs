@@ -21,7 +21,17 @@ pub struct ServiceContext {
 impl ServiceContext {
     /// The relay of the service's log (where the bus needs one) and one worker per handler.
     pub fn workers(&self, service: &'static str, handlers: Vec<Arc<dyn EventHandler>>) -> Vec<Worker> {
-        let relay = self.bus.relay(service, self.store.clone(), self.shutdown.clone());
+        self.workers_keeping_private(service, &[], handlers)
+    }
+
+    /// Like [`Self::workers`], with stream types whose events are never published (personal data).
+    pub fn workers_keeping_private(
+        &self,
+        service: &'static str,
+        private: &'static [&'static str],
+        handlers: Vec<Arc<dyn EventHandler>>,
+    ) -> Vec<Worker> {
+        let relay = self.bus.relay(service, private, self.store.clone(), self.shutdown.clone());
         relay
             .into_iter()
             .chain(handlers.into_iter().map(|h| self.bus.consume(h, self.store.clone(), self.shutdown.clone())))

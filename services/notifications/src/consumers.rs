@@ -9,7 +9,8 @@ use std::{sync::Arc, time::Duration};
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription};
 use onewindow_eventlog::{
-    Commit, CommitOutcome, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, RecordedEvent, StoreError,
+    StreamAppend, StreamRef, encode, load,
 };
 use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::{
     SERVICE,
     domain::{INBOX, Inbox, NotificationRecorded, notification_id, record},
+    mail::{CONTACT, Contact, ContactEvent, EMAIL, EmailEvent, EmailQueued, email_id, record_contact},
     texts::{self, Language, Message},
 };
 
@@ -41,6 +43,8 @@ struct ApplicationSubmitted {
     service_name: String,
     #[serde(default)]
     document_language: String,
+    #[serde(default)]
+    email: String,
 }
 
 /// `document.issued`, read for what the notification needs.
@@ -93,9 +97,14 @@ impl EventHandler for NotifySubmitted {
         let message =
             Message::ApplicationSubmitted { number: &submitted.number, service_name: &submitted.service_name };
         let language = Language::parse_or_default(&submitted.document_language);
-        let recipient = submitted.applicant_id;
-        deliver(self.store.as_ref(), FROM_APPLICATIONS, event, recipient, &submitted.application_id, &message, language)
-            .await
+        let delivery = Delivery {
+            consumer: FROM_APPLICATIONS,
+            recipient: submitted.applicant_id,
+            application_id: &submitted.application_id,
+            language,
+            learned_email: Some(&submitted.email),
+        };
+        deliver(self.store.as_ref(), event, &delivery, &message).await
     }
 }
 
@@ -124,71 +133,135 @@ impl EventHandler for NotifyIssued {
         let issued: DocumentIssued = serde_json::from_value(event.payload.clone()).map_err(poison)?;
         let message = Message::DocumentIssued { registration_number: &issued.registration_number };
         let language = Language::parse_or_default(&issued.language);
-        deliver(
-            self.store.as_ref(),
-            FROM_DOCUMENTS,
-            event,
-            issued.holder_id,
-            &issued.application_id,
-            &message,
+        let delivery = Delivery {
+            consumer: FROM_DOCUMENTS,
+            recipient: issued.holder_id,
+            application_id: &issued.application_id,
             language,
-        )
-        .await
+            learned_email: None,
+        };
+        deliver(self.store.as_ref(), event, &delivery, &message).await
     }
 }
 
-/// Records `message` in `recipient`'s inbox (in the event's organisation) with `consumer`'s inbox mark.
+/// Whom a consumed event notifies, and what it tells about them.
+struct Delivery<'a> {
+    consumer: &'static str,
+    recipient: Uuid,
+    application_id: &'a str,
+    language: Language,
+    /// The address the event gives (`application.submitted`), recorded as the recipient's contact.
+    learned_email: Option<&'a str>,
+}
+
+/// Records `message` in the recipient's inbox (in the event's organisation) with the consumer's inbox mark, the
+/// contact the event teaches, and the e-mail repeating the notification when an address is known: one commit.
 async fn deliver(
     store: &dyn EventStore,
-    consumer: &'static str,
     event: &RecordedEvent,
-    recipient: Uuid,
-    application_id: &str,
+    delivery: &Delivery<'_>,
     message: &Message<'_>,
-    language: Language,
 ) -> Result<(), HandleError> {
-    let text = texts::render(message, language);
+    let recipient = delivery.recipient;
+    let text = texts::render(message, delivery.language);
     let notification = NotificationRecorded {
         notification_id: notification_id(event.id),
         recipient_id: recipient,
-        application_id: application_id.to_owned(),
+        application_id: delivery.application_id.to_owned(),
         kind: message.kind().to_owned(),
-        title: text.title,
-        body: text.body,
+        title: text.title.clone(),
+        body: text.body.clone(),
         source_event_id: event.id,
     };
-    let stream = inbox_stream(&event.stream.org, recipient);
+    let org = &event.stream.org;
+    let stream = inbox_stream(org, recipient);
+    let contact_stream = contact_stream(org, recipient);
+    let email_id = email_id(notification.notification_id);
     let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-    let mark = InboxMark { consumer: consumer.to_owned(), event_id: event.id };
+    let mark = InboxMark { consumer: delivery.consumer.to_owned(), event_id: event.id };
+    let transient = |e: StoreError| HandleError::Transient(e.into());
     for attempt in 1..=ATTEMPTS {
-        let inbox = load::<Inbox>(store, &stream).await.map_err(|e| HandleError::Transient(e.into()))?;
-        let events = record(&inbox.state, notification.clone())
-            .iter()
-            .map(|e| encode(e, 1, &metadata).map_err(poison))
-            .collect::<Result<Vec<_>, _>>()?;
+        let inbox = load::<Inbox>(store, &stream).await.map_err(transient)?;
+        let contact = load::<Contact>(store, &contact_stream).await.map_err(transient)?;
+        let learned = match delivery.learned_email {
+            Some(email) => record_contact(&contact.state, email, delivery.language.code()),
+            None => Vec::new(),
+        };
+        let address = match learned.first() {
+            Some(ContactEvent::Recorded { email, .. }) => Some(email.clone()),
+            None => contact.state.email.clone(),
+        };
+        let recorded = record(&inbox.state, notification.clone());
+        // The e-mail goes with the notification's first recording only: a redelivery queues nothing new.
+        let queued = match address {
+            Some(to) if !recorded.is_empty() => {
+                let email = texts::email(&text, delivery.language);
+                vec![EmailEvent::Queued(EmailQueued {
+                    email_id,
+                    to,
+                    language: delivery.language.code().to_owned(),
+                    subject: email.subject,
+                    text: email.text,
+                    html: email.html,
+                })]
+            }
+            _ => Vec::new(),
+        };
         // With no event (already in the inbox) the mark alone is committed, so the redelivery is recorded too.
-        match store.commit(Commit::append(stream.clone(), inbox.version, events).with_inbox(mark.clone())).await {
+        let commit = Commit {
+            appends: vec![
+                StreamAppend {
+                    stream: stream.clone(),
+                    expected_version: inbox.version,
+                    events: encode_all(&recorded, &metadata)?,
+                },
+                StreamAppend {
+                    stream: contact_stream.clone(),
+                    expected_version: contact.version,
+                    events: encode_all(&learned, &metadata)?,
+                },
+                StreamAppend {
+                    stream: email_stream(org, email_id),
+                    expected_version: 0,
+                    events: encode_all(&queued, &metadata)?,
+                },
+            ],
+            inbox: Some(mark.clone()),
+        };
+        match store.commit(commit).await {
             Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
                 return Ok(());
             }
             Err(StoreError::Concurrency { .. }) => {
-                tracing::debug!(%recipient, attempt, "the inbox changed meanwhile; reading it again");
+                tracing::debug!(%recipient, attempt, "the inbox or contact changed meanwhile; reading them again");
                 tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
             }
-            Err(error) => return Err(HandleError::Transient(error.into())),
+            Err(error) => return Err(transient(error)),
         }
     }
     Err(HandleError::Transient(anyhow::anyhow!("the inbox of {recipient} stayed contended for {ATTEMPTS} attempts")))
+}
+
+fn encode_all<E: serde::Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, HandleError> {
+    events.iter().map(|e| encode(e, 1, metadata).map_err(poison)).collect()
 }
 
 pub fn inbox_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
     StreamRef::new(org, INBOX, user_id.to_string())
 }
 
+pub fn contact_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
+    StreamRef::new(org, CONTACT, user_id.to_string())
+}
+
+pub fn email_stream(org: &OrgId, email_id: Uuid) -> StreamRef {
+    StreamRef::new(org, EMAIL, email_id.to_string())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use chrono::Utc;
-    use onewindow_eventlog::{EventMetadata, Position};
+    use onewindow_eventlog::Position;
     use serde_json::{Value, json};
 
     use super::*;
@@ -308,6 +381,55 @@ pub(crate) mod tests {
         let inbox = inbox(store.as_ref(), &kaznu, applicant).await;
         assert_eq!(inbox.notifications.len(), 1);
         assert_eq!(inbox.notifications[0].recorded.title, "Өтінішіңіз өңдеуге қабылданды");
+    }
+
+    #[tokio::test]
+    async fn a_known_address_gets_each_notification_as_one_email_in_the_same_commit() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let applicant = Uuid::now_v7();
+        let event = submitted(&kaznu, applicant, "kk");
+        let handler = NotifySubmitted::new(store.clone());
+        handler.handle(&event).await.expect("first");
+        handler.handle(&event).await.expect("redelivery");
+
+        let contact = store.read_stream(&contact_stream(&kaznu, applicant)).await.expect("contact");
+        assert_eq!(contact.len(), 1);
+        assert_eq!(
+            (contact[0].event_type.as_str(), &contact[0].payload["language"]),
+            ("contact.recorded", &json!("kk"))
+        );
+        let email = email_stream(&kaznu, email_id(notification_id(event.id)));
+        let queued = store.read_stream(&email).await.expect("email");
+        assert_eq!(queued.len(), 1, "a redelivery queues nothing new");
+        assert_eq!(queued[0].event_type, "email.queued");
+        assert_eq!(queued[0].payload["to"], "a@example.kz");
+        assert_eq!(queued[0].payload["subject"], "Өтінішіңіз өңдеуге қабылданды");
+        let inbox = store.read_stream(&inbox_stream(&kaznu, applicant)).await.expect("inbox");
+        assert_eq!(inbox[0].position.commit, queued[0].position.commit, "one commit");
+        assert_eq!(queued[0].position.sequence, contact[0].position.sequence + 1);
+
+        // The document's notification goes to the address the submission taught.
+        let issued = issued(&kaznu, applicant, "en");
+        NotifyIssued::new(store.clone()).handle(&issued).await.expect("issued");
+        let email = email_stream(&kaznu, email_id(notification_id(issued.id)));
+        let queued = store.read_stream(&email).await.expect("email");
+        assert_eq!((&queued[0].payload["to"], &queued[0].payload["language"]), (&json!("a@example.kz"), &json!("en")));
+        assert_eq!(queued[0].payload["subject"], "Your document is ready");
+    }
+
+    #[tokio::test]
+    async fn without_an_address_nothing_is_emailed() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let (applicant, holder) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut event = submitted(&kaznu, applicant, "ru");
+        event.payload.as_object_mut().expect("object").remove("email");
+        NotifySubmitted::new(store.clone()).handle(&event).await.expect("submitted");
+        NotifyIssued::new(store.clone()).handle(&issued(&kaznu, holder, "ru")).await.expect("issued");
+        assert!(store.list_streams(&kaznu, "email").await.expect("emails").is_empty());
+        assert!(store.list_streams(&kaznu, "contact").await.expect("contacts").is_empty());
+        assert_eq!(inbox(store.as_ref(), &kaznu, applicant).await.notifications.len(), 1);
     }
 
     #[tokio::test]

@@ -109,10 +109,15 @@ pub fn mark_read(inbox: &Inbox, selection: ReadSelection) -> Result<Vec<InboxEve
 /// A notification's id, derived from the event it reports, so the same event never notifies twice.
 /// SHA-256 name-based (UUID version 8, RFC 9562 appendix B.2): the workspace's `uuid` is built without SHA-1 (v5).
 pub fn notification_id(source_event_id: Uuid) -> Uuid {
+    derived_id(Uuid::NAMESPACE_OID, source_event_id)
+}
+
+/// A SHA-256 name-based id of `source` within `namespace`.
+pub(crate) fn derived_id(namespace: Uuid, source: Uuid) -> Uuid {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    hasher.update(Uuid::NAMESPACE_OID.as_bytes());
-    hasher.update(source_event_id.as_bytes());
+    hasher.update(namespace.as_bytes());
+    hasher.update(source.as_bytes());
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

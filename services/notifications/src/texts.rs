@@ -18,6 +18,14 @@ impl Language {
             _ => Self::Ru,
         }
     }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Kk => "kk",
+            Self::Ru => "ru",
+            Self::En => "en",
+        }
+    }
 }
 
 /// What happened, with what the text names.
@@ -79,6 +87,43 @@ pub fn render(message: &Message<'_>, language: Language) -> Text {
     Text { title: title.to_owned(), body }
 }
 
+/// A notification as an e-mail: the title as subject, plain text and a small HTML version of the same words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailText {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub fn email(text: &Text, language: Language) -> EmailText {
+    let (title, body) = (escape_html(&text.title), escape_html(&text.body));
+    EmailText {
+        subject: text.title.clone(),
+        text: format!("{}\n\n{}\n", text.title, text.body),
+        html: format!(
+            "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+             <body><h1>{title}</h1><p>{body}</p></body></html>\n",
+            language.code()
+        ),
+    }
+}
+
+/// Service names and numbers come from other services' events: never let them become markup.
+fn escape_html(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -130,6 +175,17 @@ mod tests {
         assert_eq!(render(submitted, Language::Kk).title, "Өтінішіңіз өңдеуге қабылданды");
         assert_eq!(submitted.kind(), "application.submitted");
         assert_eq!(messages()[1].kind(), "document.issued");
+    }
+
+    #[test]
+    fn e_mails_repeat_the_notification_with_escaped_html() {
+        let message = Message::ApplicationSubmitted { number: "7", service_name: "<b>A & \"B\"</b>" };
+        let text = render(&message, Language::Kk);
+        let email = email(&text, Language::Kk);
+        assert_eq!(email.subject, "Өтінішіңіз өңдеуге қабылданды");
+        assert!(email.text.starts_with("Өтінішіңіз өңдеуге қабылданды\n\n") && email.text.contains("<b>A & \"B\"</b>"));
+        assert!(email.html.contains("&lt;b&gt;A &amp; &quot;B&quot;&lt;/b&gt;"), "{}", email.html);
+        assert!(!email.html.contains("<b>") && email.html.contains("lang=\"kk\""));
     }
 
     #[test]

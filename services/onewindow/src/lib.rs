@@ -31,6 +31,9 @@ pub struct EmbeddedConfig {
     pub data_dir: PathBuf,
     /// Seed the demo organisations, accounts and catalog on start.
     pub seed_demo: bool,
+    /// Where e-mail goes (`smtp://host:port`); none means e-mail is off.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 const SERVICES: [&str; 6] = ["identity", "catalog", "applications", "routing", "documents", "notifications"];
@@ -73,6 +76,11 @@ pub async fn run_embedded(
     workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, catalog));
     workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
     workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
-    workers.extend(onewindow_notifications::register(&context("notifications")?, &mut grpc));
+    let notifications = context("notifications")?;
+    workers.extend(onewindow_notifications::register(&notifications, &mut grpc));
+    match &config.smtp_url {
+        Some(url) => workers.push(onewindow_notifications::email_worker(&notifications, url, &config.mail_from)?),
+        None => tracing::info!("ONEWINDOW_SMTP_URL is not set: e-mail is off"),
+    }
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -41,6 +41,11 @@ struct RunArgs {
     /// Do not seed the demo organisations, accounts and catalog.
     #[arg(long)]
     no_demo: bool,
+    /// Where e-mail goes, e.g. smtp://127.0.0.1:2525; unset means e-mail is off.
+    #[arg(long, env = "ONEWINDOW_SMTP_URL")]
+    smtp_url: Option<String>,
+    #[arg(long, env = "ONEWINDOW_MAIL_FROM", default_value = onewindow_notifications::DEFAULT_MAIL_FROM)]
+    mail_from: String,
 }
 
 #[derive(Parser)]
@@ -55,13 +60,13 @@ async fn main() -> anyhow::Result<()> {
     // No subcommand means `run`, with the same environment and defaults.
     let command = Cli::parse().command.unwrap_or_else(|| Command::Run(RunOnly::parse_from(["onewindow"]).args));
     match command {
-        Command::Run(RunArgs { listen, data_dir, no_demo }) => {
+        Command::Run(RunArgs { listen, data_dir, no_demo, smtp_url, mail_from }) => {
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
             let address = listener.local_addr()?;
             println!("onewindow is listening on {address} (all six services; data in {})", data_dir.display());
             println!("demo accounts and their passwords: {}", data_dir.join("demo-accounts.txt").display());
             println!("try the whole flow in another terminal: cargo run -p onewindow -- demo --url http://{address}");
-            let config = EmbeddedConfig { data_dir, seed_demo: !no_demo };
+            let config = EmbeddedConfig { data_dir, seed_demo: !no_demo, smtp_url, mail_from };
             run_embedded(config, listener, onewindow_server::shutdown_on_signal()).await
         }
         Command::Demo { url, org, data_dir } => {

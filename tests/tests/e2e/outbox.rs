@@ -193,3 +193,24 @@ async fn an_event_delivered_twice_has_one_effect() {
     let causes = h.effects_once_there_are(2).await;
     assert_eq!(causes, [id.to_string(), marker.to_string()], "the duplicate had no effect");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_stream_types_stay_in_the_log() {
+    let h = Harness::start().await;
+    h.bus.ensure_stream(SERVICE).await.expect("stream");
+    let org = OrgId::parse("kaznu").expect("org");
+    let contact = new_event("contact.recorded", json!({ "email": "aruzhan@example.kz" }));
+    h.producer.commit(Commit::append(StreamRef::new(&org, "contact", "u1"), 0, vec![contact])).await.expect("commit");
+    let public = h.happen("public").await;
+    OutboxRelay::new(SERVICE, h.producer.clone(), h.bus.jetstream().clone())
+        .keeping_private(&["contact"])
+        .publish_pending()
+        .await
+        .expect("publish");
+    let mut stream =
+        h.bus.jetstream().get_stream(format!("ONEWINDOW_{}", SERVICE.to_uppercase())).await.expect("stream");
+    assert_eq!(stream.info().await.expect("info").state.messages, 1, "only the public event went out");
+    let message = stream.get_raw_message(1).await.expect("the one message");
+    let envelope: serde_json::Value = serde_json::from_slice(&message.payload).expect("json");
+    assert_eq!(envelope["id"], public.to_string());
+}
