@@ -78,18 +78,12 @@ fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
         name_kk: defined.name.kk,
         name_ru: defined.name.ru,
         name_en: defined.name.en,
-        route: defined
-            .route
-            .into_iter()
-            .enumerate()
-            .flat_map(|(i, stage)| {
-                stage.approvers.into_iter().map(move |a| RouteStep {
-                    stage: i as u32 + 1,
-                    department: a.department,
-                    position: a.position,
-                })
-            })
-            .collect(),
+        route: RouteStep::from_stages(
+            defined
+                .route
+                .into_iter()
+                .map(|stage| stage.approvers.into_iter().map(|a| (a.department, a.position)).collect()),
+        ),
         issues_document: if defined.issues_document == "none" { String::new() } else { defined.issues_document },
     }
 }

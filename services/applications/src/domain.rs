@@ -56,6 +56,23 @@ pub struct RouteStep {
     pub position: String,
 }
 
+impl RouteStep {
+    /// Numbers the catalog's stages (each a list of department and position) from 1.
+    pub fn from_stages(stages: impl IntoIterator<Item = Vec<(String, String)>>) -> Vec<RouteStep> {
+        stages
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, approvers)| {
+                approvers.into_iter().map(move |(department, position)| RouteStep {
+                    stage: i as u32 + 1,
+                    department,
+                    position,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What the application copied from the catalog when it was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSnapshot {

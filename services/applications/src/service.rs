@@ -163,20 +163,10 @@ impl ApplicationsApi {
             }
         };
         let name = service.name.unwrap_or_default();
-        let route = service
-            .route
-            .unwrap_or_default()
-            .stages
-            .into_iter()
-            .enumerate()
-            .flat_map(|(i, stage)| {
-                stage.approvers.into_iter().map(move |a| RouteStep {
-                    stage: i as u32 + 1,
-                    department: a.department,
-                    position: a.position,
-                })
-            })
-            .collect();
+        let stages = service.route.unwrap_or_default().stages;
+        let route = RouteStep::from_stages(
+            stages.into_iter().map(|stage| stage.approvers.into_iter().map(|a| (a.department, a.position)).collect()),
+        );
         let issues_document = match onewindow_proto::catalog::v1::DocumentType::try_from(service.issues_document) {
             Ok(onewindow_proto::catalog::v1::DocumentType::CertificateOfStudy) => "certificate_of_study".to_owned(),
             _ => String::new(),
