@@ -4,14 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription};
-use onewindow_eventlog::{EventStore, RecordedEvent, StreamRef};
+use onewindow_eventlog::{Commit, EventStore, InboxMark, RecordedEvent, StoreError, StreamRef, encode, load};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::{
-    domain::{APPLICATION, Outside},
-    service::react_and_commit,
-};
+use crate::domain::{APPLICATION, Application, ApplicationEvent, Outside, react};
 
 /// The fields of routing's and documents' payloads this service reads (a tolerant reader).
 #[derive(Deserialize)]
@@ -83,4 +80,38 @@ impl EventHandler for DocumentIssued {
         let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
         react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
     }
+}
+
+/// How often a reaction that lost a race for the application's next version is decided again.
+const REACTION_ATTEMPTS: usize = 32;
+
+/// Applies an event-driven change to one application, with the consumer's inbox mark, retrying lost races.
+async fn react_and_commit(
+    store: &dyn EventStore,
+    stream: &StreamRef,
+    consumer: &'static str,
+    cause: &onewindow_eventlog::RecordedEvent,
+    outside: crate::domain::Outside,
+) -> Result<(), onewindow_bus::HandleError> {
+    for _ in 0..REACTION_ATTEMPTS {
+        let loaded = load::<Application>(store, stream).await.map_err(|e| HandleError::Transient(e.into()))?;
+        let events: Vec<ApplicationEvent> = match react(&loaded.state, outside.clone()) {
+            Ok(events) => events,
+            Err(error) => return Err(HandleError::Poison(anyhow::anyhow!("{error} ({stream})"))),
+        };
+        let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
+        let events = events
+            .iter()
+            .map(|e| encode(e, 1, &metadata))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HandleError::Poison(e.into()))?;
+        let commit = Commit::append(stream.clone(), loaded.version, events)
+            .with_inbox(InboxMark { consumer: consumer.to_owned(), event_id: cause.id });
+        match store.commit(commit).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Concurrency { .. }) => continue,
+            Err(other) => return Err(HandleError::Transient(other.into())),
+        }
+    }
+    Err(HandleError::Transient(anyhow::anyhow!("{stream} kept changing")))
 }

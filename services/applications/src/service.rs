@@ -18,8 +18,8 @@ use tonic::{Request, Response, Status, transport::Channel};
 use uuid::Uuid;
 
 use crate::domain::{
-    APPLICATION, Application, ApplicationError, ApplicationEvent, CounterEvent, Created, Language, NUMBER_COUNTER,
-    RouteStep, ServiceSnapshot, create, format_number, submit,
+    APPLICATION, Application, ApplicationError, CounterEvent, Created, Language, NUMBER_COUNTER, RouteStep,
+    ServiceSnapshot, create, format_number, submit,
 };
 
 /// How often a lost race for the next application number is retried before giving up.
@@ -310,36 +310,4 @@ impl ApplicationsService for ApplicationsApi {
             application: Some(application_pb(&principal.org, &loaded.state, loaded.version)?),
         }))
     }
-}
-
-/// Applies an event-driven change to one application, with the consumer's inbox mark, retrying lost races.
-pub(crate) async fn react_and_commit(
-    store: &dyn EventStore,
-    stream: &StreamRef,
-    consumer: &'static str,
-    cause: &onewindow_eventlog::RecordedEvent,
-    outside: crate::domain::Outside,
-) -> Result<(), onewindow_bus::HandleError> {
-    use onewindow_bus::HandleError;
-    for _ in 0..NUMBER_ATTEMPTS {
-        let loaded = load::<Application>(store, stream).await.map_err(|e| HandleError::Transient(e.into()))?;
-        let events: Vec<ApplicationEvent> = match crate::domain::react(&loaded.state, outside.clone()) {
-            Ok(events) => events,
-            Err(error) => return Err(HandleError::Poison(anyhow::anyhow!("{error} ({stream})"))),
-        };
-        let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
-        let events = events
-            .iter()
-            .map(|e| encode(e, 1, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HandleError::Poison(e.into()))?;
-        let commit = Commit::append(stream.clone(), loaded.version, events)
-            .with_inbox(onewindow_eventlog::InboxMark { consumer: consumer.to_owned(), event_id: cause.id });
-        match store.commit(commit).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::Concurrency { .. }) => continue,
-            Err(other) => return Err(HandleError::Transient(other.into())),
-        }
-    }
-    Err(HandleError::Transient(anyhow::anyhow!("{stream} kept changing")))
 }

@@ -32,7 +32,7 @@ pub use domain::{
     ServiceForm, Stage, Standard, demo_services,
 };
 pub use seed_data::{CatalogData, catalog_data};
-pub use service::{DefineError, define_department, define_section, define_service, working_calendar};
+pub use service::{DefineError, define_department, define_section, define_service, define_services, working_calendar};
 
 pub const SERVICE: &str = "catalog";
 pub const DEFAULT_PORT: u16 = 50052;
@@ -55,9 +55,7 @@ pub async fn seed_catalog(store: &dyn EventStore, org: &OrgId) -> anyhow::Result
     for section in data.sections {
         define_section(store, org, "service:seed".into(), section).await?;
     }
-    for service in data.services {
-        define_service(store, org, "service:seed".into(), service, None).await?;
-    }
+    define_services(store, org, "service:seed", data.services).await?;
     Ok(())
 }
 

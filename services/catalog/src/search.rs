@@ -39,19 +39,20 @@ fn covers(haystack: &[String], query: &[String]) -> bool {
     query.iter().all(|q| haystack.iter().any(|w| w.starts_with(q.as_str())))
 }
 
-/// The services matching `query`, best first (name matches, then the rest), each in catalog order.
-pub fn search<'a>(services: &'a [ServiceDefinition], query: &str) -> Vec<&'a ServiceDefinition> {
+/// The items whose service matches `query`, best first (name matches, then the rest), each in the given order.
+pub fn search<'a, T>(items: &'a [T], service: impl Fn(&T) -> &ServiceDefinition, query: &str) -> Vec<&'a T> {
     let query = words(query);
     if query.is_empty() {
         return Vec::new();
     }
     let mut by_name = Vec::new();
     let mut by_text = Vec::new();
-    for service in services {
-        if covers(&all_words(&[&service.name]), &query) {
-            by_name.push(service);
-        } else if covers(&all_words(&[&service.name, &service.description, &service.result]), &query) {
-            by_text.push(service);
+    for item in items {
+        let s = service(item);
+        if covers(&all_words(&[&s.name]), &query) {
+            by_name.push(item);
+        } else if covers(&all_words(&[&s.name, &s.description, &s.result]), &query) {
+            by_text.push(item);
         }
     }
     by_name.extend(by_text);
@@ -75,7 +76,7 @@ mod tests {
     fn a_service_is_found_by_a_kazakh_a_russian_and_an_english_word() {
         let services = demo_services();
         for query in ["анықтама", "справка", "certificate", "ОҚУ", "Справ", "STUDY"] {
-            let found: Vec<_> = search(&services, query).iter().map(|s| s.code.as_str()).collect();
+            let found: Vec<_> = search(&services, |s| s, query).iter().map(|s| s.code.as_str()).collect();
             assert_eq!(found, ["certificate-of-study"], "query {query:?}");
         }
     }
@@ -84,8 +85,8 @@ mod tests {
     fn kazakh_letters_typed_as_russian_ones_still_match() {
         let services = demo_services();
         // Keyboards without Kazakh letters: қ → к, ы stays.
-        assert_eq!(search(&services, "аныктама").len(), 1);
-        assert_eq!(search(&services, "оку туралы").len(), 1);
+        assert_eq!(search(&services, |s| s, "аныктама").len(), 1);
+        assert_eq!(search(&services, |s| s, "оку туралы").len(), 1);
     }
 
     #[test]
@@ -93,10 +94,10 @@ mod tests {
         let mut description_only = service("transcript", "Транскрипт", "Транскрипт", "Transcript");
         description_only.description.en = "An official certificate of your grades".into();
         let services = vec![description_only, demo_services().remove(0)];
-        let found: Vec<_> = search(&services, "certificate").iter().map(|s| s.code.as_str()).collect();
+        let found: Vec<_> = search(&services, |s| s, "certificate").iter().map(|s| s.code.as_str()).collect();
         assert_eq!(found, ["certificate-of-study", "transcript"]);
-        assert!(search(&services, "certificate diploma").is_empty());
-        assert!(search(&services, "  ").is_empty());
+        assert!(search(&services, |s| s, "certificate diploma").is_empty());
+        assert!(search(&services, |s| s, "  ").is_empty());
     }
 
     #[test]

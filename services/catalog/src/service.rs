@@ -87,7 +87,33 @@ pub async fn define_service(
     definition: ServiceDefinition,
     expected_version: Option<i64>,
 ) -> Result<i64, DefineError> {
-    check_route(&definition, &known_departments(store, org).await?)?;
+    let known = known_departments(store, org).await?;
+    define_checked(store, org, actor, definition, expected_version, &known).await
+}
+
+/// Defines many services, reading the known departments once (seeding a whole catalog).
+pub async fn define_services(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: &str,
+    definitions: Vec<ServiceDefinition>,
+) -> Result<(), DefineError> {
+    let known = known_departments(store, org).await?;
+    for definition in definitions {
+        define_checked(store, org, actor.to_owned(), definition, None, &known).await?;
+    }
+    Ok(())
+}
+
+async fn define_checked(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: String,
+    definition: ServiceDefinition,
+    expected_version: Option<i64>,
+    known_departments: &BTreeSet<String>,
+) -> Result<i64, DefineError> {
+    check_route(&definition, known_departments)?;
     let stream = StreamRef::new(org, SERVICE_STREAM, definition.code.clone());
     let entry = load::<CatalogEntry>(store, &stream).await?;
     if let Some(expected) = expected_version.filter(|v| *v != entry.version) {
@@ -250,11 +276,7 @@ impl CatalogService for CatalogApi {
         errors.check(query.chars().count() <= 200, "query", "is longer than 200 characters");
         errors.into_result()?;
         let services = current_services(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
-        let definitions: Vec<ServiceDefinition> = services.iter().map(|(_, d)| d.clone()).collect();
-        let found = search(&definitions, &query)
-            .into_iter()
-            .filter_map(|d| services.iter().find(|(_, s)| s.code == d.code).map(|(v, s)| definition_pb(*v, s)))
-            .collect();
+        let found = search(&services, |(_, d)| d, &query).into_iter().map(|(v, d)| definition_pb(*v, d)).collect();
         Ok(Response::new(SearchServicesResponse { services: found }))
     }
 

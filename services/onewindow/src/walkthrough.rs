@@ -57,21 +57,24 @@ pub struct Cast {
     pub approvers: Vec<Login>,
 }
 
+/// One demo account's login, from the passwords written on first start (`<data dir>/demo-accounts.txt`).
+pub fn demo_login(path: &std::path::Path, org: &str, login: &str) -> anyhow::Result<Login> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {} (start `make run` first)", path.display()))?;
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.split('\t');
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .find(|(o, l, _)| *o == org && *l == login)
+        .map(|(_, l, p)| Login { login: l.into(), password: p.into() })
+        .with_context(|| format!("no {login} of {org} in {}", path.display()))
+}
+
 impl Cast {
-    /// The demo student and the certificate's two approvers of `org`, from the passwords written on first start.
+    /// The demo student and the certificate's two approvers of `org`.
     pub fn from_demo_file(path: &std::path::Path, org: &str) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {} (start `make run` first)", path.display()))?;
-        let login = |name: &str| -> anyhow::Result<Login> {
-            text.lines()
-                .filter_map(|line| {
-                    let mut parts = line.split('\t');
-                    Some((parts.next()?, parts.next()?, parts.next()?))
-                })
-                .find(|(o, l, _)| *o == org && *l == name)
-                .map(|(_, l, p)| Login { login: l.into(), password: p.into() })
-                .with_context(|| format!("no {name} of {org} in {}", path.display()))
-        };
+        let login = |name: &str| demo_login(path, org, name);
         Ok(Self { org: org.into(), student: login("student")?, approvers: vec![login("dean")?, login("registrar")?] })
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use onewindow::walkthrough::{Login, authed, sign_in};
+use onewindow::walkthrough::{Login, authed, demo_login, sign_in};
 use onewindow_proto::{
     applications::v1::{
         CreateApplicationRequest, GetApplicationRequest, Language, SubmitApplicationRequest,
@@ -26,9 +26,7 @@ async fn channel(system: &EmbeddedSystem) -> Channel {
 }
 
 fn admin(system: &EmbeddedSystem) -> Login {
-    let text = std::fs::read_to_string(system.data_dir.join("demo-accounts.txt")).expect("demo accounts");
-    let password = text.lines().find_map(|l| l.strip_prefix("kaznu\tadmin\t")).expect("the kaznu admin");
-    Login { login: "admin".into(), password: password.into() }
+    demo_login(&system.data_dir.join("demo-accounts.txt"), "kaznu", "admin").expect("the kaznu admin")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
