@@ -23,7 +23,7 @@ use crate::{
     SERVICE,
     blobs::BlobStore,
     domain::{self, DOCUMENT, Document, DocumentKind, Issued, JOURNAL, Language, RegistrationNumber, take_number},
-    pdf::{self, CertificateOfStudy},
+    pdf::{self, Printed},
 };
 
 pub const CONSUMER: &str = "documents-routing";
@@ -122,7 +122,7 @@ impl EventHandler for IssueOnApproval {
 
             let certificate = certificate(&approved, event, language, &registration_number, issued_at);
             // Rendering is CPU-bound (font subsetting, compression): off the async workers.
-            let rendered = tokio::task::spawn_blocking(move || pdf::render_certificate_of_study(&certificate))
+            let rendered = tokio::task::spawn_blocking(move || pdf::render(&certificate))
                 .await
                 .map_err(poison)?
                 .map_err(poison)?;
@@ -189,9 +189,9 @@ fn certificate(
     language: Language,
     registration_number: &str,
     issued_at: DateTime<Utc>,
-) -> CertificateOfStudy {
+) -> Printed {
     let org = &event.stream.org;
-    CertificateOfStudy {
+    Printed {
         language: match language {
             Language::Kk => pdf::Language::Kk,
             Language::Ru => pdf::Language::Ru,
@@ -201,14 +201,14 @@ fn certificate(
         registration_number: registration_number.to_owned(),
         // The number is printed only on the paper form; the electronic copy carries it in the QR code.
         printed_form: false,
-        holder_full_name: approved.applicant_name.clone(),
-        // Not in the approval: the personal card's details come with a later version of the event.
-        faculty: String::new(),
-        specialty: String::new(),
-        course: 0,
-        purpose: String::new(),
         issued_at,
-        approvals: approved
+        signed_by: None,
+        qr_payload: format!("onewindow:verify:{org}:{registration_number}"),
+        body: pdf::Body::CertificateOfStudy(pdf::CertificateOfStudy {
+            // The personal card's details come with a later version of the event.
+            holder: pdf::Holder { full_name: approved.applicant_name.clone(), ..Default::default() },
+            purpose: String::new(),
+            approvals: approved
             .approvals
             .iter()
             .map(|a| pdf::Approval {
@@ -216,9 +216,10 @@ fn certificate(
                 position: a.position.clone(),
                 department: a.department.clone(),
                 decided_at: a.decided_at.unwrap_or(event.metadata.occurred_at),
+                acting_for: String::new(),
             })
             .collect(),
-        qr_payload: format!("onewindow:verify:{org}:{registration_number}"),
+        }),
     }
 }
 

@@ -19,27 +19,15 @@ use printpdf::{
 };
 use qrcode::{EcLevel, QrCode};
 
+mod model;
+pub use model::*;
+
 const REGULAR_TTF: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans.ttf"));
 const BOLD_TTF: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans-Bold.ttf"));
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    Kk,
-    Ru,
-    En,
-}
-
-#[derive(Debug, Clone)]
-pub struct Approval {
-    pub full_name: String,
-    pub position: String,
-    pub department: String,
-    pub decided_at: DateTime<Utc>,
-}
-
 /// Everything printed on a certificate of study (справка об обучении / оқу туралы анықтама).
 #[derive(Debug, Clone)]
-pub struct CertificateOfStudy {
+pub struct CertificateLayout {
     pub language: Language,
     /// e.g. "Al-Farabi Kazakh National University"
     pub organisation_name: String,
@@ -71,8 +59,29 @@ pub enum RenderError {
     Qr(String),
 }
 
+/// Renders a document to the bytes of a PDF file.
+pub fn render(doc: &Printed) -> Result<Vec<u8>, RenderError> {
+    match &doc.body {
+        Body::CertificateOfStudy(body) => render_certificate_of_study(&CertificateLayout {
+            language: doc.language,
+            organisation_name: doc.organisation_name.clone(),
+            registration_number: doc.registration_number.clone(),
+            printed_form: doc.printed_form,
+            holder_full_name: body.holder.full_name.clone(),
+            faculty: body.holder.faculty.clone(),
+            specialty: body.holder.specialty.clone(),
+            course: body.holder.course,
+            purpose: body.purpose.clone(),
+            issued_at: doc.issued_at,
+            approvals: body.approvals.clone(),
+            qr_payload: doc.qr_payload.clone(),
+        }),
+        _ => Err(RenderError::Pdf("this document type has no template yet".into())),
+    }
+}
+
 /// Renders the certificate to the bytes of a PDF file.
-pub fn render_certificate_of_study(doc: &CertificateOfStudy) -> Result<Vec<u8>, RenderError> {
+fn render_certificate_of_study(doc: &CertificateLayout) -> Result<Vec<u8>, RenderError> {
     let faces = faces()?;
     let qr = QrCode::with_error_correction_level(doc.qr_payload.as_bytes(), EcLevel::M)
         .map_err(|e| RenderError::Qr(e.to_string()))?;
@@ -591,7 +600,7 @@ fn row_height(cells: &[Vec<Line>; 4]) -> f32 {
     row_lines(cells) as f32 * line_height(TABLE_SIZE) + 2.0 * CELL_PADDING
 }
 
-fn lay_out(doc: &CertificateOfStudy, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark>> {
+fn lay_out(doc: &CertificateLayout, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark>> {
     let t = texts(doc.language);
     let mut layout = Layout::new(faces);
 
@@ -675,7 +684,7 @@ fn lay_out(doc: &CertificateOfStudy, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark
 
 /// The bottom band of the last page: number and date on the left, the QR code on the
 /// right. It moves to a fresh page when the content above leaves no room for it.
-fn footer(layout: &mut Layout<'_>, doc: &CertificateOfStudy, t: &Texts, qr: &QrCode) {
+fn footer(layout: &mut Layout<'_>, doc: &CertificateLayout, t: &Texts, qr: &QrCode) {
     let modules = qr.width() as f32;
     let side = (modules * QR_MODULE_MIN).clamp(QR_SIDE_MIN, QR_SIDE_MAX);
     let module = side / modules.max(1.0);
@@ -750,7 +759,7 @@ fn footer(layout: &mut Layout<'_>, doc: &CertificateOfStudy, t: &Texts, qr: &QrC
 // PDF output
 // ---------------------------------------------------------------------------
 
-fn write_pdf(doc: &CertificateOfStudy, faces: &Faces, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, RenderError> {
+fn write_pdf(doc: &CertificateLayout, faces: &Faces, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, RenderError> {
     let mut regular_chars = BTreeSet::new();
     let mut bold_chars = BTreeSet::new();
     for mark in pages.iter().flatten() {
@@ -869,7 +878,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).single().expect("valid date")
     }
 
-    fn sample(language: Language, printed_form: bool, approvals: usize) -> CertificateOfStudy {
+    fn sample(language: Language, printed_form: bool, approvals: usize) -> CertificateLayout {
         let (organisation, holder, faculty, specialty, purpose, position, department) = match language {
             Language::Kk => (
                 "Әл-Фараби атындағы Қазақ ұлттық университеті",
@@ -899,7 +908,7 @@ mod tests {
                 "Registrar's office",
             ),
         };
-        CertificateOfStudy {
+        CertificateLayout {
             language,
             organisation_name: organisation.to_string(),
             registration_number: "KAZNU-CS-2026-000017".to_string(),
@@ -916,6 +925,7 @@ mod tests {
                     position: position.to_string(),
                     department: department.to_string(),
                     decided_at: at(16),
+                    acting_for: String::new(),
                 })
                 .collect(),
             qr_payload: "https://onewindow.example/verify/KAZNU-CS-2026-000017?sig=\
