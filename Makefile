@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/onewindow/target
 # Two cores: keep the build lean.
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: run test test-unit fmt fmt-check lint proto-lint clean-data
+.PHONY: run test test-unit bench fmt fmt-check lint proto-lint clean-data
 
 ## Starts the whole system in one process on 127.0.0.1:50050 (SQLite under ./data, demo data seeded).
 run:
@@ -16,6 +16,10 @@ test:
 	scripts/test-prepare.sh
 	cargo build --workspace --bins
 	source .test-env && cargo test --workspace --no-fail-fast
+
+## Benchmarks (release build): document rendering per type and language; JSON under bench-results/.
+bench:
+	cargo bench -p onewindow-documents --bench render
 
 ## Tests that need no servers.
 test-unit:

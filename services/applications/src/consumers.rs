@@ -22,7 +22,13 @@ struct Payload {
     document_id: Option<Uuid>,
     #[serde(default)]
     registration_number: String,
+    #[serde(default)]
+    document_type: String,
 }
+
+/// The receipts documents issues at submission (the printed form, the notification of acceptance) are not the
+/// result the application waits for.
+const RECEIPTS: [&str; 2] = ["application_form", "acceptance_notice"];
 
 fn payload(event: &RecordedEvent) -> Result<Payload, HandleError> {
     serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))
@@ -74,6 +80,9 @@ impl EventHandler for DocumentIssued {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let p = payload(event)?;
+        if RECEIPTS.contains(&p.document_type.as_str()) {
+            return Ok(());
+        }
         let document_id =
             p.document_id.ok_or_else(|| HandleError::Poison(anyhow::anyhow!("document.issued without document_id")))?;
         let outside = Outside::DocumentIssued { document_id, document_number: p.registration_number };

@@ -123,6 +123,18 @@ pub struct Submitted {
     pub issues_document: String,
     pub document_language: Option<Language>,
     pub email: String,
+    /// The service's name in every language, for the receipts documents prints (the form, the acceptance notice).
+    #[serde(default)]
+    pub service_names: ServiceNames,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceNames {
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,6 +260,12 @@ pub fn submit(state: &Application, agreed_to_terms: bool) -> Result<Vec<Applicat
         issues_document: created.service.issues_document.clone(),
         document_language: created.document_language,
         email: created.email.clone(),
+        service_names: ServiceNames {
+            kk: created.service.name_kk.clone(),
+            ru: created.service.name_ru.clone(),
+            en: created.service.name_en.clone(),
+        },
+        reason: created.reason.clone(),
     })])
 }
 

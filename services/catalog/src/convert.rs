@@ -98,6 +98,9 @@ pub fn definition_pb(version: i64, d: &ServiceDefinition) -> pb::ServiceDefiniti
         issues_document: match d.issues_document {
             DocumentKind::None => pb::DocumentType::None,
             DocumentKind::CertificateOfStudy => pb::DocumentType::CertificateOfStudy,
+            DocumentKind::CertificateOfStipend => pb::DocumentType::CertificateOfStipend,
+            DocumentKind::ClearanceSheet => pb::DocumentType::ClearanceSheet,
+            DocumentKind::Order => pb::DocumentType::Order,
         } as i32,
         average_processing_hours: d.average_processing_hours as i32,
         section: d.section.clone(),
@@ -139,6 +142,9 @@ pub fn definition_from_pb(d: Option<pb::ServiceDefinition>) -> Result<ServiceDef
     let issues_document = match pb::DocumentType::try_from(d.issues_document) {
         Ok(pb::DocumentType::Unspecified | pb::DocumentType::None) => DocumentKind::None,
         Ok(pb::DocumentType::CertificateOfStudy) => DocumentKind::CertificateOfStudy,
+        Ok(pb::DocumentType::CertificateOfStipend) => DocumentKind::CertificateOfStipend,
+        Ok(pb::DocumentType::ClearanceSheet) => DocumentKind::ClearanceSheet,
+        Ok(pb::DocumentType::Order) => DocumentKind::Order,
         Err(_) => {
             errors.add("service.issues_document", "is not a known document type");
             DocumentKind::None

@@ -25,6 +25,10 @@ pub enum DocumentKind {
     #[default]
     None,
     CertificateOfStudy,
+    CertificateOfStipend,
+    ClearanceSheet,
+    /// An order (приказ) for an academic service: academic leave, return from it.
+    Order,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

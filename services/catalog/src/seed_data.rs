@@ -292,7 +292,18 @@ mod tests {
         assert_eq!(c.document_languages, [Language::Kk, Language::Ru, Language::En]);
         let issuing: Vec<_> =
             data.services.iter().filter(|s| s.issues_document != DocumentKind::None).map(|s| s.code.as_str()).collect();
-        assert_eq!(issuing, ["certificate-of-study"], "only the certificate of study issues a document for now");
+        assert_eq!(
+            issuing,
+            [
+                "academic-leave",
+                "return-from-academic-leave",
+                "certificate-of-study",
+                "stipend-certificate",
+                "clearance-sheet",
+                "kaznmu-clearance-sheet"
+            ],
+            "the services whose result is a document"
+        );
     }
 
     #[test]

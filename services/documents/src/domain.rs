@@ -8,7 +8,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use onewindow_auth::{Principal, Role};
-use onewindow_eventlog::{Aggregate, OrgId, RecordedEvent};
+use onewindow_eventlog::{Aggregate, OrgId, RecordedEvent, StreamRef};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -29,10 +29,20 @@ pub enum DocumentError {
     NotAllowed,
     #[error("the document is already issued")]
     AlreadyIssued,
+    #[error("{0:?} is not an issuing unit: up to 16 letters and digits, e.g. FIT")]
+    InvalidUnit(String),
+    #[error("the last number of the paper journal must be 1 or more")]
+    InvalidPaperNumber,
+    #[error("the journal has entries already (its next number is {next_number}): only a new journal continues a paper one")]
+    JournalStarted { next_number: i64 },
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("the document is {0:?}: only a valid document can be changed so")]
+    NotValid(Status),
 }
 
 /// The language a document is printed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Kk,
@@ -50,6 +60,8 @@ impl Language {
         }
     }
 
+    pub const ALL: [Self; 3] = [Self::Kk, Self::Ru, Self::En];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Kk => "kk",
@@ -60,23 +72,39 @@ impl Language {
 }
 
 /// What kind of document is issued; each kind has its own journal and number code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentKind {
     CertificateOfStudy,
+    CertificateOfStipend,
+    ClearanceSheet,
+    Order,
+    ApplicationForm,
+    AcceptanceNotice,
 }
 
 impl DocumentKind {
+    pub const ALL: [Self; 6] = [
+        Self::CertificateOfStudy,
+        Self::CertificateOfStipend,
+        Self::ClearanceSheet,
+        Self::Order,
+        Self::ApplicationForm,
+        Self::AcceptanceNotice,
+    ];
+
     /// The catalog's name of the kind, as carried by `issues_document`.
     pub fn parse(value: &str) -> Result<Self, DocumentError> {
-        match value {
-            "certificate_of_study" => Ok(Self::CertificateOfStudy),
-            _ => Err(DocumentError::UnknownKind(value.to_owned())),
-        }
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| DocumentError::UnknownKind(value.to_owned()))
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CertificateOfStudy => "certificate_of_study",
+            Self::CertificateOfStipend => "certificate_of_stipend",
+            Self::ClearanceSheet => "clearance_sheet",
+            Self::Order => "order",
+            Self::ApplicationForm => "application_form",
+            Self::AcceptanceNotice => "acceptance_notice",
         }
     }
 
@@ -84,36 +112,99 @@ impl DocumentKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::CertificateOfStudy => "CS",
+            Self::CertificateOfStipend => "ST",
+            Self::ClearanceSheet => "CL",
+            Self::Order => "OR",
+            Self::ApplicationForm => "AF",
+            Self::AcceptanceNotice => "AN",
         }
     }
 
     fn from_code(code: &str) -> Option<Self> {
-        match code.to_ascii_uppercase().as_str() {
-            "CS" => Some(Self::CertificateOfStudy),
-            _ => None,
-        }
+        let code = code.to_ascii_uppercase();
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    /// Receipts (the application form, the notification of acceptance) are issued at submission; the others are
+    /// the result the applicant came for.
+    pub fn is_receipt(self) -> bool {
+        matches!(self, Self::ApplicationForm | Self::AcceptanceNotice)
     }
 
     pub fn title(self, language: Language) -> &'static str {
+        use Language::{En, Kk, Ru};
         match (self, language) {
-            (Self::CertificateOfStudy, Language::Kk) => "Оқу туралы анықтама",
-            (Self::CertificateOfStudy, Language::Ru) => "Справка об обучении",
-            (Self::CertificateOfStudy, Language::En) => "Certificate of study",
+            (Self::CertificateOfStudy, Kk) => "Оқу туралы анықтама",
+            (Self::CertificateOfStudy, Ru) => "Справка об обучении",
+            (Self::CertificateOfStudy, En) => "Certificate of study",
+            (Self::CertificateOfStipend, Kk) => "Стипендия туралы анықтама",
+            (Self::CertificateOfStipend, Ru) => "Справка о стипендии",
+            (Self::CertificateOfStipend, En) => "Certificate of stipend",
+            (Self::ClearanceSheet, Kk) => "Айналма парақ",
+            (Self::ClearanceSheet, Ru) => "Обходной лист",
+            (Self::ClearanceSheet, En) => "Clearance sheet",
+            (Self::Order, Kk) => "Бұйрық",
+            (Self::Order, Ru) => "Приказ",
+            (Self::Order, En) => "Order",
+            (Self::ApplicationForm, Kk) => "Өтініш",
+            (Self::ApplicationForm, Ru) => "Заявление",
+            (Self::ApplicationForm, En) => "Application",
+            (Self::AcceptanceNotice, Kk) => "Өтініштің қабылданғаны туралы хабарлама",
+            (Self::AcceptanceNotice, Ru) => "Уведомление о приёме заявления",
+            (Self::AcceptanceNotice, En) => "Notification of acceptance",
         }
-    }
-
-    /// The journal stream's id: one journal per kind and year, so numbering restarts every year.
-    pub fn journal_id(self, year: i32) -> String {
-        format!("{}-{year}", self.code())
     }
 }
 
-/// A number in an organisation's document journal: `KAZNU-CS-2026-000017`.
+/// An issuing unit inside an organisation (a faculty's dean's office, the service centre) that keeps its own
+/// journals: an upper-case code of letters and digits, e.g. `FIT`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unit(String);
+
+impl Unit {
+    pub fn parse(value: &str) -> Result<Self, DocumentError> {
+        let code = value.trim().to_ascii_uppercase();
+        let valid = !code.is_empty() && code.len() <= 16 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+        if valid { Ok(Self(code)) } else { Err(DocumentError::InvalidUnit(value.to_owned())) }
+    }
+
+    /// No unit (an empty text) is the organisation's own journal.
+    pub fn parse_optional(value: &str) -> Result<Option<Self>, DocumentError> {
+        if value.trim().is_empty() { Ok(None) } else { Self::parse(value).map(Some) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which journal a number belongs to: one per issuing unit, kind and year, so numbering restarts every year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JournalKey {
+    pub unit: Option<Unit>,
+    pub kind: DocumentKind,
+    pub year: i32,
+}
+
+impl JournalKey {
+    /// The journal stream's id: `CS-2026`, or `FIT.CS-2026` for a unit's journal.
+    pub fn stream_id(&self) -> String {
+        match &self.unit {
+            Some(unit) => format!("{}.{}-{}", unit.as_str(), self.kind.code(), self.year),
+            None => format!("{}-{}", self.kind.code(), self.year),
+        }
+    }
+
+    pub fn stream(&self, org: &OrgId) -> StreamRef {
+        StreamRef::new(org, JOURNAL, self.stream_id())
+    }
+}
+
+/// A number in a document journal: `KAZNU-CS-2026-000017`, or `KAZNU/FIT-CS-2026-000017` for a unit's journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationNumber {
     pub org: OrgId,
-    pub kind: DocumentKind,
-    pub year: i32,
+    pub journal: JournalKey,
     pub number: i64,
 }
 
@@ -123,7 +214,7 @@ impl RegistrationNumber {
     pub fn parse(value: &str) -> Result<Self, DocumentError> {
         let invalid = || DocumentError::InvalidRegistrationNumber;
         let mut parts = value.trim().rsplitn(4, '-');
-        let (Some(number), Some(year), Some(code), Some(org)) =
+        let (Some(number), Some(year), Some(code), Some(issuer)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid());
@@ -136,10 +227,17 @@ impl RegistrationNumber {
         if number < 1 {
             return Err(invalid());
         }
+        let (org, unit) = match issuer.split_once('/') {
+            Some((org, unit)) => (org, Some(Unit::parse(unit).map_err(|_| invalid())?)),
+            None => (issuer, None),
+        };
         Ok(Self {
             org: OrgId::parse(&org.to_ascii_lowercase()).map_err(|_| invalid())?,
-            kind: DocumentKind::from_code(code).ok_or_else(invalid)?,
-            year: year.parse().map_err(|_| invalid())?,
+            journal: JournalKey {
+                unit,
+                kind: DocumentKind::from_code(code).ok_or_else(invalid)?,
+                year: year.parse().map_err(|_| invalid())?,
+            },
             number,
         })
     }
@@ -147,7 +245,11 @@ impl RegistrationNumber {
 
 impl fmt::Display for RegistrationNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}-{}-{:06}", self.org.as_str().to_uppercase(), self.kind.code(), self.year, self.number)
+        write!(f, "{}", self.org.as_str().to_uppercase())?;
+        if let Some(unit) = &self.journal.unit {
+            write!(f, "/{}", unit.as_str())?;
+        }
+        write!(f, "-{}-{}-{:06}", self.journal.kind.code(), self.journal.year, self.number)
     }
 }
 
@@ -202,16 +304,82 @@ pub fn mask_name(full_name: &str) -> String {
 // The journal
 // ---------------------------------------------------------------------------
 
+/// A journal's entries. Each entry uses one number, and entry `v` of the stream is number `offset + v`, so a
+/// number's entry is read directly, and numbers can neither repeat nor be skipped silently.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
 pub enum JournalEvent {
     #[serde(rename = "journal.number_taken")]
     NumberTaken { document_id: Uuid, number: i64 },
+    /// The journal continues a paper journal whose last number was `last_paper_number`: only as its first entry.
+    #[serde(rename = "journal.continued_from_paper")]
+    ContinuedFromPaper { last_paper_number: i64, note: String },
+    /// A number used without a document (a spoiled paper form, a number given out by hand during an outage):
+    /// the gap is explained.
+    #[serde(rename = "journal.number_voided")]
+    NumberVoided { number: i64, reason: String },
 }
 
-/// Takes the next number of a journal read at `version`: the number is the version the append will make.
-pub fn take_number(version: i64, document_id: Uuid) -> JournalEvent {
-    JournalEvent::NumberTaken { document_id, number: version + 1 }
+/// Where a journal's numbering stands: read from its version and its first entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JournalPosition {
+    pub version: i64,
+    /// The last paper number when the journal continues a paper one.
+    pub last_paper_number: Option<i64>,
+}
+
+impl JournalPosition {
+    /// Numbers before the first entry: the paper journal's last number less the entry that records it.
+    fn offset(self) -> i64 {
+        self.last_paper_number.map_or(0, |last| last - 1)
+    }
+
+    pub fn next_number(self) -> i64 {
+        self.offset() + self.version + 1
+    }
+
+    /// The stream version holding `number`'s entry, if the journal has reached it.
+    pub fn version_of(self, number: i64) -> Option<i64> {
+        let version = number - self.offset();
+        let paper = self.last_paper_number.is_some_and(|last| number <= last);
+        (version >= 1 && version <= self.version && !paper).then_some(version)
+    }
+}
+
+/// The first entry of a journal tells whether it continues a paper journal.
+pub fn last_paper_number(first: Option<&JournalEvent>) -> Option<i64> {
+    match first {
+        Some(JournalEvent::ContinuedFromPaper { last_paper_number, .. }) => Some(*last_paper_number),
+        _ => None,
+    }
+}
+
+/// Takes the next number of a journal for a document.
+pub fn take_number(position: JournalPosition, document_id: Uuid) -> JournalEvent {
+    JournalEvent::NumberTaken { document_id, number: position.next_number() }
+}
+
+/// Decides continuing a paper journal: only a journal with no entries yet can, from a positive number.
+pub fn continue_from_paper(
+    position: JournalPosition,
+    last_paper_number: i64,
+    note: &str,
+) -> Result<JournalEvent, DocumentError> {
+    if last_paper_number < 1 {
+        return Err(DocumentError::InvalidPaperNumber);
+    }
+    if position.version > 0 {
+        return Err(DocumentError::JournalStarted { next_number: position.next_number() });
+    }
+    Ok(JournalEvent::ContinuedFromPaper { last_paper_number, note: note.trim().to_owned() })
+}
+
+/// Decides voiding the journal's next number, with the reason that explains the gap.
+pub fn void_next_number(position: JournalPosition, reason: &str) -> Result<JournalEvent, DocumentError> {
+    if reason.trim().is_empty() {
+        return Err(DocumentError::ReasonRequired);
+    }
+    Ok(JournalEvent::NumberVoided { number: position.next_number(), reason: reason.trim().to_owned() })
 }
 
 // ---------------------------------------------------------------------------
@@ -222,37 +390,199 @@ pub fn take_number(version: i64, document_id: Uuid) -> JournalEvent {
 #[serde(tag = "type", content = "payload")]
 pub enum DocumentEvent {
     #[serde(rename = "document.issued")]
-    Issued(Issued),
+    Issued(Box<Issued>),
+    #[serde(rename = "document.revoked")]
+    Revoked { document_id: Uuid, reason: String, revoked_by: String },
+    /// Replaced by a new document (`replaced_by`), issued with its own number.
+    #[serde(rename = "document.reissued")]
+    Reissued { document_id: Uuid, replaced_by: Uuid, replaced_by_number: String, reason: String },
 }
 
 /// `document.issued`, as in docs/EVENTS.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Issued {
     pub document_id: Uuid,
+    /// The kind's catalog name, e.g. `certificate_of_study` (absent in the first version: a certificate of study).
+    #[serde(default = "certificate_of_study")]
+    pub document_type: String,
     pub application_id: String,
     pub holder_id: Uuid,
     pub holder_name: String,
     pub registration_number: String,
+    /// In `language`.
     pub title: String,
-    /// Hex SHA-256 of the PDF.
+    /// The copy in the language the applicant chose: its hash, size and file.
     pub sha256: String,
     pub size_bytes: i64,
     pub language: Language,
     pub issued_at: DateTime<Utc>,
     pub blob_key: String,
+    /// Every language's copy; they share the number.
+    #[serde(default)]
+    pub copies: Vec<Copy>,
+    /// The unguessable id the QR code and the verification link carry.
+    #[serde(default)]
+    pub verification_code: String,
+    /// The key that signed the record (`signature`) and the QR code.
+    #[serde(default)]
+    pub key_id: String,
+    /// Base64url Ed25519 signature of [`crate::signing::record_message`].
+    #[serde(default)]
+    pub signature: String,
+    /// The document this one replaces (a reissue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Uuid>,
+    /// What the document says, so a reissue prints the same.
+    #[serde(default)]
+    pub content: Content,
+}
+
+fn certificate_of_study() -> String {
+    DocumentKind::CertificateOfStudy.as_str().to_owned()
+}
+
+/// One language's PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Copy {
+    pub language: Language,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub blob_key: String,
+}
+
+impl Issued {
+    pub fn kind(&self) -> Result<DocumentKind, DocumentError> {
+        DocumentKind::parse(&self.document_type)
+    }
+
+    /// The copy in `language`; documents of the first version have only the one they were issued in.
+    pub fn copy(&self, language: Language) -> Option<Copy> {
+        if let Some(copy) = self.copies.iter().find(|c| c.language == language) {
+            return Some(copy.clone());
+        }
+        (language == self.language).then(|| Copy {
+            language,
+            sha256: self.sha256.clone(),
+            size_bytes: self.size_bytes,
+            blob_key: self.blob_key.clone(),
+        })
+    }
+
+    /// `(language, sha256)` of every copy, in the order the record signature covers them.
+    pub fn hashes(&self) -> Vec<(&'static str, &str)> {
+        let mut hashes: Vec<_> = self.copies.iter().map(|c| (c.language.as_str(), c.sha256.as_str())).collect();
+        if hashes.is_empty() {
+            hashes.push((self.language.as_str(), self.sha256.as_str()));
+        }
+        hashes
+    }
+}
+
+/// What a document says beyond its number: the input of every template, kept with the document so a reissue
+/// prints the same. Holder details are those the events carry; empty fields are left off the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Content {
+    pub holder: Holder,
+    pub application_number: String,
+    /// The service's name in kk, ru and en (empty where unknown: the chosen language's name is used).
+    pub service_names: Names,
+    pub reason: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub planned_completion: Option<DateTime<Utc>>,
+    pub approvals: Vec<ApprovalLine>,
+    /// The last approver of an order or certificate signs it.
+    pub signatory: Option<ApprovalLine>,
+    /// The stipend a certificate of stipend states.
+    pub stipend: Option<Stipend>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Holder {
+    pub full_name: String,
+    pub faculty: String,
+    pub specialty: String,
+    pub course: u8,
+    pub group: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Names {
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+impl Names {
+    /// The name in `language`, or the first one known.
+    pub fn get(&self, language: Language) -> &str {
+        let wanted = match language {
+            Language::Kk => &self.kk,
+            Language::Ru => &self.ru,
+            Language::En => &self.en,
+        };
+        [wanted, &self.ru, &self.kk, &self.en].into_iter().find(|n| !n.is_empty()).map_or("", String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalLine {
+    pub full_name: String,
+    pub position: String,
+    pub department: String,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub note: String,
+    /// Whom a substitute decided for.
+    pub acting_for: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Stipend {
+    pub name: String,
+    pub monthly_amount_tenge: i64,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Valid,
+    Revoked,
+    Reissued,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Document {
     pub issued: Option<Issued>,
+    pub revoked: Option<String>,
+    pub replaced_by: Option<(Uuid, String)>,
+}
+
+impl Document {
+    pub fn status(&self) -> Status {
+        match (&self.revoked, &self.replaced_by) {
+            (_, Some(_)) => Status::Reissued,
+            (Some(_), None) => Status::Revoked,
+            (None, None) => Status::Valid,
+        }
+    }
 }
 
 impl Aggregate for Document {
     type Event = DocumentEvent;
 
     fn apply(&mut self, event: &DocumentEvent, _: &RecordedEvent) {
-        let DocumentEvent::Issued(issued) = event;
-        self.issued = Some(issued.clone());
+        match event {
+            DocumentEvent::Issued(issued) => self.issued = Some(issued.as_ref().clone()),
+            DocumentEvent::Revoked { reason, .. } => self.revoked = Some(reason.clone()),
+            DocumentEvent::Reissued { replaced_by, replaced_by_number, .. } => {
+                self.replaced_by = Some((*replaced_by, replaced_by_number.clone()));
+            }
+        }
     }
 }
 
@@ -261,23 +591,71 @@ pub fn issue(existing: &Document, issued: Issued) -> Result<Vec<DocumentEvent>, 
     if existing.issued.is_some() {
         return Err(DocumentError::AlreadyIssued);
     }
-    Ok(vec![DocumentEvent::Issued(issued)])
+    Ok(vec![DocumentEvent::Issued(Box::new(issued))])
+}
+
+/// Decides a revocation: only a valid document can be revoked, and the reason is recorded.
+pub fn revoke(document: &Document, reason: &str, revoked_by: &str) -> Result<Vec<DocumentEvent>, DocumentError> {
+    let issued = document.issued.as_ref().ok_or(DocumentError::NotFound)?;
+    if reason.trim().is_empty() {
+        return Err(DocumentError::ReasonRequired);
+    }
+    if document.status() != Status::Valid {
+        return Err(DocumentError::NotValid(document.status()));
+    }
+    Ok(vec![DocumentEvent::Revoked {
+        document_id: issued.document_id,
+        reason: reason.trim().to_owned(),
+        revoked_by: revoked_by.to_owned(),
+    }])
+}
+
+/// Decides a reissue: the old document (valid or revoked, never already replaced) points to the new one.
+pub fn reissue(
+    document: &Document,
+    replaced_by: Uuid,
+    replaced_by_number: &str,
+    reason: &str,
+) -> Result<Vec<DocumentEvent>, DocumentError> {
+    let issued = document.issued.as_ref().ok_or(DocumentError::NotFound)?;
+    if reason.trim().is_empty() {
+        return Err(DocumentError::ReasonRequired);
+    }
+    if document.status() == Status::Reissued {
+        return Err(DocumentError::NotValid(Status::Reissued));
+    }
+    Ok(vec![DocumentEvent::Reissued {
+        document_id: issued.document_id,
+        replaced_by,
+        replaced_by_number: replaced_by_number.to_owned(),
+        reason: reason.trim().to_owned(),
+    }])
 }
 
 /// The holder reads their own documents; the service centre's executors and admins read every document of their
 /// organisation (the caller's organisation is already the stream's).
 pub fn may_read(issued: &Issued, reader: &Principal) -> Result<(), DocumentError> {
-    if issued.holder_id == reader.user_id || reader.has(Role::Executor) || reader.has(Role::Admin) {
-        Ok(())
-    } else {
-        Err(DocumentError::NotAllowed)
-    }
+    if issued.holder_id == reader.user_id || is_staff(reader) { Ok(()) } else { Err(DocumentError::NotAllowed) }
+}
+
+/// Revoking, reissuing and keeping journals are the service centre's (executors) and administrators'.
+pub fn is_staff(principal: &Principal) -> bool {
+    principal.has(Role::Executor) || principal.has(Role::Admin)
 }
 
 /// Where a PDF is stored: under the organisation and the document, named by its hash, so a PDF rendered again
 /// (after a lost race for a number) never replaces the one a committed event points to.
 pub fn blob_key(org: &OrgId, document_id: Uuid, sha256: &str) -> String {
     format!("{org}/{document_id}/{sha256}.pdf")
+}
+
+/// A fresh verification code: 128 random bits, base64url (22 characters). Unguessable, unlike a journal number.
+pub fn verification_code() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -1,48 +1,49 @@
-//! Issuing: when routing approves a sheet whose service issues a document, the document is registered in the
-//! journal, rendered, stored and recorded, once.
+//! The consumers that issue documents: the result of a service when routing approves its sheet
+//! (`sheet.approved`), and the two receipts of every submission (`application.submitted`): the printed
+//! application form and the notification of acceptance.
 //!
-//! The steps are ordered so a crash anywhere is harmless: the PDF is stored under its own hash before anything is
-//! committed, and the journal number, the document and the consumer's inbox mark are committed together. A
-//! redelivered approval finds the document (its id is derived from the application) and does nothing; a replica
-//! that lost the race for a number reads the journal again and renders with the next one.
+//! Each document's id is derived from the application and the kind, so a redelivered event finds the document it
+//! already caused; [`Issuer`] does the rest.
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_bus::{EventHandler, HandleError, Subscription};
-use onewindow_eventlog::{
-    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, RecordedEvent, StoreError, StreamAppend,
-    StreamRef, encode, load,
-};
-use serde::{Deserialize, Serialize};
+use onewindow_eventlog::{InboxMark, OrgId, RecordedEvent, load};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
     SERVICE,
-    blobs::BlobStore,
-    domain::{self, DOCUMENT, Document, DocumentKind, Issued, JOURNAL, Language, RegistrationNumber, take_number},
-    pdf::{self, Printed},
+    domain::{self, ApprovalLine, Content, Document, DocumentError, DocumentKind, Holder, Language, Names, Stipend, Unit},
+    issuer::{IssueError, IssueOrder, Issuer, document_stream},
 };
 
 pub const CONSUMER: &str = "documents-routing";
-
-/// Attempts at taking a number before giving the event back to the bus: each lost race means another issuer got
-/// a number, so this many concurrent issuers of one journal always get through.
-const ATTEMPTS: u32 = 10;
+pub const RECEIPTS_CONSUMER: &str = "documents-applications";
 
 /// `sheet.approved`, read for what issuing needs (docs/EVENTS.md).
 #[derive(Debug, Deserialize)]
 struct SheetApproved {
     application_id: String,
+    #[serde(default)]
+    number: String,
     applicant_id: Uuid,
     applicant_name: String,
+    #[serde(default)]
+    service_name: String,
     issues_document: String,
     #[serde(default)]
     document_language: String,
     #[serde(default)]
     approvals: Vec<ApprovalGiven>,
+    /// The issuing unit whose journal numbers the document; absent → the organisation's journal.
+    #[serde(default)]
+    issuing_unit: String,
+    /// For a certificate of stipend: the stipend as the accountant's decision states it.
+    #[serde(default)]
+    stipend: Option<StipendGiven>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,26 +56,78 @@ struct ApprovalGiven {
     department: String,
     #[serde(default)]
     decided_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    acting_for: String,
 }
 
-/// The consumer of routing's approvals.
-pub struct IssueOnApproval {
-    store: Arc<dyn EventStore>,
-    blobs: Arc<dyn BlobStore>,
+#[derive(Debug, Deserialize)]
+struct StipendGiven {
+    #[serde(default)]
+    name: String,
+    monthly_amount_tenge: i64,
+    #[serde(default)]
+    from: Option<NaiveDate>,
+    #[serde(default)]
+    to: Option<NaiveDate>,
 }
 
-impl IssueOnApproval {
-    pub fn new(store: Arc<dyn EventStore>, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { store, blobs }
+/// `application.submitted`, read for the receipts.
+#[derive(Debug, Deserialize)]
+struct ApplicationSubmitted {
+    application_id: String,
+    #[serde(deserialize_with = "text_or_number")]
+    number: String,
+    applicant_id: Uuid,
+    applicant_name: String,
+    #[serde(default)]
+    service_name: String,
+    #[serde(default)]
+    service_names: Names,
+    #[serde(default)]
+    document_language: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// An application number may be sent as text or as a number; either reads as text.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(serde_json::Number),
     }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::Text(text) => text,
+        Raw::Number(number) => number.to_string(),
+    })
 }
 
 fn poison(error: impl Into<anyhow::Error>) -> HandleError {
     HandleError::Poison(error.into())
 }
 
-fn transient(error: impl Into<anyhow::Error>) -> HandleError {
-    HandleError::Transient(error.into())
+fn handle_error(error: IssueError) -> HandleError {
+    match error {
+        IssueError::Refused(_) | IssueError::Render(_) => HandleError::Poison(error.into()),
+        IssueError::Unavailable(_) => HandleError::Transient(error.into()),
+    }
+}
+
+/// The language the receipts default to when the applicant chose none (the service issues no document).
+const RECEIPT_LANGUAGE: Language = Language::Ru;
+
+/// The consumer of routing's approvals.
+pub struct IssueOnApproval {
+    issuer: Arc<Issuer>,
+}
+
+impl IssueOnApproval {
+    pub fn new(issuer: Arc<Issuer>) -> Self {
+        Self { issuer }
+    }
 }
 
 #[async_trait]
@@ -90,136 +143,148 @@ impl EventHandler for IssueOnApproval {
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         // Most services issue nothing: look at that before asking anything else of the payload.
         let issues = event.payload.get("issues_document").and_then(|v| v.as_str()).unwrap_or_default();
-        if issues.is_empty() {
+        if issues.is_empty() || issues == "none" {
             return Ok(());
         }
         let approved: SheetApproved = serde_json::from_value(event.payload.clone()).map_err(poison)?;
         let kind = DocumentKind::parse(&approved.issues_document).map_err(poison)?;
+        if kind.is_receipt() {
+            return Err(poison(DocumentError::UnknownKind(approved.issues_document)));
+        }
         let language = Language::parse(&approved.document_language).map_err(poison)?;
+        let unit = Unit::parse_optional(&approved.issuing_unit).map_err(poison)?;
         if approved.application_id.trim().is_empty() {
             return Err(poison(anyhow::anyhow!("sheet.approved without an application_id")));
         }
-
-        let started = Instant::now();
         let org = &event.stream.org;
-        let document_id = domain::document_id(org, &approved.application_id, kind);
-        let document_stream = StreamRef::new(org, DOCUMENT, document_id.to_string());
-        let issued_at = Utc::now();
-        let journal_stream = StreamRef::new(org, JOURNAL, kind.journal_id(issued_at.year()));
-        let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-
-        for attempt in 1..=ATTEMPTS {
-            let document = load::<Document>(self.store.as_ref(), &document_stream).await.map_err(transient)?;
-            if document.exists() {
-                return Ok(());
-            }
-            // Only the journal's version is needed: it is the last number taken.
-            let journal_version = self.store.stream_version(&journal_stream).await.map_err(transient)?;
-            let taken = take_number(journal_version, document_id);
-            let domain::JournalEvent::NumberTaken { number, .. } = taken;
-            let registration_number =
-                RegistrationNumber { org: org.clone(), kind, year: issued_at.year(), number }.to_string();
-
-            let certificate = certificate(&approved, event, language, &registration_number, issued_at);
-            // Rendering is CPU-bound (font subsetting, compression): off the async workers.
-            let rendered = tokio::task::spawn_blocking(move || pdf::render(&certificate))
-                .await
-                .map_err(poison)?
-                .map_err(poison)?;
-            let sha256 = domain::sha256_hex(&rendered);
-            let size_bytes = rendered.len() as i64;
-            let blob_key = domain::blob_key(org, document_id, &sha256);
-            self.blobs.put(&blob_key, Bytes::from(rendered)).await.map_err(transient)?;
-
-            let issued = Issued {
-                document_id,
-                application_id: approved.application_id.clone(),
-                holder_id: approved.applicant_id,
-                holder_name: approved.applicant_name.clone(),
-                registration_number: registration_number.clone(),
-                title: kind.title(language).to_owned(),
-                sha256,
-                size_bytes,
-                language,
-                issued_at,
-                blob_key,
-            };
-            let issued = domain::issue(&document.state, issued).map_err(poison)?;
-            // The number, the document and the inbox mark, all or nothing.
-            let commit = Commit {
-                appends: vec![
-                    StreamAppend {
-                        stream: journal_stream.clone(),
-                        expected_version: journal_version,
-                        events: encoded(&[taken], &metadata)?,
-                    },
-                    StreamAppend {
-                        stream: document_stream.clone(),
-                        expected_version: 0,
-                        events: encoded(&issued, &metadata)?,
-                    },
-                ],
-                inbox: Some(InboxMark { consumer: CONSUMER.into(), event_id: event.id }),
-            };
-
-            match self.store.commit(commit).await {
-                Ok(CommitOutcome::Committed { .. }) => {
-                    tracing::info!(%document_id, %registration_number, attempt, elapsed_ms = started.elapsed().as_millis() as u64, "document issued");
-                    return Ok(());
-                }
-                Ok(CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => return Ok(()),
-                Err(StoreError::Concurrency { .. }) => {
-                    tracing::debug!(%document_id, attempt, "the number was taken meanwhile; reading the journal again");
-                }
-                Err(error) => return Err(transient(error)),
-            }
-        }
-        Err(transient(anyhow::anyhow!("no registration number after {ATTEMPTS} attempts: the journal is contended")))
-    }
-}
-
-fn encoded<E: Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, HandleError> {
-    events.iter().map(|e| encode(e, 1, metadata).map_err(poison)).collect()
-}
-
-/// What the electronic copy of a certificate of study prints.
-fn certificate(
-    approved: &SheetApproved,
-    event: &RecordedEvent,
-    language: Language,
-    registration_number: &str,
-    issued_at: DateTime<Utc>,
-) -> Printed {
-    let org = &event.stream.org;
-    Printed {
-        language: match language {
-            Language::Kk => pdf::Language::Kk,
-            Language::Ru => pdf::Language::Ru,
-            Language::En => pdf::Language::En,
-        },
-        organisation_name: domain::organisation_name(org),
-        registration_number: registration_number.to_owned(),
-        // The number is printed only on the paper form; the electronic copy carries it in the QR code.
-        printed_form: false,
-        issued_at,
-        signed_by: None,
-        qr_payload: format!("onewindow:verify:{org}:{registration_number}"),
-        body: pdf::Body::CertificateOfStudy(pdf::CertificateOfStudy {
-            // The personal card's details come with a later version of the event.
-            holder: pdf::Holder { full_name: approved.applicant_name.clone(), ..Default::default() },
-            purpose: String::new(),
-            approvals: approved
+        // The receipts issued at submission know the service's names in every language, and the reason.
+        let form = self.form(org, &approved.application_id).await?;
+        let form = form.as_ref().map(|issued| &issued.content);
+        let approvals: Vec<ApprovalLine> = approved
             .approvals
             .iter()
-            .map(|a| pdf::Approval {
+            .map(|a| ApprovalLine {
                 full_name: a.full_name.clone(),
                 position: a.position.clone(),
                 department: a.department.clone(),
-                decided_at: a.decided_at.unwrap_or(event.metadata.occurred_at),
-                acting_for: String::new(),
+                decided_at: a.decided_at.or(Some(event.metadata.occurred_at)),
+                note: a.note.clone(),
+                acting_for: a.acting_for.clone(),
             })
-            .collect(),
-        }),
+            .collect();
+        let content = Content {
+            holder: Holder { full_name: approved.applicant_name.clone(), ..Holder::default() },
+            application_number: approved.number.clone(),
+            service_names: form.map(|f| f.service_names.clone()).unwrap_or_else(|| Names {
+                kk: approved.service_name.clone(),
+                ru: approved.service_name.clone(),
+                en: approved.service_name.clone(),
+            }),
+            reason: form.map(|f| f.reason.clone()).unwrap_or_default(),
+            submitted_at: form.and_then(|f| f.submitted_at),
+            planned_completion: None,
+            // The route's last approver signs: the dean, the chief accountant, the vice-rector.
+            signatory: approvals.last().cloned(),
+            approvals,
+            stipend: approved.stipend.map(|s| Stipend {
+                name: s.name,
+                monthly_amount_tenge: s.monthly_amount_tenge,
+                from: s.from,
+                to: s.to,
+            }),
+        };
+        let order = IssueOrder {
+            org: org.clone(),
+            document_id: domain::document_id(org, &approved.application_id, kind),
+            kind,
+            unit,
+            application_id: approved.application_id.clone(),
+            holder_id: approved.applicant_id,
+            language,
+            content,
+            replaces: None,
+        };
+        let metadata = onewindow_server::reaction_metadata(SERVICE, event);
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        self.issuer.issue(&order, &metadata, Some(mark)).await.map_err(handle_error)?;
+        Ok(())
+    }
+}
+
+impl IssueOnApproval {
+    async fn form(&self, org: &OrgId, application_id: &str) -> Result<Option<domain::Issued>, HandleError> {
+        let id = domain::document_id(org, application_id, DocumentKind::ApplicationForm);
+        let loaded = load::<Document>(self.issuer.store.as_ref(), &document_stream(org, id))
+            .await
+            .map_err(|e| HandleError::Transient(e.into()))?;
+        Ok(loaded.state.issued)
+    }
+}
+
+/// The consumer of submissions: the printed application form and the notification of acceptance, each with its
+/// own number (public portals hand both out as PDFs).
+pub struct IssueReceipts {
+    issuer: Arc<Issuer>,
+}
+
+impl IssueReceipts {
+    pub fn new(issuer: Arc<Issuer>) -> Self {
+        Self { issuer }
+    }
+}
+
+#[async_trait]
+impl EventHandler for IssueReceipts {
+    fn name(&self) -> &'static str {
+        RECEIPTS_CONSUMER
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "applications", event_types: vec!["application.submitted"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let submitted: ApplicationSubmitted = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+        if submitted.application_id.trim().is_empty() {
+            return Err(poison(anyhow::anyhow!("application.submitted without an application_id")));
+        }
+        let language = Language::parse(&submitted.document_language).unwrap_or(RECEIPT_LANGUAGE);
+        let org = &event.stream.org;
+        let mut names = submitted.service_names.clone();
+        for name in [&mut names.kk, &mut names.ru, &mut names.en] {
+            if name.is_empty() {
+                name.clone_from(&submitted.service_name);
+            }
+        }
+        let content = Content {
+            holder: Holder { full_name: submitted.applicant_name.clone(), ..Holder::default() },
+            application_number: submitted.number.clone(),
+            service_names: names,
+            reason: submitted.reason.clone(),
+            submitted_at: Some(event.metadata.occurred_at),
+            ..Content::default()
+        };
+        let metadata = onewindow_server::reaction_metadata(SERVICE, event);
+        // The form first and without the mark: a redelivery after a crash between the two finds the form issued
+        // (its id is derived) and issues the notice with the mark.
+        for (kind, mark) in [
+            (DocumentKind::ApplicationForm, None),
+            (DocumentKind::AcceptanceNotice, Some(InboxMark { consumer: RECEIPTS_CONSUMER.into(), event_id: event.id })),
+        ] {
+            let order = IssueOrder {
+                org: org.clone(),
+                document_id: domain::document_id(org, &submitted.application_id, kind),
+                kind,
+                unit: None,
+                application_id: submitted.application_id.clone(),
+                holder_id: submitted.applicant_id,
+                language,
+                content: content.clone(),
+                replaces: None,
+            };
+            self.issuer.issue(&order, &metadata, mark).await.map_err(handle_error)?;
+        }
+        Ok(())
     }
 }
 
@@ -227,27 +292,41 @@ fn certificate(
 mod tests {
     use std::collections::BTreeSet;
 
-    use onewindow_eventlog::OrgId;
+    use chrono::Datelike;
+    use onewindow_eventlog::{EventStore, StreamRef, decode};
 
     use super::*;
-    use crate::testing::{Setup, org, sheet_approved};
+    use crate::{
+        domain::{Issued, JournalEvent, JournalKey, RegistrationNumber},
+        issuer::{journal_position, key_ring_stream},
+        signing::{self, KeyRing},
+        testing::{Setup, VERIFY_URL, application_submitted, decode_qr, org, pdf_text, sheet_approved},
+        verification::{CodeIndex, VERIFICATION_CODE},
+    };
 
     const CS: &str = "certificate_of_study";
 
-    fn journal_stream(org: &OrgId) -> StreamRef {
-        StreamRef::new(org, JOURNAL, DocumentKind::CertificateOfStudy.journal_id(Utc::now().year()))
+    fn journal(org: &OrgId, kind: DocumentKind) -> StreamRef {
+        JournalKey { unit: None, kind, year: Utc::now().year() }.stream(org)
     }
 
-    async fn issued(setup: &Setup, org: &OrgId, application_id: &str) -> Issued {
-        let id = domain::document_id(org, application_id, DocumentKind::CertificateOfStudy);
-        let stream = StreamRef::new(org, DOCUMENT, id.to_string());
-        let document = load::<Document>(setup.store.as_ref(), &stream).await.expect("load");
+    async fn issued_kind(setup: &Setup, org: &OrgId, application_id: &str, kind: DocumentKind) -> Issued {
+        let id = domain::document_id(org, application_id, kind);
+        let document = load::<Document>(setup.store.as_ref(), &document_stream(org, id)).await.expect("load");
         assert_eq!(document.version, 1, "one document.issued");
         document.state.issued.expect("issued")
     }
 
+    async fn issued(setup: &Setup, org: &OrgId, application_id: &str) -> Issued {
+        issued_kind(setup, org, application_id, DocumentKind::CertificateOfStudy).await
+    }
+
+    async fn keys(store: &dyn EventStore, org: &OrgId) -> Vec<signing::PublicKey> {
+        load::<KeyRing>(store, &key_ring_stream(org)).await.expect("keys").state.public_keys()
+    }
+
     #[tokio::test]
-    async fn an_approved_sheet_gets_its_document() {
+    async fn an_approved_sheet_gets_its_document_in_three_languages() {
         let setup = Setup::in_memory().await;
         let kaznu = org("kaznu");
         let applicant = Uuid::now_v7();
@@ -257,51 +336,78 @@ mod tests {
         let issued = issued(&setup, &kaznu, "app-1").await;
         let year = Utc::now().year();
         assert_eq!(issued.registration_number, format!("KAZNU-CS-{year}-000001"));
-        assert_eq!(issued.holder_id, applicant);
-        assert_eq!(issued.holder_name, "Aruzhan Serikovna Nurlanova");
-        assert_eq!(issued.title, "Справка об обучении");
-        assert_eq!(issued.language, Language::Ru);
-        assert_eq!(issued.application_id, "app-1");
-        assert!(issued.blob_key.starts_with("kaznu/") && issued.blob_key.ends_with(&format!("{}.pdf", issued.sha256)));
+        assert_eq!((issued.holder_id, issued.holder_name.as_str()), (applicant, "Aruzhan Serikovna Nurlanova"));
+        assert_eq!((issued.title.as_str(), issued.language), ("Справка об обучении", Language::Ru));
+        assert_eq!(issued.document_type, CS);
+        assert_eq!(issued.content.approvals.len(), 2);
+        assert_eq!(issued.content.signatory.as_ref().map(|s| s.full_name.as_str()), Some("Marat Seitkali"));
 
-        let pdf = setup.blobs.get(&issued.blob_key).await.expect("get").expect("the PDF is stored");
-        assert!(pdf.starts_with(b"%PDF-"));
-        assert_eq!(domain::sha256_hex(&pdf), issued.sha256);
-        assert_eq!(pdf.len() as i64, issued.size_bytes);
+        // One number, three copies, each stored under its hash.
+        let languages: Vec<Language> = issued.copies.iter().map(|c| c.language).collect();
+        assert_eq!(languages, Language::ALL);
+        let mut hashes = BTreeSet::new();
+        for copy in &issued.copies {
+            let pdf = setup.blobs.get(&copy.blob_key).await.expect("get").expect("stored");
+            assert!(pdf.starts_with(b"%PDF-"));
+            assert_eq!((domain::sha256_hex(&pdf), pdf.len() as i64), (copy.sha256.clone(), copy.size_bytes));
+            hashes.insert(copy.sha256.clone());
+        }
+        assert_eq!(hashes.len(), 3, "three different PDFs");
+        assert_eq!(issued.copy(Language::Ru).map(|c| c.sha256), Some(issued.sha256.clone()));
 
-        // The journal and the document are the events of the contract, caused by the approval.
-        let journal = setup.store.read_stream(&journal_stream(&kaznu)).await.expect("journal");
+        // The record is signed with the organisation's key, and the code names the document.
+        let keys = keys(setup.store.as_ref(), &kaznu).await;
+        let message = signing::record_message(
+            &issued.document_id.to_string(),
+            &issued.registration_number,
+            &issued.hashes(),
+            issued.issued_at,
+        );
+        assert!(signing::verify(&keys, &issued.key_id, &message, &issued.signature));
+        assert_eq!(issued.verification_code.len(), 22);
+        let code = StreamRef::new(&kaznu, VERIFICATION_CODE, issued.verification_code.clone());
+        let index = load::<CodeIndex>(setup.store.as_ref(), &code).await.expect("code");
+        assert_eq!(index.state.document_id, Some(issued.document_id));
+
+        // The journal entry points back, caused by the approval.
+        let journal = setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await.expect("journal");
         assert_eq!(journal.len(), 1);
         assert_eq!(journal[0].event_type, "journal.number_taken");
         assert_eq!(journal[0].payload["number"], 1);
         assert_eq!(journal[0].payload["document_id"], issued.document_id.to_string());
         assert_eq!(journal[0].metadata.causation_id, event.id);
-        assert_eq!(journal[0].metadata.correlation_id, event.metadata.correlation_id);
         assert_eq!(journal[0].metadata.actor, "service:documents");
-        let document = setup
-            .store
-            .read_stream(&StreamRef::new(&kaznu, DOCUMENT, issued.document_id.to_string()))
-            .await
-            .expect("document");
+        let document =
+            setup.store.read_stream(&document_stream(&kaznu, issued.document_id)).await.expect("document");
         let keys: BTreeSet<_> = document[0].payload.as_object().expect("object").keys().cloned().collect();
-        let contract: BTreeSet<String> = [
-            "document_id",
-            "application_id",
-            "holder_id",
-            "holder_name",
-            "registration_number",
-            "title",
-            "sha256",
-            "size_bytes",
-            "language",
-            "issued_at",
-            "blob_key",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect();
-        assert_eq!(keys, contract);
-        assert_eq!(document[0].payload["language"], "ru");
+        for field in ["document_id", "document_type", "registration_number", "copies", "verification_code", "key_id", "signature", "content", "sha256", "language", "blob_key"] {
+            assert!(keys.contains(field), "document.issued has {field}");
+        }
+        assert!(!keys.contains("replaces"), "absent unless a reissue");
+    }
+
+    #[tokio::test]
+    async fn the_qr_code_on_the_page_verifies_offline() {
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        setup.handler().handle(&sheet_approved(&kaznu, "app-1", Uuid::now_v7(), CS, "kk")).await.expect("issued");
+        let issued = issued(&setup, &kaznu, "app-1").await;
+        let keys = keys(setup.store.as_ref(), &kaznu).await;
+        for copy in &issued.copies {
+            let pdf = setup.blobs.get(&copy.blob_key).await.expect("get").expect("stored");
+            // A real decoder reads the code from the rendered page; the organisation's public key checks it.
+            let payload = decode_qr(&pdf);
+            let claims = signing::verify_qr(&payload, &keys).expect("the signature checks offline");
+            assert_eq!(claims.holder, "Aruzhan Serikovna Nurlanova");
+            assert_eq!(claims.title, "Оқу туралы анықтама");
+            assert_eq!(claims.approvers, vec!["Dana Abenova", "Marat Seitkali"]);
+            assert_eq!(claims.signed_at, issued.issued_at);
+            assert_eq!(claims.verify_url, format!("{VERIFY_URL}/kaznu/{}", issued.verification_code));
+            // The electronic copy prints no number (seed rule).
+            assert!(!pdf_text(&pdf).contains(&issued.registration_number), "{:?}", copy.language);
+            let tampered = payload.replace("Aruzhan", "Aruzhan-Maria");
+            assert_eq!(signing::verify_qr(&tampered, &keys), Err(signing::QrError::BadSignature));
+        }
     }
 
     #[tokio::test]
@@ -319,8 +425,8 @@ mod tests {
         handler.handle(&replayed).await.expect("replay");
 
         assert_eq!(issued(&setup, &kaznu, "app-1").await, first);
-        let journal_version = setup.store.stream_version(&journal_stream(&kaznu)).await.expect("journal");
-        assert_eq!(journal_version, 1, "no second number");
+        let version = setup.store.stream_version(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await;
+        assert_eq!(version.expect("journal"), 1, "no second number");
     }
 
     #[tokio::test]
@@ -328,24 +434,68 @@ mod tests {
         let setup = Setup::in_memory().await;
         let (kaznu, kaznmu) = (org("kaznu"), org("kaznmu"));
         let handler = setup.handler();
-        for (org, app) in [(&kaznu, "app-1"), (&kaznu, "app-2"), (&kaznmu, "app-3")] {
-            handler.handle(&sheet_approved(org, app, Uuid::now_v7(), CS, "en")).await.expect("issued");
+        for (org, app, kind) in [
+            (&kaznu, "app-1", CS),
+            (&kaznu, "app-2", CS),
+            (&kaznmu, "app-3", CS),
+            (&kaznu, "app-4", "clearance_sheet"),
+        ] {
+            handler.handle(&sheet_approved(org, app, Uuid::now_v7(), kind, "en")).await.expect("issued");
         }
         let year = Utc::now().year();
         assert_eq!(issued(&setup, &kaznu, "app-1").await.registration_number, format!("KAZNU-CS-{year}-000001"));
         assert_eq!(issued(&setup, &kaznu, "app-2").await.registration_number, format!("KAZNU-CS-{year}-000002"));
-        // Each organisation has its own journal.
+        // Each organisation, and each kind, has its own journal.
         assert_eq!(issued(&setup, &kaznmu, "app-3").await.registration_number, format!("KAZNMU-CS-{year}-000001"));
+        let sheet = issued_kind(&setup, &kaznu, "app-4", DocumentKind::ClearanceSheet).await;
+        assert_eq!(sheet.registration_number, format!("KAZNU-CL-{year}-000001"));
+    }
+
+    #[tokio::test]
+    async fn an_issuing_unit_numbers_in_its_own_journal() {
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        let mut event = sheet_approved(&kaznu, "app-1", Uuid::now_v7(), CS, "en");
+        event.payload["issuing_unit"] = "fit".into();
+        setup.handler().handle(&event).await.expect("issued");
+        let number = issued(&setup, &kaznu, "app-1").await.registration_number;
+        assert_eq!(number, format!("KAZNU/FIT-CS-{}-000001", Utc::now().year()));
+        let parsed = RegistrationNumber::parse(&number).expect("parses back");
+        assert_eq!(parsed.journal.unit.as_ref().map(|u| u.as_str()), Some("FIT"));
+    }
+
+    #[tokio::test]
+    async fn a_journal_continues_its_paper_predecessor() {
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        let stream = journal(&kaznu, DocumentKind::CertificateOfStudy);
+        let start = domain::continue_from_paper(Default::default(), 4711, "paper journal No. 3").expect("continue");
+        let metadata = onewindow_server::request_metadata("admin".into(), None);
+        let event = onewindow_eventlog::encode(&start, 1, &metadata).expect("encode");
+        setup.store.commit(onewindow_eventlog::Commit::append(stream.clone(), 0, vec![event])).await.expect("commit");
+        let handler = setup.handler();
+        for app in ["app-1", "app-2"] {
+            handler.handle(&sheet_approved(&kaznu, app, Uuid::now_v7(), CS, "en")).await.expect("issued");
+        }
+        let year = Utc::now().year();
+        assert_eq!(issued(&setup, &kaznu, "app-1").await.registration_number, format!("KAZNU-CS-{year}-004712"));
+        assert_eq!(issued(&setup, &kaznu, "app-2").await.registration_number, format!("KAZNU-CS-{year}-004713"));
+        let position = journal_position(setup.store.as_ref(), &stream).await.expect("position");
+        assert_eq!((position.next_number(), position.version_of(4713)), (4714, Some(3)));
+        assert_eq!(position.version_of(4711), None, "paper numbers are not in the electronic journal");
     }
 
     #[tokio::test]
     async fn a_sheet_without_a_document_is_left_alone() {
         let setup = Setup::in_memory().await;
         let kaznu = org("kaznu");
-        let mut event = sheet_approved(&kaznu, "app-1", Uuid::now_v7(), "", "");
-        event.payload = serde_json::json!({ "application_id": "app-1", "issues_document": "" });
-        setup.handler().handle(&event).await.expect("nothing to do");
-        assert!(setup.store.read_stream(&journal_stream(&kaznu)).await.expect("journal").is_empty());
+        for issues in ["", "none"] {
+            let mut event = sheet_approved(&kaznu, "app-1", Uuid::now_v7(), "", "");
+            event.payload = serde_json::json!({ "application_id": "app-1", "issues_document": issues });
+            setup.handler().handle(&event).await.expect("nothing to do");
+        }
+        let journal = setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await;
+        assert!(journal.expect("journal").is_empty());
     }
 
     #[tokio::test]
@@ -357,55 +507,81 @@ mod tests {
         missing_applicant.payload.as_object_mut().expect("object").remove("applicant_id");
         let unknown_kind = sheet_approved(&kaznu, "app-2", Uuid::now_v7(), "diploma", "en");
         let unknown_language = sheet_approved(&kaznu, "app-3", Uuid::now_v7(), CS, "de");
-        for event in [missing_applicant, unknown_kind, unknown_language] {
+        let a_receipt = sheet_approved(&kaznu, "app-4", Uuid::now_v7(), "acceptance_notice", "en");
+        let mut bad_unit = sheet_approved(&kaznu, "app-5", Uuid::now_v7(), CS, "en");
+        bad_unit.payload["issuing_unit"] = "F I T".into();
+        for event in [missing_applicant, unknown_kind, unknown_language, a_receipt, bad_unit] {
             assert!(matches!(handler.handle(&event).await, Err(HandleError::Poison(_))), "{}", event.payload);
         }
-        assert!(setup.store.read_stream(&journal_stream(&kaznu)).await.expect("journal").is_empty());
+        let journal = setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await;
+        assert!(journal.expect("journal").is_empty());
     }
 
-    /// Ten replicas issue for ten applications at once, on a log several connections write to.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_issuers_take_unique_gapless_numbers() {
-        let setup = Setup::on_file().await;
+    #[tokio::test]
+    async fn a_submission_gets_its_form_and_notice_and_the_order_reuses_them() {
+        let setup = Setup::in_memory().await;
         let kaznu = org("kaznu");
-        let tasks = (1..=10).map(|i| {
-            let handler = setup.handler();
+        let applicant = Uuid::now_v7();
+        let submitted = application_submitted(&kaznu, "app-1", applicant, "kk");
+        let receipts = setup.receipts();
+        receipts.handle(&submitted).await.expect("receipts");
+        receipts.handle(&submitted).await.expect("redelivery");
+        let year = Utc::now().year();
+        let form = issued_kind(&setup, &kaznu, "app-1", DocumentKind::ApplicationForm).await;
+        let notice = issued_kind(&setup, &kaznu, "app-1", DocumentKind::AcceptanceNotice).await;
+        assert_eq!(form.registration_number, format!("KAZNU-AF-{year}-000001"));
+        assert_eq!(notice.registration_number, format!("KAZNU-AN-{year}-000001"));
+        assert_eq!((form.title.as_str(), notice.title.as_str()), ("Өтініш", "Өтініштің қабылданғаны туралы хабарлама"));
+        assert_eq!(form.content.service_names.ru, "Академический отпуск");
+        assert_eq!(form.content.reason, "Денсаулығыма байланысты");
+        assert_eq!(form.content.submitted_at, Some(submitted.metadata.occurred_at));
+        assert_eq!(notice.holder_id, applicant);
+
+        // The order, approved later in another language, names the service as the form recorded it.
+        setup.handler().handle(&sheet_approved(&kaznu, "app-1", applicant, "order", "en")).await.expect("order");
+        let order = issued_kind(&setup, &kaznu, "app-1", DocumentKind::Order).await;
+        assert_eq!(order.registration_number, format!("KAZNU-OR-{year}-000001"));
+        assert_eq!(order.content.service_names.en, "Academic leave");
+        assert_eq!(order.content.submitted_at, form.content.submitted_at);
+        assert_eq!(order.content.application_number, "KAZNU-2026-000123");
+    }
+
+    /// Two issuers (two replicas, each with its own connections) issue twenty documents at once on one log.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_issuers_take_unique_gapless_numbers() {
+        let setup = Setup::on_file().await;
+        let second_log = onewindow_eventlog::open(&format!("sqlite:{}", setup.dir.join("documents.db").display()))
+            .await
+            .expect("a second replica's log");
+        let replicas = [
+            Arc::new(Issuer::new(setup.store.clone(), setup.blobs.clone(), VERIFY_URL)),
+            Arc::new(Issuer::new(second_log, setup.blobs.clone(), VERIFY_URL)),
+        ];
+        let kaznu = org("kaznu");
+        // The first key is generated once, before the race, as a running service would have it.
+        replicas[0].key_ring(&kaznu).await.expect("key");
+        let tasks = (1..=20).map(|i| {
+            let handler = IssueOnApproval::new(replicas[i % 2].clone());
             let event = sheet_approved(&kaznu, &format!("app-{i}"), Uuid::now_v7(), CS, "en");
             tokio::spawn(async move { handler.handle(&event).await })
         });
         for result in futures::future::join_all(tasks).await {
             result.expect("no panic").expect("issued");
         }
+        let stream = journal(&kaznu, DocumentKind::CertificateOfStudy);
         let mut numbers = Vec::new();
-        for i in 1..=10 {
+        for i in 1..=20 {
             let issued = issued(&setup, &kaznu, &format!("app-{i}")).await;
             let number = RegistrationNumber::parse(&issued.registration_number).expect("number").number;
-            let entry = setup.store.read_event(&journal_stream(&kaznu), number).await.expect("read").expect("entry");
-            let domain::JournalEvent::NumberTaken { document_id, .. } =
-                onewindow_eventlog::decode(&entry).expect("decode");
+            let entry = setup.store.read_event(&stream, number).await.expect("read").expect("entry");
+            let JournalEvent::NumberTaken { document_id, .. } = decode(&entry).expect("decode") else {
+                panic!("entry {number} is not a document's");
+            };
             assert_eq!(document_id, issued.document_id, "the journal points back");
             numbers.push(number);
         }
         numbers.sort_unstable();
-        assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
-    }
-
-    /// `cargo test -p onewindow-documents -- --ignored --nocapture issuing_timing`
-    #[tokio::test]
-    #[ignore]
-    async fn issuing_timing() {
-        let setup = Setup::in_memory().await;
-        let kaznu = org("kaznu");
-        let handler = setup.handler();
-        handler.handle(&sheet_approved(&kaznu, "warm-up", Uuid::now_v7(), CS, "kk")).await.expect("warm-up");
-        let runs = 20;
-        let started = Instant::now();
-        for i in 0..runs {
-            handler
-                .handle(&sheet_approved(&kaznu, &format!("app-{i}"), Uuid::now_v7(), CS, "kk"))
-                .await
-                .expect("issued");
-        }
-        println!("{:?} per certificate (load, number, render, store, commit)", started.elapsed() / runs);
+        assert_eq!(numbers, (1..=20).collect::<Vec<_>>());
+        assert_eq!(setup.store.stream_version(&stream).await.expect("version"), 20);
     }
 }

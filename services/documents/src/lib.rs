@@ -15,11 +15,16 @@
 
 mod blobs;
 mod domain;
+mod issuer;
 mod issuing;
 pub mod pdf;
+mod printing;
+mod rate_limit;
 mod service;
+pub mod signing;
 #[cfg(test)]
 mod testing;
+mod verification;
 
 use std::sync::Arc;
 
@@ -38,11 +43,48 @@ pub const DEFAULT_PORT: u16 = 50055;
 
 /// Adds the API to `grpc`; the workers are the relay of the documents log and the issuing consumer.
 pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>) -> Vec<Worker> {
-    let api = service::DocumentsApi { store: ctx.store.clone(), blobs: blobs.clone(), auth: ctx.auth.clone() };
+    let settings = Settings::from_env();
+    let issuer = Arc::new(issuer::Issuer::new(ctx.store.clone(), blobs.clone(), settings.verify_url));
+    let api = service::DocumentsApi {
+        store: ctx.store.clone(),
+        blobs,
+        auth: ctx.auth.clone(),
+        issuer: issuer.clone(),
+        limiter: Arc::new(rate_limit::VerifyLimiter::per_minute(settings.verify_per_minute)),
+        trust_forwarded_for: settings.trust_forwarded_for,
+    };
     grpc.routes.add_service(DocumentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(issuing::IssueOnApproval::new(ctx.store.clone(), blobs))];
-    ctx.workers(SERVICE, handlers)
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![
+        Arc::new(issuing::IssueOnApproval::new(issuer.clone())),
+        Arc::new(issuing::IssueReceipts::new(issuer)),
+    ];
+    // Signing keys hold secrets and verification codes are the documents' unguessable handles: never published.
+    ctx.workers_keeping_private(SERVICE, &[signing::SIGNING_KEYS, verification::VERIFICATION_CODE], handlers)
+}
+
+/// The documents service's own settings, from the environment.
+struct Settings {
+    /// `ONEWINDOW_VERIFY_URL`: the base of the verification links QR codes carry (`<base>/<org>/<code>`).
+    verify_url: String,
+    /// `ONEWINDOW_VERIFY_PER_MINUTE`: public verifications allowed per minute from one network.
+    verify_per_minute: u32,
+    /// `ONEWINDOW_TRUST_FORWARDED_FOR`: behind a gateway, the caller is the first address of `x-forwarded-for`.
+    trust_forwarded_for: bool,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let verify_per_minute = std::env::var("ONEWINDOW_VERIFY_PER_MINUTE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(rate_limit::DEFAULT_PER_MINUTE);
+        Self {
+            verify_url: onewindow_server::env_or("ONEWINDOW_VERIFY_URL", issuer::DEFAULT_VERIFY_URL),
+            verify_per_minute,
+            trust_forwarded_for: std::env::var("ONEWINDOW_TRUST_FORWARDED_FOR").is_ok_and(|v| v == "true" || v == "1"),
+        }
+    }
 }
 
 /// Opens the blob store named by `ONEWINDOW_BLOB_STORE`: `nats` (the default: an object store on the service's

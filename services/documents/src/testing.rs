@@ -8,7 +8,13 @@ use onewindow_eventlog::{EventMetadata, EventStore, OrgId, Position, RecordedEve
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{blobs::FsBlobStore, issuing::IssueOnApproval};
+use crate::{
+    blobs::FsBlobStore,
+    issuer::Issuer,
+    issuing::{IssueOnApproval, IssueReceipts},
+};
+
+pub const VERIFY_URL: &str = "https://verify.example.kz/d";
 
 pub fn org(id: &str) -> OrgId {
     OrgId::parse(id).expect("org id")
@@ -42,8 +48,16 @@ impl Setup {
         Self { store, blobs: Arc::new(FsBlobStore::new(dir.join("blobs"))), dir }
     }
 
+    pub fn issuer(&self) -> Arc<Issuer> {
+        Arc::new(Issuer::new(self.store.clone(), self.blobs.clone(), VERIFY_URL))
+    }
+
     pub fn handler(&self) -> IssueOnApproval {
-        IssueOnApproval::new(self.store.clone(), self.blobs.clone())
+        IssueOnApproval::new(self.issuer())
+    }
+
+    pub fn receipts(&self) -> IssueReceipts {
+        IssueReceipts::new(self.issuer())
     }
 }
 
@@ -95,6 +109,53 @@ pub fn sheet_approved(
     }
 }
 
+/// `application.submitted` of one application, as applications records it.
+pub fn application_submitted(org: &OrgId, application_id: &str, applicant_id: Uuid, language: &str) -> RecordedEvent {
+    let payload = json!({
+        "application_id": application_id,
+        "number": "KAZNU-2026-000123",
+        "applicant_id": applicant_id,
+        "applicant_name": "Гауһар Әлиханқызы Нұрланова",
+        "service_code": "academic-leave",
+        "service_version": 1,
+        "service_name": "Академиялық демалыс",
+        "service_names": { "kk": "Академиялық демалыс", "ru": "Академический отпуск", "en": "Academic leave" },
+        "route": [],
+        "issues_document": "order",
+        "document_language": language,
+        "email": "a@example.kz",
+        "reason": "Денсаулығыма байланысты"
+    });
+    recorded(org, "application", application_id, "application.submitted", "service:applications", payload)
+}
+
+fn recorded(
+    org: &OrgId,
+    stream_type: &str,
+    stream_id: &str,
+    event_type: &str,
+    actor: &str,
+    payload: serde_json::Value,
+) -> RecordedEvent {
+    let id = Uuid::now_v7();
+    RecordedEvent {
+        position: Position::START,
+        id,
+        stream: StreamRef::new(org, stream_type, stream_id),
+        version: 2,
+        event_type: event_type.into(),
+        schema_version: 1,
+        payload,
+        metadata: EventMetadata {
+            occurred_at: Utc::now(),
+            actor: actor.into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: id,
+            trace_context: None,
+        },
+    }
+}
+
 /// Signs tokens and verifies them, as identity and a service would.
 pub struct Tokens {
     issuer: TokenIssuer,
@@ -126,4 +187,37 @@ pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
     request
+}
+
+/// Runs a tool of poppler-utils or zbar-tools; a missing tool fails the test instead of skipping it.
+fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("`{tool}` could not be run ({e}); install poppler-utils and zbar-tools"));
+    assert!(output.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+/// The PDF's text as `pdftotext` extracts it.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = temp_dir("text");
+    let path = dir.join("d.pdf");
+    std::fs::write(&path, pdf).expect("write the PDF");
+    let output = run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str(), "-".as_ref()]);
+    let _ = std::fs::remove_dir_all(dir);
+    String::from_utf8(output.stdout).expect("UTF-8 text")
+}
+
+/// Rasterises the PDF's last page and reads its QR code with a real decoder (`zbarimg`).
+pub fn decode_qr(pdf: &[u8]) -> String {
+    let dir = temp_dir("qr");
+    let path = dir.join("d.pdf");
+    std::fs::write(&path, pdf).expect("write the PDF");
+    let prefix = dir.join("page");
+    run("pdftoppm", &["-r".as_ref(), "200".as_ref(), "-png".as_ref(), "-singlefile".as_ref(), "-f".as_ref(), "1".as_ref(), path.as_os_str(), prefix.as_os_str()]);
+    let png = prefix.with_extension("png");
+    let output = run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), png.as_os_str()]);
+    let _ = std::fs::remove_dir_all(dir);
+    String::from_utf8(output.stdout).expect("UTF-8 payload").trim_end_matches('\n').to_owned()
 }

@@ -55,7 +55,13 @@ struct DocumentIssued {
     registration_number: String,
     #[serde(default)]
     language: String,
+    #[serde(default)]
+    document_type: String,
 }
+
+/// Receipts (the printed form, the notification of acceptance) come with the submission, which is notified
+/// already: only the result the applicant waits for is "ready".
+const RECEIPTS: [&str; 2] = ["application_form", "acceptance_notice"];
 
 /// An application number may be sent as text or as a number; either reads as text.
 fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -131,6 +137,9 @@ impl EventHandler for NotifyIssued {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let issued: DocumentIssued = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+        if RECEIPTS.contains(&issued.document_type.as_str()) {
+            return Ok(());
+        }
         let message = Message::DocumentIssued { registration_number: &issued.registration_number };
         let language = Language::parse_or_default(&issued.language);
         let delivery = Delivery {

@@ -79,6 +79,13 @@ async fn main() -> anyhow::Result<()> {
                 println!("  approved by {} ({})", row.decided_by_name, row.department);
             }
             println!("document {} saved to {}", outcome.document.registration_number, file.display());
+            println!(
+                "verified publicly: found {}, signature valid {}, kept by {}; verification link {}",
+                outcome.verification.found,
+                outcome.verification.signature_valid,
+                outcome.verification.kept_by,
+                outcome.document.verification_url
+            );
             for note in &outcome.notifications {
                 println!("  notification: {}", note.title);
             }

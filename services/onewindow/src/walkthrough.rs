@@ -86,6 +86,8 @@ pub struct Outcome {
     pub sheet: routing::Sheet,
     pub document: docs::Document,
     pub pdf: Vec<u8>,
+    /// The public verification of the document by its number, as a third party would ask it.
+    pub verification: docs::VerifyDocumentResponse,
     pub notifications: Vec<notes::Notification>,
 }
 
@@ -223,13 +225,23 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         .document
         .context("no document")?;
     let mut chunks = documents
-        .download_document(authed(DownloadDocumentRequest { document_id: document.id.clone() }, &student)?)
+        .download_document(authed(DownloadDocumentRequest { document_id: document.id.clone(), language: String::new() }, &student)?)
         .await?
         .into_inner();
     let mut pdf = Vec::new();
     while let Some(chunk) = chunks.next().await {
         pdf.extend_from_slice(&chunk?.chunk);
     }
+    // Public: no token.
+    let verification = documents
+        .verify_document(docs::VerifyDocumentRequest {
+            organization_id: document.organization_id.clone(),
+            registration_number: document.registration_number.clone(),
+            verifier: "onewindow demo".into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
 
     let notifications = NotificationsServiceClient::new(channel(&endpoints.notifications).await?);
     let notifications = eventually("two notifications", timeout, || {
@@ -242,5 +254,5 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
     })
     .await?;
 
-    Ok(Outcome { application, sheet, document, pdf, notifications })
+    Ok(Outcome { application, sheet, document, pdf, verification, notifications })
 }

@@ -102,6 +102,9 @@ pub struct Approval {
     pub position: String,
     pub department: String,
     pub decided_at: DateTime<Utc>,
+    /// The approver's note ("books returned"): a clearance sheet prints it.
+    #[serde(default)]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +220,7 @@ impl Sheet {
                     position: if d.by_position.is_empty() { row.step.position.clone() } else { d.by_position.clone() },
                     department: row.step.department.clone(),
                     decided_at: d.at,
+                    note: d.note.clone(),
                 })
             })
             .collect()

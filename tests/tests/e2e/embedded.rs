@@ -84,6 +84,11 @@ pub fn assert_certificate_issued(outcome: &Outcome, org_prefix: &str) {
     assert_eq!(outcome.document.registration_number, application.document_number);
     assert!(outcome.document.registration_number.starts_with(org_prefix));
     assert_eq!(outcome.document.size_bytes as usize, outcome.pdf.len());
+    assert_eq!(outcome.document.languages, ["kk", "ru", "en"]);
+    let verified = &outcome.verification;
+    assert!(verified.found && verified.signature_valid, "{verified:?}");
+    assert_eq!(verified.status, onewindow_proto::documents::v1::DocumentStatus::Valid as i32);
+    assert_eq!(verified.approvers.len(), outcome.sheet.rows.len(), "every approver is named");
     let text = pdf_text(&outcome.pdf);
     assert!(text.contains("ОҚУ ТУРАЛЫ АНЫҚТАМА"), "the Kazakh title is in the PDF:\n{text}");
     assert!(text.contains(&outcome.application.applicant_name), "the holder is named in the PDF");
