@@ -1,0 +1,153 @@
+//! Sample documents for the tests, with realistic texts in each language. The Kazakh data uses every letter the
+//! Russian alphabet lacks (ә ғ қ ң ө ұ ү һ і), so the tests see them all embedded and extracted.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::pdf::*;
+
+pub(super) const NUMBER: &str = "KAZNU-CS-2026-000017";
+pub(super) const PAYLOAD: &str = "https://onewindow.example/verify/KAZNU-CS-2026-000017?sig=\
+                                  MEUCIQDx3v9Yk2Jp0l4sQfZ8mN1aB7cR5tW6uE2oP9iL3hG4AIgV8bN0cX1zA2sD3fG4hJ5kL6";
+pub(super) const LANGUAGES: [Language; 3] = [Language::Kk, Language::Ru, Language::En];
+
+/// 09:30 UTC on a day of March 2026: 14:30 in Kazakhstan, the same day.
+pub(super) fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).single().expect("valid date")
+}
+
+/// The values a document is filled with, in one language.
+pub(super) struct Data {
+    pub(super) organisation: &'static str,
+    pub(super) holder: &'static str,
+    pub(super) faculty: &'static str,
+    pub(super) specialty: &'static str,
+    pub(super) group: &'static str,
+    pub(super) purpose: &'static str,
+    pub(super) position: &'static str,
+    pub(super) department: &'static str,
+    pub(super) signatory: &'static str,
+    pub(super) signatory_position: &'static str,
+    pub(super) principal: &'static str,
+}
+
+const KK: Data = Data {
+    organisation: "Әл-Фараби атындағы Қазақ ұлттық университеті",
+    holder: "Гауһар Әлиханқызы Нұрланова",
+    faculty: "Ақпараттық технологиялар факультеті",
+    specialty: "Бағдарламалық инженерия",
+    group: "БИ-301",
+    purpose: "Анықтама талап етілген жерге ұсыну үшін берілді.",
+    position: "Тіркеу кеңсесінің маманы",
+    department: "Тіркеу кеңсесі",
+    signatory: "Ерлан Болатұлы Ахметов",
+    signatory_position: "Академиялық мәселелер жөніндегі проректор",
+    principal: "Сәуле Серікқызы Омарова",
+};
+
+const RU: Data = Data {
+    organisation: "Казахский национальный университет имени аль-Фараби",
+    holder: "Иванова Мария Сергеевна",
+    faculty: "Факультет информационных технологий",
+    specialty: "Программная инженерия",
+    group: "ПИ-301",
+    purpose: "Справка выдана для предъявления по месту требования.",
+    position: "Специалист офиса регистратора",
+    department: "Офис регистратора",
+    signatory: "Ахметов Ерлан Болатович",
+    signatory_position: "Проректор по академическим вопросам",
+    principal: "Омарова Сауле Сериковна",
+};
+
+const EN: Data = Data {
+    organisation: "Al-Farabi Kazakh National University",
+    holder: "Aigerim Nurlanova",
+    faculty: "Faculty of Information Technology",
+    specialty: "Software Engineering",
+    group: "SE-301",
+    purpose: "Issued to be presented at the place of demand.",
+    position: "Registrar's office specialist",
+    department: "Registrar's office",
+    signatory: "Yerlan Akhmetov",
+    signatory_position: "Vice-Rector for Academic Affairs",
+    principal: "Saule Omarova",
+};
+
+pub(super) fn data(language: Language) -> &'static Data {
+    match language {
+        Language::Kk => &KK,
+        Language::Ru => &RU,
+        Language::En => &EN,
+    }
+}
+
+/// A signed, printed-form document with the body given.
+pub(super) fn printed(language: Language, body: Body) -> Printed {
+    let d = data(language);
+    Printed {
+        language,
+        organisation_name: d.organisation.to_string(),
+        registration_number: NUMBER.to_string(),
+        printed_form: true,
+        issued_at: at(17),
+        signed_by: Some(Signatory {
+            full_name: d.signatory.to_string(),
+            position: d.signatory_position.to_string(),
+            acting_for: String::new(),
+            key_id: "ed25519:7F3A9C21".to_string(),
+        }),
+        qr_payload: PAYLOAD.to_string(),
+        body,
+    }
+}
+
+pub(super) fn holder(language: Language) -> Holder {
+    let d = data(language);
+    Holder {
+        full_name: d.holder.to_string(),
+        faculty: d.faculty.to_string(),
+        specialty: d.specialty.to_string(),
+        course: 3,
+        group: d.group.to_string(),
+    }
+}
+
+pub(super) fn approvals(language: Language, count: usize) -> Vec<Approval> {
+    let d = data(language);
+    (0..count)
+        .map(|i| Approval {
+            full_name: format!("Approver{i:02} Surname"),
+            position: d.position.to_string(),
+            department: d.department.to_string(),
+            decided_at: at(16),
+            acting_for: String::new(),
+        })
+        .collect()
+}
+
+pub(super) fn certificate_of_study(language: Language, approvals_count: usize) -> Printed {
+    printed(
+        language,
+        Body::CertificateOfStudy(CertificateOfStudy {
+            holder: holder(language),
+            purpose: data(language).purpose.to_string(),
+            approvals: approvals(language, approvals_count),
+        }),
+    )
+}
+
+/// One document of every type, in the language given.
+pub(super) fn every_type(language: Language) -> Vec<Printed> {
+    vec![certificate_of_study(language, 3)]
+}
+
+/// The body's type, for assertion messages.
+pub(super) fn kind(body: &Body) -> &'static str {
+    match body {
+        Body::CertificateOfStudy(_) => "certificate of study",
+        Body::CertificateOfStipend(_) => "certificate of stipend",
+        Body::ClearanceSheet(_) => "clearance sheet",
+        Body::Order(_) => "order",
+        Body::ApplicationForm(_) => "application form",
+        Body::AcceptanceNotice(_) => "acceptance notice",
+    }
+}

@@ -1,0 +1,165 @@
+//! Every document type in every language says what it should: titles, labels, sentences, the holder, amounts and
+//! dates, read back from the PDF exactly.
+
+use super::samples::{self, LANGUAGES, NUMBER, data};
+use super::{assert_contains_all, normalise, pdf_text, rendered};
+use crate::pdf::{Language, Printed};
+
+/// The letters of the Kazakh alphabet that Russian lacks.
+const KAZAKH_LETTERS: [char; 9] = ['ә', 'ғ', 'қ', 'ң', 'ө', 'ұ', 'ү', 'һ', 'і'];
+
+/// Renders the document, checks the expected strings and, in Kazakh, that every Kazakh letter came through.
+fn check(doc: &Printed, expected: &[String]) {
+    let text = pdf_text(&rendered(doc));
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    assert_contains_all(&text, &expected);
+    assert_contains_all(&text, &signature_and_footer(doc.language).iter().map(String::as_str).collect::<Vec<_>>());
+    if doc.language == Language::Kk {
+        let lower = text.to_lowercase();
+        for letter in KAZAKH_LETTERS {
+            assert!(lower.contains(letter), "missing letter {letter} in:\n{text}");
+        }
+    }
+}
+
+/// What the samples' signature block and footer say (the order's footer has only the note).
+fn signature_and_footer(language: Language) -> Vec<String> {
+    let d = data(language);
+    let (signed, signed_at, key, note) = match language {
+        Language::Kk => (
+            "Электрондық қолтаңбамен қол қойылды",
+            "Қол қойылған күні мен уақыты: 17.03.2026 14:30 (UTC+05:00)",
+            "Кілт идентификаторы: ed25519:7F3A9C21",
+            "Құжаттың түпнұсқалығын QR-кодты сканерлеп тексеруге болады.",
+        ),
+        Language::Ru => (
+            "Подписано электронной подписью",
+            "Дата и время подписания: 17.03.2026 14:30 (UTC+05:00)",
+            "Идентификатор ключа: ed25519:7F3A9C21",
+            "Подлинность документа можно проверить, отсканировав QR-код.",
+        ),
+        Language::En => (
+            "Signed electronically",
+            "Date and time of signing: 17 March 2026, 14:30 (UTC+05:00)",
+            "Key ID: ed25519:7F3A9C21",
+            "The authenticity of this document can be verified by scanning the QR code.",
+        ),
+    };
+    [signed, d.signatory_position, d.signatory, signed_at, key, note].map(String::from).to_vec()
+}
+
+/// The footer's number and date of issue, on every type but the order.
+fn number_and_date_of_issue(language: Language) -> Vec<String> {
+    match language {
+        Language::Kk => vec![format!("Тіркеу нөмірі: {NUMBER}"), "Берілген күні: 17.03.2026".into()],
+        Language::Ru => vec![format!("Регистрационный номер: {NUMBER}"), "Дата выдачи: 17.03.2026".into()],
+        Language::En => vec![format!("Registration number: {NUMBER}"), "Date of issue: 17 March 2026".into()],
+    }
+}
+
+/// The holder's detail lines and the approvals table's heading and columns.
+fn details_and_approvals(language: Language) -> Vec<String> {
+    let d = data(language);
+    let (faculty, specialty, course, group, approvals, columns, decided) = match language {
+        Language::Kk => (
+            "Факультеті",
+            "Мамандығы",
+            "Курсы",
+            "Тобы",
+            "Келісілді",
+            ["Аты-жөні", "Лауазымы", "Бөлімшесі", "Күні"],
+            "16.03.2026",
+        ),
+        Language::Ru => (
+            "Факультет",
+            "Специальность",
+            "Курс",
+            "Группа",
+            "Согласовано",
+            ["ФИО", "Должность", "Подразделение", "Дата"],
+            "16.03.2026",
+        ),
+        Language::En => (
+            "Faculty",
+            "Specialty",
+            "Year of study",
+            "Group",
+            "Approved by",
+            ["Full name", "Position", "Department", "Date"],
+            "16 March 2026",
+        ),
+    };
+    let mut expected = vec![
+        format!("{faculty}: {}", d.faculty),
+        format!("{specialty}: {}", d.specialty),
+        format!("{course}: 3"),
+        format!("{group}: {}", d.group),
+        approvals.to_string(),
+        "Approver00 Surname".to_string(),
+        "Approver01 Surname".to_string(),
+        d.position.to_string(),
+        d.department.to_string(),
+        decided.to_string(),
+    ];
+    expected.extend(columns.map(String::from));
+    expected
+}
+
+#[test]
+fn certificate_of_study() {
+    for language in LANGUAGES {
+        let d = data(language);
+        let (title, sentence) = match language {
+            Language::Kk => (
+                "ОҚУ ТУРАЛЫ АНЫҚТАМА",
+                "Осы анықтама Гауһар Әлиханқызы Нұрланова шын мәнінде «Әл-Фараби атындағы Қазақ ұлттық \
+                 университеті» білім беру ұйымында білім алатынын растайды.",
+            ),
+            Language::Ru => (
+                "СПРАВКА ОБ ОБУЧЕНИИ",
+                "Настоящей справкой подтверждается, что Иванова Мария Сергеевна действительно обучается в \
+                 организации образования «Казахский национальный университет имени аль-Фараби».",
+            ),
+            Language::En => (
+                "CERTIFICATE OF STUDY",
+                "This is to certify that Aigerim Nurlanova is a student of Al-Farabi Kazakh National University.",
+            ),
+        };
+        let mut expected = vec![d.organisation.to_string(), title.to_string(), sentence.to_string(), d.purpose.into()];
+        expected.extend(details_and_approvals(language));
+        expected.extend(number_and_date_of_issue(language));
+        check(&samples::certificate_of_study(language, 3), &expected);
+    }
+}
+
+#[test]
+fn substitutes_are_named_with_their_principal() {
+    for (language, acting) in [
+        (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
+        (Language::Ru, "за Омарова Сауле Сериковна"),
+        (Language::En, "acting for Saule Omarova"),
+    ] {
+        let mut doc = samples::certificate_of_study(language, 1);
+        if let Some(signatory) = &mut doc.signed_by {
+            signatory.acting_for = data(language).principal.to_string();
+        }
+        if let crate::pdf::Body::CertificateOfStudy(body) = &mut doc.body {
+            body.approvals[0].acting_for = "Principal Approver".to_string();
+        }
+        let text = normalise(&pdf_text(&rendered(&doc)));
+        assert!(text.contains(acting), "{language:?} signature: {text}");
+        let in_table = crate::pdf::texts::acting_for(language, "Principal Approver");
+        assert!(text.contains(&in_table), "{language:?} table: {text}");
+    }
+}
+
+#[test]
+fn unsigned_documents_have_no_signature_block() {
+    for language in LANGUAGES {
+        let mut doc = samples::certificate_of_study(language, 1);
+        doc.signed_by = None;
+        let text = normalise(&pdf_text(&rendered(&doc)));
+        let signed = &signature_and_footer(language)[0];
+        assert!(!text.contains(signed.as_str()), "{language:?}: {text}");
+    }
+}
