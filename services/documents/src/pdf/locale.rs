@@ -18,7 +18,7 @@ const KAZAKHSTAN: FixedOffset = match FixedOffset::east_opt(5 * 3600) {
 /// Written after every time, so a reader abroad knows which clock it is.
 const ZONE_LABEL: &str = "UTC+05:00";
 
-/// No-break space: a time and its zone never part at a line end.
+/// No-break space: digit groups, an amount and its currency, a time and its zone never part at a line end.
 const NBSP: char = '\u{a0}';
 
 fn local(at: &DateTime<Utc>) -> DateTime<FixedOffset> {
@@ -50,10 +50,41 @@ pub(super) fn date_time(language: Language, at: &DateTime<Utc>) -> String {
     }
 }
 
+/// An amount of tenge: "42 000 ₸" in Kazakh and Russian (space-grouped, sign after, as in the national currency's
+/// usage), "KZT 42,000" in English (the ISO code first, comma-grouped).
+pub(super) fn tenge(language: Language, amount: i64) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    match language {
+        Language::Kk | Language::Ru => format!("{sign}{}{NBSP}₸", grouped(amount.unsigned_abs(), NBSP)),
+        Language::En => format!("KZT{NBSP}{sign}{}", grouped(amount.unsigned_abs(), ',')),
+    }
+}
+
+fn grouped(amount: u64, separator: char) -> String {
+    let digits = amount.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn amounts_are_grouped_by_language() {
+        assert_eq!(tenge(Language::Ru, 42_000), "42\u{a0}000\u{a0}₸");
+        assert_eq!(tenge(Language::Kk, 1_234_567), "1\u{a0}234\u{a0}567\u{a0}₸");
+        assert_eq!(tenge(Language::En, 42_000), "KZT\u{a0}42,000");
+        assert_eq!(tenge(Language::En, 999), "KZT\u{a0}999");
+        assert_eq!(tenge(Language::Ru, 0), "0\u{a0}₸");
+    }
 
     #[test]
     fn times_are_shown_in_kazakhstan() {

@@ -2,6 +2,7 @@
 //! table. Every document then ends the same way: the signature block when it is signed, and the footer band with
 //! the QR code.
 
+mod certificate_of_stipend;
 mod certificate_of_study;
 
 use qrcode::QrCode;
@@ -18,7 +19,7 @@ use super::{Approval, Body, Holder, Language, Printed, locale};
 
 /// Whether the document's type has a template yet.
 pub(super) fn has_template(body: &Body) -> bool {
-    matches!(body, Body::CertificateOfStudy(_))
+    matches!(body, Body::CertificateOfStudy(_) | Body::CertificateOfStipend(_))
 }
 
 /// The document's title in its language, also the PDF's title.
@@ -26,6 +27,7 @@ pub(super) fn title(doc: &Printed) -> &'static str {
     let language = doc.language;
     match &doc.body {
         Body::CertificateOfStudy(_) => certificate_of_study::title(language),
+        Body::CertificateOfStipend(_) => certificate_of_stipend::title(language),
         _ => "",
     }
 }
@@ -35,6 +37,7 @@ pub(super) fn lay_out(doc: &Printed, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark
     let mut layout = Layout::new(faces);
     match &doc.body {
         Body::CertificateOfStudy(body) => certificate_of_study::lay_out(&mut layout, doc, body),
+        Body::CertificateOfStipend(body) => certificate_of_stipend::lay_out(&mut layout, doc, body),
         _ => {}
     }
     if let Some(signatory) = &doc.signed_by {

@@ -1,7 +1,7 @@
 //! Sample documents for the tests, with realistic texts in each language. The Kazakh data uses every letter the
 //! Russian alphabet lacks (ә ғ қ ң ө ұ ү һ і), so the tests see them all embedded and extracted.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use crate::pdf::*;
 
@@ -13,6 +13,10 @@ pub(super) const LANGUAGES: [Language; 3] = [Language::Kk, Language::Ru, Languag
 /// 09:30 UTC on a day of March 2026: 14:30 in Kazakhstan, the same day.
 pub(super) fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).single().expect("valid date")
+}
+
+pub(super) fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("valid date")
 }
 
 /// The values a document is filled with, in one language.
@@ -28,6 +32,7 @@ pub(super) struct Data {
     pub(super) signatory: &'static str,
     pub(super) signatory_position: &'static str,
     pub(super) principal: &'static str,
+    pub(super) stipend_name: &'static str,
 }
 
 const KK: Data = Data {
@@ -42,6 +47,7 @@ const KK: Data = Data {
     signatory: "Ерлан Болатұлы Ахметов",
     signatory_position: "Академиялық мәселелер жөніндегі проректор",
     principal: "Сәуле Серікқызы Омарова",
+    stipend_name: "Мемлекеттік білім беру гранты бойынша стипендия",
 };
 
 const RU: Data = Data {
@@ -56,6 +62,7 @@ const RU: Data = Data {
     signatory: "Ахметов Ерлан Болатович",
     signatory_position: "Проректор по академическим вопросам",
     principal: "Омарова Сауле Сериковна",
+    stipend_name: "Государственная образовательная стипендия",
 };
 
 const EN: Data = Data {
@@ -70,6 +77,7 @@ const EN: Data = Data {
     signatory: "Yerlan Akhmetov",
     signatory_position: "Vice-Rector for Academic Affairs",
     principal: "Saule Omarova",
+    stipend_name: "State educational grant stipend",
 };
 
 pub(super) fn data(language: Language) -> &'static Data {
@@ -135,9 +143,23 @@ pub(super) fn certificate_of_study(language: Language, approvals_count: usize) -
     )
 }
 
+pub(super) fn certificate_of_stipend(language: Language) -> Printed {
+    printed(
+        language,
+        Body::CertificateOfStipend(CertificateOfStipend {
+            holder: holder(language),
+            stipend_name: data(language).stipend_name.to_string(),
+            monthly_amount_tenge: 42_000,
+            period: Some((day(2025, 9, 1), day(2026, 1, 31))),
+            purpose: data(language).purpose.to_string(),
+            approvals: approvals(language, 2),
+        }),
+    )
+}
+
 /// One document of every type, in the language given.
 pub(super) fn every_type(language: Language) -> Vec<Printed> {
-    vec![certificate_of_study(language, 3)]
+    vec![certificate_of_study(language, 3), certificate_of_stipend(language)]
 }
 
 /// The body's type, for assertion messages.

@@ -133,6 +133,52 @@ fn certificate_of_study() {
 }
 
 #[test]
+fn certificate_of_stipend() {
+    for language in LANGUAGES {
+        let d = data(language);
+        let (title, sentence) = match language {
+            Language::Kk => (
+                "СТИПЕНДИЯ ТУРАЛЫ АНЫҚТАМА",
+                "Осы анықтама Гауһар Әлиханқызы Нұрланова шын мәнінде «Әл-Фараби атындағы Қазақ ұлттық \
+                 университеті» білім беру ұйымында білім алатынын және 01.09.2025 бастап 31.01.2026 дейінгі \
+                 кезеңде айына 42 000 ₸ мөлшерінде стипендия (Мемлекеттік білім беру гранты бойынша стипендия) \
+                 алатынын растайды.",
+            ),
+            Language::Ru => (
+                "СПРАВКА О СТИПЕНДИИ",
+                "Настоящей справкой подтверждается, что Иванова Мария Сергеевна действительно обучается в \
+                 организации образования «Казахский национальный университет имени аль-Фараби» и получает \
+                 стипендию (Государственная образовательная стипендия) в размере 42 000 ₸ в месяц за период \
+                 с 01.09.2025 по 31.01.2026.",
+            ),
+            Language::En => (
+                "CERTIFICATE OF STIPEND",
+                "This is to certify that Aigerim Nurlanova is a student of Al-Farabi Kazakh National University \
+                 and receives a stipend (State educational grant stipend) in the monthly amount of KZT 42,000 for \
+                 the period from 1 September 2025 to 31 January 2026.",
+            ),
+        };
+        let mut expected = vec![title.to_string(), sentence.to_string(), d.purpose.into()];
+        expected.extend(details_and_approvals(language));
+        expected.extend(number_and_date_of_issue(language));
+        check(&samples::certificate_of_stipend(language), &expected);
+    }
+}
+
+#[test]
+fn stipend_without_name_or_period() {
+    let mut doc = samples::certificate_of_stipend(Language::Ru);
+    if let crate::pdf::Body::CertificateOfStipend(body) = &mut doc.body {
+        body.stipend_name.clear();
+        body.period = None;
+        body.monthly_amount_tenge = 1_234_567;
+    }
+    let text = normalise(&pdf_text(&rendered(&doc)));
+    assert!(text.contains("и получает стипендию в размере 1 234 567 ₸ в месяц."), "{text}");
+    assert!(!text.contains("за период"), "{text}");
+}
+
+#[test]
 fn substitutes_are_named_with_their_principal() {
     for (language, acting) in [
         (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
