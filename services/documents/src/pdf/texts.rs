@@ -4,6 +4,8 @@
 use super::Language;
 
 pub(super) struct Common {
+    /// The holder as a labelled line: "Student: <full name>".
+    pub(super) student: &'static str,
     pub(super) faculty: &'static str,
     pub(super) specialty: &'static str,
     pub(super) course: &'static str,
@@ -22,6 +24,7 @@ pub(super) struct Common {
 }
 
 const KK: Common = Common {
+    student: "Білім алушы",
     faculty: "Факультеті",
     specialty: "Мамандығы",
     course: "Курсы",
@@ -40,6 +43,7 @@ const KK: Common = Common {
 };
 
 const RU: Common = Common {
+    student: "Обучающийся",
     faculty: "Факультет",
     specialty: "Специальность",
     course: "Курс",
@@ -58,6 +62,7 @@ const RU: Common = Common {
 };
 
 const EN: Common = Common {
+    student: "Student",
     faculty: "Faculty",
     specialty: "Specialty",
     course: "Year of study",

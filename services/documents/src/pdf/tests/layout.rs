@@ -74,6 +74,30 @@ fn assert_numbered(text: &str, pages: usize) {
 }
 
 #[test]
+fn long_clearance_sheet_breaks_across_pages() {
+    for language in LANGUAGES {
+        let doc = samples::clearance_sheet(language, 40);
+        let bytes = rendered(&doc);
+        let pages = page_count(&bytes);
+        assert!(pages >= 2, "{language:?}: {pages} page(s)");
+        let text = pdf_text(&bytes);
+        for row in 1..=40 {
+            assert!(text.contains(&format!("Clearer {row:02}")), "{language:?}: row {row} missing");
+        }
+        // The header row is on every page the table runs over (the footer may take a page of its own).
+        let header = match language {
+            Language::Kk => "Ескертпе",
+            Language::Ru => "Примечание",
+            Language::En => "Note",
+        };
+        let headers = text.matches(header).count();
+        assert!(headers >= pages - 1 && headers >= 2, "{language:?}: {headers} header(s) on {pages} pages");
+        assert_numbered(&text, pages);
+        assert_eq!(decode_qr(&bytes), samples::PAYLOAD, "{language:?} QR on the last page");
+    }
+}
+
+#[test]
 fn long_approval_table_breaks_across_pages() {
     let doc = samples::certificate_of_study(Language::Ru, 40);
     let bytes = rendered(&doc);
@@ -166,7 +190,7 @@ fn qr_payload_limits() {
 #[test]
 fn qr_code_decodes_to_the_payload() {
     let long = format!("{}&pad={}", samples::PAYLOAD, "A1b2C3d4".repeat(60));
-    for mut doc in [samples::certificate_of_study(Language::En, 2), samples::certificate_of_study(Language::Kk, 40)] {
+    for mut doc in [samples::certificate_of_study(Language::En, 2), samples::clearance_sheet(Language::Kk, 6)] {
         for payload in [samples::PAYLOAD.to_string(), long.clone()] {
             doc.qr_payload = payload;
             assert_eq!(decode_qr(&rendered(&doc)), doc.qr_payload);
@@ -219,6 +243,6 @@ fn render_timing() {
         let per = started.elapsed() / runs;
         println!("{}: {size} bytes, {per:?} per render", samples::kind(&doc.body));
     }
-    let big = rendered(&samples::certificate_of_study(Language::Ru, 40));
-    println!("40 approvals: {} bytes", big.len());
+    let big = rendered(&samples::clearance_sheet(Language::Ru, 40));
+    println!("clearance sheet with 40 rows: {} bytes", big.len());
 }

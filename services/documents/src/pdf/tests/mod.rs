@@ -111,7 +111,7 @@ fn write_samples() {
     std::fs::create_dir_all(&dir).expect("create the samples directory");
     for language in samples::LANGUAGES {
         let mut docs = samples::every_type(language);
-        docs.push(samples::certificate_of_study(language, 40));
+        docs.push(samples::clearance_sheet(language, 40));
         for (i, doc) in docs.iter().enumerate() {
             let path = dir.join(format!("{language:?}-{i}.pdf").to_lowercase());
             std::fs::write(&path, rendered(doc)).expect("write a sample");

@@ -33,6 +33,9 @@ pub(super) struct Data {
     pub(super) signatory_position: &'static str,
     pub(super) principal: &'static str,
     pub(super) stipend_name: &'static str,
+    pub(super) clearance_reason: &'static str,
+    pub(super) clearance_departments: [&'static str; 4],
+    pub(super) clearance_note: &'static str,
 }
 
 const KK: Data = Data {
@@ -48,6 +51,9 @@ const KK: Data = Data {
     signatory_position: "Академиялық мәселелер жөніндегі проректор",
     principal: "Сәуле Серікқызы Омарова",
     stipend_name: "Мемлекеттік білім беру гранты бойынша стипендия",
+    clearance_reason: "Оқуды аяқтауға байланысты",
+    clearance_departments: ["Кітапхана", "Жатақхана", "Бухгалтерия", "Әскери есеп үстелі"],
+    clearance_note: "Кітаптар қайтарылды",
 };
 
 const RU: Data = Data {
@@ -63,6 +69,9 @@ const RU: Data = Data {
     signatory_position: "Проректор по академическим вопросам",
     principal: "Омарова Сауле Сериковна",
     stipend_name: "Государственная образовательная стипендия",
+    clearance_reason: "Окончание обучения",
+    clearance_departments: ["Библиотека", "Общежитие", "Бухгалтерия", "Военно-учётный стол"],
+    clearance_note: "Книги возвращены",
 };
 
 const EN: Data = Data {
@@ -78,6 +87,9 @@ const EN: Data = Data {
     signatory_position: "Vice-Rector for Academic Affairs",
     principal: "Saule Omarova",
     stipend_name: "State educational grant stipend",
+    clearance_reason: "Graduation",
+    clearance_departments: ["Library", "Dormitory", "Accounts office", "Military registration desk"],
+    clearance_note: "Books returned",
 };
 
 pub(super) fn data(language: Language) -> &'static Data {
@@ -157,9 +169,29 @@ pub(super) fn certificate_of_stipend(language: Language) -> Printed {
     )
 }
 
+/// Rows cycle through the decisions; every row's person is unique ("Clearer 07"), every third has a note.
+pub(super) fn clearance_sheet(language: Language, rows: usize) -> Printed {
+    let d = data(language);
+    let rows = (0..rows)
+        .map(|i| ClearanceRow {
+            department: d.clearance_departments[i % d.clearance_departments.len()].to_string(),
+            full_name: format!("Clearer {:02}", i + 1),
+            position: d.position.to_string(),
+            decision: [Decision::Approved, Decision::Rejected, Decision::Pending][i % 3],
+            decided_at: (i % 3 != 2).then(|| at(16)),
+            note: if i % 3 == 0 { d.clearance_note.to_string() } else { String::new() },
+            acting_for: String::new(),
+        })
+        .collect();
+    printed(
+        language,
+        Body::ClearanceSheet(ClearanceSheet { holder: holder(language), reason: d.clearance_reason.to_string(), rows }),
+    )
+}
+
 /// One document of every type, in the language given.
 pub(super) fn every_type(language: Language) -> Vec<Printed> {
-    vec![certificate_of_study(language, 3), certificate_of_stipend(language)]
+    vec![certificate_of_study(language, 3), certificate_of_stipend(language), clearance_sheet(language, 6)]
 }
 
 /// The body's type, for assertion messages.

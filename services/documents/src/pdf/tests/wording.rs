@@ -179,6 +179,63 @@ fn stipend_without_name_or_period() {
 }
 
 #[test]
+fn clearance_sheet() {
+    for language in LANGUAGES {
+        let d = data(language);
+        let expected: Vec<String> = match language {
+            Language::Kk => vec![
+                "АЙНАЛМА ПАРАҚ".into(),
+                format!("Білім алушы: {}", d.holder),
+                format!("Ресімдеу себебі: {}", d.clearance_reason),
+                "Факультеті: Ақпараттық технологиялар факультеті".into(),
+                "Тобы: БИ-301".into(),
+                "№".into(),
+                "Бөлімше".into(),
+                "Аты-жөні, лауазымы".into(),
+                "Шешім".into(),
+                "Ескертпе".into(),
+                "Келісілді".into(),
+                "Келісілмеді".into(),
+                "Қаралуда".into(),
+                "16.03.2026".into(),
+            ],
+            Language::Ru => vec![
+                "ОБХОДНОЙ ЛИСТ".into(),
+                format!("Обучающийся: {}", d.holder),
+                format!("Причина оформления: {}", d.clearance_reason),
+                "Подразделение".into(),
+                "ФИО, должность".into(),
+                "Решение".into(),
+                "Примечание".into(),
+                "Согласовано".into(),
+                "Не согласовано".into(),
+                "На рассмотрении".into(),
+                "16.03.2026".into(),
+            ],
+            Language::En => vec![
+                "CLEARANCE SHEET".into(),
+                format!("Student: {}", d.holder),
+                format!("Reason: {}", d.clearance_reason),
+                "No.".into(),
+                "Department".into(),
+                "Full name, position".into(),
+                "Decision".into(),
+                "Note".into(),
+                "Approved".into(),
+                "Rejected".into(),
+                "Pending".into(),
+                "16 March".into(),
+            ],
+        };
+        let mut expected = expected;
+        expected.extend(d.clearance_departments.map(String::from));
+        expected.extend([d.clearance_note.to_string(), "Clearer 01".into(), "Clearer 06".into(), d.position.into()]);
+        expected.extend(number_and_date_of_issue(language));
+        check(&samples::clearance_sheet(language, 6), &expected);
+    }
+}
+
+#[test]
 fn substitutes_are_named_with_their_principal() {
     for (language, acting) in [
         (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
