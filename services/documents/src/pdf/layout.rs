@@ -135,6 +135,26 @@ impl<'f> Layout<'f> {
         self.gap(4.0);
     }
 
+    /// Two blocks on the same lines: `left` against the left margin, `right` against the right one, e.g. an order's
+    /// date and number, or a date and a signature line. Each gets half the width.
+    pub(super) fn left_and_right(&mut self, left: &[Span<'_>], right: &[Span<'_>], size: f32) {
+        let half = CONTENT_WIDTH / 2.0;
+        let left = wrap(self.faces, left, size, half);
+        let right = wrap(self.faces, right, size, half);
+        let lh = line_height(size);
+        for i in 0..left.len().max(right.len()) {
+            self.keep(lh);
+            let top = self.y;
+            if let Some(line) = left.get(i) {
+                self.emit_line(line, MARGIN_LEFT, top, size);
+            }
+            if let Some(line) = right.get(i) {
+                self.emit_line(line, MARGIN_LEFT + CONTENT_WIDTH - line.width, top, size);
+            }
+            self.y -= lh;
+        }
+    }
+
     /// Blocks inside a thin frame, kept together on one page, e.g. the signature stamp.
     pub(super) fn framed(&mut self, region: Region, blocks: &[Block], padding: f32) {
         let height = blocks.iter().map(Block::height).sum::<f32>() + 2.0 * padding;

@@ -72,6 +72,18 @@ fn grouped(amount: u64, separator: char) -> String {
     out
 }
 
+/// "1st", "2nd", "3rd", "4th" ... "11th", "12th", "13th", "21st".
+pub(super) fn english_ordinal(n: u8) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +105,11 @@ mod tests {
         assert_eq!(date(Language::Ru, &at), "18.03.2026");
         assert_eq!(date_time(Language::Kk, &at), "18.03.2026 01:15\u{a0}(UTC+05:00)");
         assert_eq!(date_time(Language::En, &at), "18\u{a0}March\u{a0}2026, 01:15\u{a0}(UTC+05:00)");
+    }
+
+    #[test]
+    fn english_ordinals() {
+        let ordinals: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22].into_iter().map(english_ordinal).collect();
+        assert_eq!(ordinals, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd"]);
     }
 }

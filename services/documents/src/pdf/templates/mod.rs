@@ -5,6 +5,7 @@
 mod certificate_of_stipend;
 mod certificate_of_study;
 mod clearance_sheet;
+mod order;
 
 use qrcode::QrCode;
 
@@ -20,7 +21,10 @@ use super::{Approval, Body, Holder, Language, Printed, locale};
 
 /// Whether the document's type has a template yet.
 pub(super) fn has_template(body: &Body) -> bool {
-    matches!(body, Body::CertificateOfStudy(_) | Body::CertificateOfStipend(_) | Body::ClearanceSheet(_))
+    matches!(
+        body,
+        Body::CertificateOfStudy(_) | Body::CertificateOfStipend(_) | Body::ClearanceSheet(_) | Body::Order(_)
+    )
 }
 
 /// The document's title in its language, also the PDF's title.
@@ -30,6 +34,7 @@ pub(super) fn title(doc: &Printed) -> &'static str {
         Body::CertificateOfStudy(_) => certificate_of_study::title(language),
         Body::CertificateOfStipend(_) => certificate_of_stipend::title(language),
         Body::ClearanceSheet(_) => clearance_sheet::title(language),
+        Body::Order(_) => order::title(language),
         _ => "",
     }
 }
@@ -41,6 +46,7 @@ pub(super) fn lay_out(doc: &Printed, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark
         Body::CertificateOfStudy(body) => certificate_of_study::lay_out(&mut layout, doc, body),
         Body::CertificateOfStipend(body) => certificate_of_stipend::lay_out(&mut layout, doc, body),
         Body::ClearanceSheet(body) => clearance_sheet::lay_out(&mut layout, doc, body),
+        Body::Order(body) => order::lay_out(&mut layout, doc, body),
         _ => {}
     }
     if let Some(signatory) = &doc.signed_by {

@@ -36,6 +36,8 @@ pub(super) struct Data {
     pub(super) clearance_reason: &'static str,
     pub(super) clearance_departments: [&'static str; 4],
     pub(super) clearance_note: &'static str,
+    pub(super) order_subject: &'static str,
+    pub(super) order_service: &'static str,
 }
 
 const KK: Data = Data {
@@ -54,6 +56,8 @@ const KK: Data = Data {
     clearance_reason: "Оқуды аяқтауға байланысты",
     clearance_departments: ["Кітапхана", "Жатақхана", "Бухгалтерия", "Әскери есеп үстелі"],
     clearance_note: "Кітаптар қайтарылды",
+    order_subject: "Академиялық демалыс беру туралы",
+    order_service: "академиялық демалыс",
 };
 
 const RU: Data = Data {
@@ -72,6 +76,8 @@ const RU: Data = Data {
     clearance_reason: "Окончание обучения",
     clearance_departments: ["Библиотека", "Общежитие", "Бухгалтерия", "Военно-учётный стол"],
     clearance_note: "Книги возвращены",
+    order_subject: "О предоставлении академического отпуска",
+    order_service: "академический отпуск",
 };
 
 const EN: Data = Data {
@@ -90,6 +96,8 @@ const EN: Data = Data {
     clearance_reason: "Graduation",
     clearance_departments: ["Library", "Dormitory", "Accounts office", "Military registration desk"],
     clearance_note: "Books returned",
+    order_subject: "On granting academic leave",
+    order_service: "academic leave",
 };
 
 pub(super) fn data(language: Language) -> &'static Data {
@@ -189,9 +197,30 @@ pub(super) fn clearance_sheet(language: Language, rows: usize) -> Printed {
     )
 }
 
+pub(super) fn order(language: Language) -> Printed {
+    let d = data(language);
+    printed(
+        language,
+        Body::Order(Order {
+            subject: d.order_subject.to_string(),
+            holder: holder(language),
+            service_name: d.order_service.to_string(),
+            basis_application_number: "APP-2026-000123".to_string(),
+            basis_submitted_at: Some(at(10)),
+            period: Some((day(2026, 9, 1), day(2027, 8, 31))),
+            approvals: approvals(language, 2),
+        }),
+    )
+}
+
 /// One document of every type, in the language given.
 pub(super) fn every_type(language: Language) -> Vec<Printed> {
-    vec![certificate_of_study(language, 3), certificate_of_stipend(language), clearance_sheet(language, 6)]
+    vec![
+        certificate_of_study(language, 3),
+        certificate_of_stipend(language),
+        clearance_sheet(language, 6),
+        order(language),
+    ]
 }
 
 /// The body's type, for assertion messages.

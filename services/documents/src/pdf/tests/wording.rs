@@ -236,6 +236,53 @@ fn clearance_sheet() {
 }
 
 #[test]
+fn order() {
+    for language in LANGUAGES {
+        let d = data(language);
+        let expected: Vec<String> = match language {
+            Language::Kk => vec![
+                "БҰЙРЫҚ".into(),
+                "17.03.2026".into(),
+                format!("№ {NUMBER}"),
+                "БҰЙЫРАМЫН:".into(),
+                "1. Білім алушыға 01.09.2026 бастап 31.08.2027 дейінгі кезеңге академиялық демалыс берілсін: \
+                 Гауһар Әлиханқызы Нұрланова, 3-курс, Ақпараттық технологиялар факультеті, «Бағдарламалық \
+                 инженерия» мамандығы."
+                    .into(),
+                "Негіздеме: білім алушының 10.03.2026 ж. № APP-2026-000123 өтініші.".into(),
+                "Келісілді".into(),
+            ],
+            Language::Ru => vec![
+                "ПРИКАЗ".into(),
+                "17.03.2026".into(),
+                format!("№ {NUMBER}"),
+                "ПРИКАЗЫВАЮ:".into(),
+                "1. Предоставить академический отпуск на период с 01.09.2026 по 31.08.2027 обучающемуся: \
+                 Иванова Мария Сергеевна, 3 курс, Факультет информационных технологий, специальность \
+                 «Программная инженерия»."
+                    .into(),
+                "Основание: заявление обучающегося № APP-2026-000123 от 10.03.2026.".into(),
+                "Согласовано".into(),
+            ],
+            Language::En => vec![
+                "ORDER".into(),
+                "17 March 2026".into(),
+                format!("No. {NUMBER}"),
+                "I HEREBY ORDER:".into(),
+                "1. To grant academic leave to Aigerim Nurlanova, 3rd year student, Faculty of Information \
+                 Technology, Software Engineering, for the period from 1 September 2026 to 31 August 2027."
+                    .into(),
+                "Basis: application No. APP-2026-000123 of 10 March 2026.".into(),
+                "Approved by".into(),
+            ],
+        };
+        let mut expected = expected;
+        expected.extend([d.organisation.to_string(), d.order_subject.into(), "Approver01 Surname".into()]);
+        check(&samples::order(language), &expected);
+    }
+}
+
+#[test]
 fn substitutes_are_named_with_their_principal() {
     for (language, acting) in [
         (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
