@@ -37,6 +37,12 @@ impl Region {
     pub(super) fn left(share: f32) -> Region {
         Region { x: MARGIN_LEFT, width: CONTENT_WIDTH * share }
     }
+
+    /// The right part of the content width, `share` of it wide.
+    pub(super) fn right(share: f32) -> Region {
+        let width = CONTENT_WIDTH * share;
+        Region { x: MARGIN_LEFT + CONTENT_WIDTH - width, width }
+    }
 }
 
 /// A block of wrapped lines in one size, ready to be placed.

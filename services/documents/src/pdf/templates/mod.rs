@@ -2,6 +2,7 @@
 //! table. Every document then ends the same way: the signature block when it is signed, and the footer band with
 //! the QR code.
 
+mod application_form;
 mod certificate_of_stipend;
 mod certificate_of_study;
 mod clearance_sheet;
@@ -23,7 +24,11 @@ use super::{Approval, Body, Holder, Language, Printed, locale};
 pub(super) fn has_template(body: &Body) -> bool {
     matches!(
         body,
-        Body::CertificateOfStudy(_) | Body::CertificateOfStipend(_) | Body::ClearanceSheet(_) | Body::Order(_)
+        Body::CertificateOfStudy(_)
+            | Body::CertificateOfStipend(_)
+            | Body::ClearanceSheet(_)
+            | Body::Order(_)
+            | Body::ApplicationForm(_)
     )
 }
 
@@ -35,6 +40,7 @@ pub(super) fn title(doc: &Printed) -> &'static str {
         Body::CertificateOfStipend(_) => certificate_of_stipend::title(language),
         Body::ClearanceSheet(_) => clearance_sheet::title(language),
         Body::Order(_) => order::title(language),
+        Body::ApplicationForm(_) => application_form::title(language),
         _ => "",
     }
 }
@@ -47,6 +53,7 @@ pub(super) fn lay_out(doc: &Printed, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark
         Body::CertificateOfStipend(body) => certificate_of_stipend::lay_out(&mut layout, doc, body),
         Body::ClearanceSheet(body) => clearance_sheet::lay_out(&mut layout, doc, body),
         Body::Order(body) => order::lay_out(&mut layout, doc, body),
+        Body::ApplicationForm(body) => application_form::lay_out(&mut layout, doc, body),
         _ => {}
     }
     if let Some(signatory) = &doc.signed_by {

@@ -38,6 +38,10 @@ pub(super) struct Data {
     pub(super) clearance_note: &'static str,
     pub(super) order_subject: &'static str,
     pub(super) order_service: &'static str,
+    pub(super) addressee: &'static str,
+    pub(super) application_service: &'static str,
+    pub(super) application_reason: &'static str,
+    pub(super) statement: &'static str,
 }
 
 const KK: Data = Data {
@@ -58,6 +62,10 @@ const KK: Data = Data {
     clearance_note: "Кітаптар қайтарылды",
     order_subject: "Академиялық демалыс беру туралы",
     order_service: "академиялық демалыс",
+    addressee: "Әл-Фараби атындағы ҚазҰУ ректорына",
+    application_service: "Академиялық демалыс",
+    application_reason: "Денсаулық жағдайы бойынша",
+    statement: "Денсаулық жағдайыма байланысты маған академиялық демалыс беруіңізді сұраймын.",
 };
 
 const RU: Data = Data {
@@ -78,6 +86,10 @@ const RU: Data = Data {
     clearance_note: "Книги возвращены",
     order_subject: "О предоставлении академического отпуска",
     order_service: "академический отпуск",
+    addressee: "Ректору КазНУ имени аль-Фараби",
+    application_service: "Академический отпуск",
+    application_reason: "По состоянию здоровья",
+    statement: "Прошу предоставить мне академический отпуск по состоянию здоровья.",
 };
 
 const EN: Data = Data {
@@ -98,6 +110,10 @@ const EN: Data = Data {
     clearance_note: "Books returned",
     order_subject: "On granting academic leave",
     order_service: "academic leave",
+    addressee: "To the Rector of Al-Farabi Kazakh National University",
+    application_service: "Academic leave",
+    application_reason: "Health reasons",
+    statement: "I kindly ask you to grant me academic leave for health reasons.",
 };
 
 pub(super) fn data(language: Language) -> &'static Data {
@@ -213,6 +229,25 @@ pub(super) fn order(language: Language) -> Printed {
     )
 }
 
+pub(super) fn application_form(language: Language) -> Printed {
+    let d = data(language);
+    printed(
+        language,
+        Body::ApplicationForm(ApplicationForm {
+            addressee: d.addressee.to_string(),
+            holder: holder(language),
+            phone: "+7 701 234 56 78".to_string(),
+            email: "student@example.kz".to_string(),
+            application_number: "APP-2026-000123".to_string(),
+            service_name: d.application_service.to_string(),
+            reason: d.application_reason.to_string(),
+            statement: d.statement.to_string(),
+            agreed: true,
+            submitted_at: at(10),
+        }),
+    )
+}
+
 /// One document of every type, in the language given.
 pub(super) fn every_type(language: Language) -> Vec<Printed> {
     vec![
@@ -220,6 +255,7 @@ pub(super) fn every_type(language: Language) -> Vec<Printed> {
         certificate_of_stipend(language),
         clearance_sheet(language, 6),
         order(language),
+        application_form(language),
     ]
 }
 

@@ -283,6 +283,95 @@ fn order() {
 }
 
 #[test]
+fn application_form() {
+    for language in LANGUAGES {
+        let d = data(language);
+        let labels = match language {
+            Language::Kk => [
+                "ӨТІНІШ",
+                "Өтініш беруші",
+                "Курсы",
+                "Факультеті",
+                "Мамандығы",
+                "Тобы",
+                "Телефон",
+                "Электрондық пошта",
+                "Өтініш нөмірі",
+                "Қызмет",
+                "Себебі",
+                "☑ Таныстым және келісемін",
+                "Өтініш берілген күні: 10.03.2026",
+                "Қолы:",
+            ],
+            Language::Ru => [
+                "ЗАЯВЛЕНИЕ",
+                "Заявитель",
+                "Курс",
+                "Факультет",
+                "Специальность",
+                "Группа",
+                "Телефон",
+                "Электронная почта",
+                "Номер заявления",
+                "Услуга",
+                "Причина",
+                "☑ Ознакомлен(а) и согласен(на)",
+                "Дата подачи: 10.03.2026",
+                "Подпись:",
+            ],
+            Language::En => [
+                "APPLICATION",
+                "Applicant",
+                "Year of study",
+                "Faculty",
+                "Specialty",
+                "Group",
+                "Phone",
+                "E-mail",
+                "Application No.",
+                "Service",
+                "Reason",
+                "☑ I have read and agree",
+                "Date of submission: 10 March 2026",
+                "Signature:",
+            ],
+        };
+        let [title, applicant, course, faculty, specialty, group, phone, email, number, service, reason, rest @ ..] =
+            labels;
+        let mut expected = vec![
+            title.to_string(),
+            d.addressee.into(),
+            format!("{applicant}: {}", d.holder),
+            format!("{course}: 3"),
+            format!("{faculty}: {}", d.faculty),
+            format!("{specialty}: {}", d.specialty),
+            format!("{group}: {}", d.group),
+            format!("{phone}: +7 701 234 56 78"),
+            format!("{email}: student@example.kz"),
+            format!("{number}: APP-2026-000123"),
+            format!("{service}: {}", d.application_service),
+            format!("{reason}: {}", d.application_reason),
+            d.statement.into(),
+        ];
+        expected.extend(rest.iter().map(|s| s.to_string()));
+        expected.extend(number_and_date_of_issue(language));
+        check(&samples::application_form(language), &expected);
+    }
+}
+
+#[test]
+fn application_form_without_agreement_has_no_tick() {
+    for language in LANGUAGES {
+        let mut doc = samples::application_form(language);
+        if let crate::pdf::Body::ApplicationForm(body) = &mut doc.body {
+            body.agreed = false;
+        }
+        let text = pdf_text(&rendered(&doc));
+        assert!(!text.contains('☑'), "{language:?}: {text}");
+    }
+}
+
+#[test]
 fn substitutes_are_named_with_their_principal() {
     for (language, acting) in [
         (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
