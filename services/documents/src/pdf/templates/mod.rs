@@ -2,6 +2,7 @@
 //! table. Every document then ends the same way: the signature block when it is signed, and the footer band with
 //! the QR code.
 
+mod acceptance_notice;
 mod application_form;
 mod certificate_of_stipend;
 mod certificate_of_study;
@@ -20,18 +21,6 @@ use super::texts::{acting_for, common};
 use super::wrap::{bold, regular};
 use super::{Approval, Body, Holder, Language, Printed, locale};
 
-/// Whether the document's type has a template yet.
-pub(super) fn has_template(body: &Body) -> bool {
-    matches!(
-        body,
-        Body::CertificateOfStudy(_)
-            | Body::CertificateOfStipend(_)
-            | Body::ClearanceSheet(_)
-            | Body::Order(_)
-            | Body::ApplicationForm(_)
-    )
-}
-
 /// The document's title in its language, also the PDF's title.
 pub(super) fn title(doc: &Printed) -> &'static str {
     let language = doc.language;
@@ -41,7 +30,7 @@ pub(super) fn title(doc: &Printed) -> &'static str {
         Body::ClearanceSheet(_) => clearance_sheet::title(language),
         Body::Order(_) => order::title(language),
         Body::ApplicationForm(_) => application_form::title(language),
-        _ => "",
+        Body::AcceptanceNotice(_) => acceptance_notice::title(language),
     }
 }
 
@@ -54,7 +43,7 @@ pub(super) fn lay_out(doc: &Printed, faces: &Faces, qr: &QrCode) -> Vec<Vec<Mark
         Body::ClearanceSheet(body) => clearance_sheet::lay_out(&mut layout, doc, body),
         Body::Order(body) => order::lay_out(&mut layout, doc, body),
         Body::ApplicationForm(body) => application_form::lay_out(&mut layout, doc, body),
-        _ => {}
+        Body::AcceptanceNotice(body) => acceptance_notice::lay_out(&mut layout, doc, body),
     }
     if let Some(signatory) = &doc.signed_by {
         signature_block(&mut layout, doc.language, signatory, &doc.issued_at);

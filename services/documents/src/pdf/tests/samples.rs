@@ -42,6 +42,8 @@ pub(super) struct Data {
     pub(super) application_service: &'static str,
     pub(super) application_reason: &'static str,
     pub(super) statement: &'static str,
+    pub(super) notice_service: &'static str,
+    pub(super) office: &'static str,
 }
 
 const KK: Data = Data {
@@ -66,6 +68,8 @@ const KK: Data = Data {
     application_service: "Академиялық демалыс",
     application_reason: "Денсаулық жағдайы бойынша",
     statement: "Денсаулық жағдайыма байланысты маған академиялық демалыс беруіңізді сұраймын.",
+    notice_service: "Оқу туралы анықтама",
+    office: "Студенттерге қызмет көрсету орталығы",
 };
 
 const RU: Data = Data {
@@ -90,6 +94,8 @@ const RU: Data = Data {
     application_service: "Академический отпуск",
     application_reason: "По состоянию здоровья",
     statement: "Прошу предоставить мне академический отпуск по состоянию здоровья.",
+    notice_service: "Справка об обучении",
+    office: "Центр обслуживания студентов",
 };
 
 const EN: Data = Data {
@@ -114,6 +120,8 @@ const EN: Data = Data {
     application_service: "Academic leave",
     application_reason: "Health reasons",
     statement: "I kindly ask you to grant me academic leave for health reasons.",
+    notice_service: "Certificate of study",
+    office: "Student service centre",
 };
 
 pub(super) fn data(language: Language) -> &'static Data {
@@ -248,6 +256,21 @@ pub(super) fn application_form(language: Language) -> Printed {
     )
 }
 
+pub(super) fn acceptance_notice(language: Language) -> Printed {
+    let d = data(language);
+    printed(
+        language,
+        Body::AcceptanceNotice(AcceptanceNotice {
+            holder_full_name: d.holder.to_string(),
+            application_number: "APP-2026-000123".to_string(),
+            service_name: d.notice_service.to_string(),
+            submitted_at: at(10),
+            planned_completion: Some(at(24)),
+            office: d.office.to_string(),
+        }),
+    )
+}
+
 /// One document of every type, in the language given.
 pub(super) fn every_type(language: Language) -> Vec<Printed> {
     vec![
@@ -256,6 +279,7 @@ pub(super) fn every_type(language: Language) -> Vec<Printed> {
         clearance_sheet(language, 6),
         order(language),
         application_form(language),
+        acceptance_notice(language),
     ]
 }
 

@@ -372,6 +372,54 @@ fn application_form_without_agreement_has_no_tick() {
 }
 
 #[test]
+fn acceptance_notice() {
+    for language in LANGUAGES {
+        let expected: Vec<String> = match language {
+            Language::Kk => vec![
+                "ӨТІНІШТІҢ ҚАБЫЛДАНҒАНЫ ТУРАЛЫ ХАБАРЛАМА".into(),
+                "Құрметті Гауһар Әлиханқызы Нұрланова!".into(),
+                "Сіздің «Оқу туралы анықтама» қызметін алуға берген № APP-2026-000123 өтінішіңізді 10.03.2026 \
+                 14:30 (UTC+05:00) Студенттерге қызмет көрсету орталығы қабылдады."
+                    .into(),
+                "Орындалуының жоспарланған мерзімі: 24.03.2026".into(),
+            ],
+            Language::Ru => vec![
+                "УВЕДОМЛЕНИЕ О ПРИЁМЕ ЗАЯВЛЕНИЯ".into(),
+                "Уважаемый(-ая) Иванова Мария Сергеевна!".into(),
+                "Ваше заявление № APP-2026-000123 на оказание услуги «Справка об обучении» принято 10.03.2026 \
+                 14:30 (UTC+05:00) подразделением «Центр обслуживания студентов»."
+                    .into(),
+                "Планируемый срок исполнения: 24.03.2026".into(),
+            ],
+            Language::En => vec![
+                "NOTIFICATION OF ACCEPTANCE OF AN APPLICATION".into(),
+                "Dear Aigerim Nurlanova,".into(),
+                "Your application No. APP-2026-000123 for “Certificate of study” was accepted on 10 March 2026, \
+                 14:30 (UTC+05:00) by the Student service centre."
+                    .into(),
+                "Planned completion date: 24 March 2026".into(),
+            ],
+        };
+        let mut expected = expected;
+        expected.push(data(language).organisation.to_string());
+        expected.extend(number_and_date_of_issue(language));
+        check(&samples::acceptance_notice(language), &expected);
+    }
+}
+
+#[test]
+fn notice_without_office_or_due_date() {
+    let mut doc = samples::acceptance_notice(Language::En);
+    if let crate::pdf::Body::AcceptanceNotice(body) = &mut doc.body {
+        body.office.clear();
+        body.planned_completion = None;
+    }
+    let text = normalise(&pdf_text(&rendered(&doc)));
+    assert!(text.contains("was accepted on 10 March 2026, 14:30 (UTC+05:00)."), "{text}");
+    assert!(!text.contains("Planned completion"), "{text}");
+}
+
+#[test]
 fn substitutes_are_named_with_their_principal() {
     for (language, acting) in [
         (Language::Kk, "Сәуле Серікқызы Омарова орнына"),
