@@ -86,7 +86,8 @@ pub struct CertificateOfStudy {
 #[derive(Debug, Clone)]
 pub struct CertificateOfStipend {
     pub holder: Holder,
-    /// e.g. "State educational grant stipend"; empty → omitted.
+    /// e.g. "State educational grant stipend"; empty → omitted. Printed in parentheses after the word "stipend", so
+    /// it is given in the nominative.
     pub stipend_name: String,
     /// The monthly amount in tenge (KZT), printed with thousands separators, e.g. "42 000 ₸"/"KZT 42,000".
     pub monthly_amount_tenge: i64,
@@ -130,7 +131,8 @@ pub struct Order {
     /// What the order is about, e.g. "On granting academic leave"; printed under the title.
     pub subject: String,
     pub holder: Holder,
-    /// The operative clause's service, e.g. "academic leave".
+    /// The operative clause's service, e.g. "academic leave", in lower case and in the form it takes after "to grant":
+    /// the accusative in Russian ("академический отпуск"), the nominative in Kazakh ("академиялық демалыс").
     pub service_name: String,
     /// The application the order rests on ("on the basis of the application No. ... of ...").
     pub basis_application_number: String,
@@ -143,7 +145,8 @@ pub struct Order {
 /// Өтініш / Заявление / Application: the printed application form (seed 002's card).
 #[derive(Debug, Clone)]
 pub struct ApplicationForm {
-    /// To whom it is addressed, e.g. "To the Rector of Al-Farabi Kazakh National University".
+    /// To whom it is addressed, e.g. "To the Rector of Al-Farabi Kazakh National University", in the dative in Kazakh
+    /// and Russian ("Әл-Фараби атындағы ҚазҰУ ректорына", "Ректору КазНУ имени аль-Фараби").
     pub addressee: String,
     pub holder: Holder,
     pub phone: String,
@@ -165,9 +168,11 @@ pub struct AcceptanceNotice {
     pub holder_full_name: String,
     pub application_number: String,
     pub service_name: String,
+    /// When the application was submitted, which is when it was accepted: the notice says "accepted on" this time.
     pub submitted_at: DateTime<Utc>,
     /// When the result is due; `None` → omitted.
     pub planned_completion: Option<DateTime<Utc>>,
-    /// The office that accepted it, e.g. "Student service centre"; empty → omitted.
+    /// The office that accepted it, e.g. "Student service centre"; empty → omitted. In the nominative: it is the
+    /// subject of the Kazakh sentence and quoted in the Russian one.
     pub office: String,
 }
