@@ -43,7 +43,11 @@ fn bodies() -> Vec<(&'static str, Body)> {
     vec![
         (
             "certificate_of_study",
-            Body::CertificateOfStudy(CertificateOfStudy { holder: holder(), purpose: String::new(), approvals: approvals(2) }),
+            Body::CertificateOfStudy(CertificateOfStudy {
+                holder: holder(),
+                purpose: String::new(),
+                approvals: approvals(2),
+            }),
         ),
         (
             "certificate_of_stipend",

@@ -1,8 +1,10 @@
 //! Issued documents and the registration journal, as events: pure decisions and folding, no I/O.
 //!
-//! Every issued document gets the next number of its organisation's journal for its type and year
-//! (`journal/CS-2026`). The number is the journal stream's version after the append, and the append is guarded by
-//! the version the number was computed from, so two issuers can never take the same number and none is skipped.
+//! Every issued document gets the next number of its journal: one per organisation (or issuing unit), document
+//! type and year (`journal/CS-2026`, `journal/FIT.CS-2026`). Entry `v` of the journal stream is number `v` (after a
+//! paper journal's last number when one is continued), and the append is guarded by the version the number was
+//! computed from, so two issuers can never take the same number and none is skipped; a number used without a
+//! document is voided with a reason. Documents are issued, revoked and reissued as events.
 
 use std::fmt;
 
@@ -33,7 +35,9 @@ pub enum DocumentError {
     InvalidUnit(String),
     #[error("the last number of the paper journal must be 1 or more")]
     InvalidPaperNumber,
-    #[error("the journal has entries already (its next number is {next_number}): only a new journal continues a paper one")]
+    #[error(
+        "the journal has entries already (its next number is {next_number}): only a new journal continues a paper one"
+    )]
     JournalStarted { next_number: i64 },
     #[error("a reason is required")]
     ReasonRequired,
@@ -94,7 +98,10 @@ impl DocumentKind {
 
     /// The catalog's name of the kind, as carried by `issues_document`.
     pub fn parse(value: &str) -> Result<Self, DocumentError> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| DocumentError::UnknownKind(value.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| DocumentError::UnknownKind(value.to_owned()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -668,13 +675,20 @@ mod tests {
 
     #[test]
     fn registration_numbers_round_trip() {
-        let number =
-            RegistrationNumber { org: org("kaznu"), kind: DocumentKind::CertificateOfStudy, year: 2026, number: 17 };
+        let number = RegistrationNumber {
+            org: org("kaznu"),
+            journal: journal(None, DocumentKind::CertificateOfStudy, 2026),
+            number: 17,
+        };
         assert_eq!(number.to_string(), "KAZNU-CS-2026-000017");
         assert_eq!(RegistrationNumber::parse("KAZNU-CS-2026-000017"), Ok(number.clone()));
         assert_eq!(RegistrationNumber::parse(" kaznu-cs-2026-000017 "), Ok(number));
         let dashed = RegistrationNumber::parse("SDU-KZ-CS-2027-1234567").expect("dashed org");
-        assert_eq!((dashed.org.as_str(), dashed.year, dashed.number), ("sdu-kz", 2027, 1_234_567));
+        assert_eq!((dashed.org.as_str(), dashed.journal.year, dashed.number), ("sdu-kz", 2027, 1_234_567));
+        let unit = RegistrationNumber::parse("kaznu/fit-st-2026-000003").expect("a unit's number");
+        assert_eq!(unit.to_string(), "KAZNU/FIT-ST-2026-000003");
+        assert_eq!(unit.journal, journal(Some("FIT"), DocumentKind::CertificateOfStipend, 2026));
+        assert_eq!(unit.journal.stream_id(), "FIT.ST-2026");
     }
 
     #[test]
@@ -689,6 +703,8 @@ mod tests {
             "KAZNU-CS-2026-00a001",
             "-CS-2026-000001",
             "KAZ_NU-CS-2026-000001",
+            "KAZNU/-CS-2026-000001",
+            "KAZNU/F-I-CS-2026-000001",
         ] {
             assert_eq!(RegistrationNumber::parse(bad), Err(DocumentError::InvalidRegistrationNumber), "{bad:?}");
         }
@@ -715,37 +731,109 @@ mod tests {
     #[test]
     fn numbers_follow_the_journal_version() {
         let id = Uuid::now_v7();
-        assert_eq!(take_number(0, id), JournalEvent::NumberTaken { document_id: id, number: 1 });
-        assert_eq!(take_number(41, id), JournalEvent::NumberTaken { document_id: id, number: 42 });
+        let fresh = JournalPosition::default();
+        assert_eq!(take_number(fresh, id), JournalEvent::NumberTaken { document_id: id, number: 1 });
+        let at = |version| JournalPosition { version, last_paper_number: None };
+        assert_eq!(take_number(at(41), id), JournalEvent::NumberTaken { document_id: id, number: 42 });
+        assert_eq!((at(41).version_of(41), at(41).version_of(42), at(41).version_of(0)), (Some(41), None, None));
+    }
+
+    #[test]
+    fn a_paper_journal_is_continued_once_and_at_the_start() {
+        let fresh = JournalPosition::default();
+        let JournalEvent::ContinuedFromPaper { last_paper_number, .. } =
+            continue_from_paper(fresh, 4711, " No. 3 ").expect("continue")
+        else {
+            panic!("not a continuation");
+        };
+        assert_eq!(last_paper_number, 4711);
+        // After the continuation (version 1) the next number is 4712, at version 2.
+        let continued = JournalPosition { version: 1, last_paper_number: Some(4711) };
+        assert_eq!(continued.next_number(), 4712);
+        let later = JournalPosition { version: 3, last_paper_number: Some(4711) };
+        assert_eq!((later.version_of(4712), later.version_of(4713), later.version_of(4714)), (Some(2), Some(3), None));
+        assert_eq!(later.version_of(4711), None, "a paper number has no electronic entry");
+        assert_eq!(continue_from_paper(later, 10, ""), Err(DocumentError::JournalStarted { next_number: 4714 }));
+        assert_eq!(continue_from_paper(fresh, 0, ""), Err(DocumentError::InvalidPaperNumber));
+    }
+
+    #[test]
+    fn a_voided_number_needs_a_reason_and_uses_the_next_number() {
+        let position = JournalPosition { version: 5, last_paper_number: None };
+        assert_eq!(void_next_number(position, "  "), Err(DocumentError::ReasonRequired));
+        assert_eq!(
+            void_next_number(position, " form spoiled "),
+            Ok(JournalEvent::NumberVoided { number: 6, reason: "form spoiled".into() })
+        );
     }
 
     #[test]
     fn a_document_is_issued_once() {
-        let issued = Issued {
-            document_id: Uuid::now_v7(),
-            application_id: "app-1".into(),
-            holder_id: Uuid::now_v7(),
-            holder_name: "Aruzhan Serikova".into(),
-            registration_number: "KAZNU-CS-2026-000001".into(),
-            title: "Certificate of study".into(),
-            sha256: "00".into(),
-            size_bytes: 1,
-            language: Language::En,
-            issued_at: Utc::now(),
-            blob_key: "kaznu/x/00.pdf".into(),
-        };
+        let issued = sample_issued();
         let events = issue(&Document::default(), issued.clone()).expect("first issue");
-        assert_eq!(events, vec![DocumentEvent::Issued(issued.clone())]);
-        let existing = Document { issued: Some(issued.clone()) };
+        assert_eq!(events, vec![DocumentEvent::Issued(Box::new(issued.clone()))]);
+        let existing = Document { issued: Some(issued.clone()), ..Document::default() };
         assert_eq!(issue(&existing, issued), Err(DocumentError::AlreadyIssued));
+    }
+
+    fn sample_issued() -> Issued {
+        let payload = serde_json::json!({
+            "document_id": Uuid::now_v7(),
+            "application_id": "app-1",
+            "holder_id": Uuid::now_v7(),
+            "holder_name": "Aruzhan Serikova",
+            "registration_number": "KAZNU-CS-2026-000001",
+            "title": "Certificate of study",
+            "sha256": "00",
+            "size_bytes": 1,
+            "language": "en",
+            "issued_at": "2026-03-17T10:00:00Z",
+            "blob_key": "kaznu/x/00.pdf"
+        });
+        // The first version's payload still reads: a certificate of study with one copy.
+        serde_json::from_value(payload).expect("a first-version document.issued")
+    }
+
+    #[test]
+    fn first_version_documents_read_with_their_one_copy() {
+        let issued = sample_issued();
+        assert_eq!(issued.kind(), Ok(DocumentKind::CertificateOfStudy));
+        assert_eq!(issued.copy(Language::En).map(|c| c.sha256), Some("00".to_owned()));
+        assert_eq!(issued.copy(Language::Kk), None);
+        assert_eq!(issued.hashes(), vec![("en", "00")]);
+    }
+
+    #[test]
+    fn revocation_and_reissue_follow_the_status() {
+        let valid = Document { issued: Some(sample_issued()), ..Document::default() };
+        assert_eq!(revoke(&valid, " ", "admin"), Err(DocumentError::ReasonRequired));
+        assert_eq!(revoke(&Document::default(), "x", "admin"), Err(DocumentError::NotFound));
+        assert_eq!(revoke(&valid, "wrong course", "admin").map(|e| e.len()), Ok(1));
+        let revoked = Document { revoked: Some("wrong course".into()), ..valid.clone() };
+        assert_eq!(revoked.status(), Status::Revoked);
+        assert_eq!(revoke(&revoked, "again", "admin"), Err(DocumentError::NotValid(Status::Revoked)));
+        // A revoked document may still be replaced; a replaced one may not be replaced again.
+        let new = Uuid::now_v7();
+        assert_eq!(reissue(&revoked, new, "KAZNU-CS-2026-000002", "typo").map(|e| e.len()), Ok(1));
+        let replaced = Document { replaced_by: Some((new, "KAZNU-CS-2026-000002".into())), ..revoked };
+        assert_eq!(replaced.status(), Status::Reissued);
+        assert_eq!(reissue(&replaced, Uuid::now_v7(), "N", "again"), Err(DocumentError::NotValid(Status::Reissued)));
     }
 
     #[test]
     fn languages_and_kinds_parse() {
         assert_eq!(Language::parse("KK"), Ok(Language::Kk));
         assert!(Language::parse("de").is_err());
-        assert_eq!(DocumentKind::parse("certificate_of_study"), Ok(DocumentKind::CertificateOfStudy));
+        for kind in DocumentKind::ALL {
+            assert_eq!(DocumentKind::parse(kind.as_str()), Ok(kind));
+            assert_eq!(DocumentKind::from_code(&kind.code().to_lowercase()), Some(kind));
+        }
         assert!(DocumentKind::parse("diploma").is_err());
-        assert_eq!(DocumentKind::CertificateOfStudy.journal_id(2026), "CS-2026");
+        assert_eq!(journal(None, DocumentKind::CertificateOfStudy, 2026).stream_id(), "CS-2026");
+        assert!(DocumentKind::ApplicationForm.is_receipt() && !DocumentKind::Order.is_receipt());
+    }
+
+    fn journal(unit: Option<&str>, kind: DocumentKind, year: i32) -> JournalKey {
+        JournalKey { unit: unit.map(|u| Unit::parse(u).expect("unit")), kind, year }
     }
 }

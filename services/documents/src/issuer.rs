@@ -1,8 +1,8 @@
 //! Issuing one document, whatever caused it: a number from the journal, the PDF in all three languages, the
 //! signatures, the files in the blob store, then one commit.
 //!
-//! The steps are ordered so a crash anywhere is harmless: the PDFs are stored under their own hashes before
-//! anything is committed, and the journal entry, the document, its verification code (and, for a reissue, the
+//! The steps are ordered so a crash anywhere is harmless: the PDFs are rendered and stored under their own hashes
+//! before the number is taken and anything is committed, and the journal entry, the document, its verification code (and, for a reissue, the
 //! replaced document's pointer, and the consumer's inbox mark) are committed together. A replica that lost the
 //! race for a number reads the journal again and renders with the next one.
 
@@ -11,8 +11,8 @@ use std::{sync::Arc, time::Instant};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use onewindow_eventlog::{
-    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, StoreError, StreamAppend,
-    StreamRef, decode, encode, load,
+    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, StoreError, StreamAppend, StreamRef,
+    decode, encode, load,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -30,8 +30,8 @@ use crate::{
 };
 
 /// Attempts at taking a number before giving up: each lost race means another issuer got a number, so this many
-/// concurrent issuers of one journal always get through.
-const ATTEMPTS: u32 = 12;
+/// concurrent issuers of one journal always get through. An attempt is a read and a commit (the PDFs are ready).
+const ATTEMPTS: u32 = 64;
 
 /// Where verification links point when `ONEWINDOW_VERIFY_URL` is not set.
 pub const DEFAULT_VERIFY_URL: &str = "https://onewindow.invalid/verify";
@@ -91,6 +91,10 @@ impl Issuer {
     }
 
     /// Issues the document once. `inbox` marks the consumed event in the same commit.
+    ///
+    /// The copies are rendered and stored before the number is taken: the electronic copy prints no number (the
+    /// seeds' rule) and its QR code carries the verification code, so a lost race for a number costs a re-read
+    /// and a signature, not three renders.
     pub async fn issue(
         &self,
         order: &IssueOrder,
@@ -100,6 +104,32 @@ impl Issuer {
         let started = Instant::now();
         let org = &order.org;
         let stream = document_stream(org, order.document_id);
+        if let Some(existing) = load::<Document>(self.store.as_ref(), &stream).await?.state.issued {
+            return Ok(Outcome::Existing(Box::new(existing)));
+        }
+        let keys = self.key_ring(org).await?;
+        let signer = keys.active().ok_or_else(|| IssueError::Unavailable(anyhow::anyhow!("no signing key")))?;
+        // Seconds: the QR code and the record signature state the time to the second.
+        let issued_at = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+        let code = domain::verification_code();
+        let claims = QrClaims {
+            verify_url: format!("{}/{org}/{code}", self.verify_url),
+            title: order.kind.title(order.language).to_owned(),
+            holder: order.content.holder.full_name.clone(),
+            signed_at: issued_at,
+            approvers: order.content.approvals.iter().map(|a| a.full_name.clone()).collect(),
+            organization_id: org.to_string(),
+            key_id: signer.public.key_id.clone(),
+        };
+        let qr_payload = signing::qr_payload(&claims, &signer);
+        let copies = self.render_and_store(order, issued_at, &qr_payload, &signer.public.key_id).await?;
+        let hashes: Vec<(&str, &str)> = copies.iter().map(|c| (c.language.as_str(), c.sha256.as_str())).collect();
+        let chosen = copies
+            .iter()
+            .find(|c| c.language == order.language)
+            .cloned()
+            .ok_or_else(|| IssueError::Render(anyhow::anyhow!("no copy in the chosen language")))?;
+
         for attempt in 1..=ATTEMPTS {
             let document = load::<Document>(self.store.as_ref(), &stream).await?;
             if let Some(existing) = document.state.issued {
@@ -108,39 +138,18 @@ impl Issuer {
             let replaced = match &order.replaces {
                 Some((id, reason)) => {
                     let loaded = load::<Document>(self.store.as_ref(), &document_stream(org, *id)).await?;
-                    Some((loaded, reason))
+                    Some((*id, loaded, reason))
                 }
                 None => None,
             };
-            let keys = self.key_ring(org).await?;
-            let signer = keys.active().ok_or_else(|| IssueError::Unavailable(anyhow::anyhow!("no signing key")))?;
-
-            // Seconds: the QR code and the record signature state the time to the second.
-            let issued_at = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
             let journal = JournalKey { unit: order.unit.clone(), kind: order.kind, year: issued_at.year() };
             let journal_stream = journal.stream(org);
             let position = journal_position(self.store.as_ref(), &journal_stream).await?;
             let number = position.next_number();
             let taken = domain::take_number(position, order.document_id);
             let registration_number = RegistrationNumber { org: org.clone(), journal, number }.to_string();
-            let code = domain::verification_code();
-
-            let claims = QrClaims {
-                verify_url: format!("{}/{org}/{code}", self.verify_url),
-                title: order.kind.title(order.language).to_owned(),
-                holder: order.content.holder.full_name.clone(),
-                signed_at: issued_at,
-                approvers: order.content.approvals.iter().map(|a| a.full_name.clone()).collect(),
-                organization_id: org.to_string(),
-                key_id: signer.public.key_id.clone(),
-            };
-            let qr_payload = signing::qr_payload(&claims, &signer);
-            let copies = self.render_and_store(order, &registration_number, issued_at, &qr_payload, &signer.public.key_id).await?;
-            let hashes: Vec<(&str, &str)> = copies.iter().map(|c| (c.language.as_str(), c.sha256.as_str())).collect();
-            let record = signing::record_message(&order.document_id.to_string(), &registration_number, &hashes, issued_at);
-            let chosen = copies.iter().find(|c| c.language == order.language).cloned().ok_or_else(|| {
-                IssueError::Render(anyhow::anyhow!("no copy in the chosen language"))
-            })?;
+            let record =
+                signing::record_message(&order.document_id.to_string(), &registration_number, &hashes, issued_at);
 
             let issued = Issued {
                 document_id: order.document_id,
@@ -150,15 +159,15 @@ impl Issuer {
                 holder_name: order.content.holder.full_name.clone(),
                 registration_number: registration_number.clone(),
                 title: order.kind.title(order.language).to_owned(),
-                sha256: chosen.sha256,
+                sha256: chosen.sha256.clone(),
                 size_bytes: chosen.size_bytes,
                 language: order.language,
                 issued_at,
-                blob_key: chosen.blob_key,
+                blob_key: chosen.blob_key.clone(),
                 signature: signer.sign(&record),
                 key_id: signer.public.key_id.clone(),
                 verification_code: code.clone(),
-                copies,
+                copies: copies.clone(),
                 replaces: order.replaces.as_ref().map(|(id, _)| *id),
                 content: order.content.clone(),
             };
@@ -174,20 +183,17 @@ impl Issuer {
                     events: encoded(&domain::issue(&document.state, issued.clone())?, metadata)?,
                 },
                 StreamAppend {
-                    stream: StreamRef::new(org, VERIFICATION_CODE, code),
+                    stream: StreamRef::new(org, VERIFICATION_CODE, code.clone()),
                     expected_version: 0,
                     events: encoded(&[CodeEvent::Assigned { document_id: order.document_id }], metadata)?,
                 },
             ];
-            if let Some((old, reason)) = &replaced {
-                let old_id = order.replaces.as_ref().map(|(id, _)| *id).unwrap_or_default();
+            if let Some((old_id, old, reason)) = &replaced {
+                let events = domain::reissue(&old.state, order.document_id, &registration_number, reason)?;
                 appends.push(StreamAppend {
-                    stream: document_stream(org, old_id),
+                    stream: document_stream(org, *old_id),
                     expected_version: old.version,
-                    events: encoded(
-                        &domain::reissue(&old.state, order.document_id, &registration_number, reason)?,
-                        metadata,
-                    )?,
+                    events: encoded(&events, metadata)?,
                 });
             }
             match self.store.commit(Commit { appends, inbox: inbox.clone() }).await {
@@ -199,18 +205,22 @@ impl Issuer {
                 Ok(CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => return Ok(Outcome::AlreadyProcessed),
                 Err(StoreError::Concurrency { .. }) => {
                     tracing::debug!(document_id = %order.document_id, attempt, "the number was taken meanwhile; reading the journal again");
+                    // A little jitter, so racing issuers do not collide again in lockstep.
+                    let pause = rand::random::<u64>() % (2 * u64::from(attempt.min(10)) + 1);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 }
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(IssueError::Unavailable(anyhow::anyhow!("no registration number after {ATTEMPTS} attempts: the journal is contended")))
+        Err(IssueError::Unavailable(anyhow::anyhow!(
+            "no registration number after {ATTEMPTS} attempts: the journal is contended"
+        )))
     }
 
     /// Renders every language's copy (CPU-bound: off the async workers) and stores each under its hash.
     async fn render_and_store(
         &self,
         order: &IssueOrder,
-        registration_number: &str,
         issued_at: DateTime<Utc>,
         qr_payload: &str,
         key_id: &str,
@@ -219,18 +229,16 @@ impl Issuer {
         let printed: Vec<(Language, pdf::Printed)> = Language::ALL
             .into_iter()
             .map(|language| {
-                let registration = Registration {
-                    organisation_name: &organisation_name,
-                    registration_number,
-                    issued_at,
-                    qr_payload,
-                    key_id,
-                };
+                let registration =
+                    Registration { organisation_name: &organisation_name, issued_at, qr_payload, key_id };
                 (language, printing::printed(order.kind, &order.content, language, &registration))
             })
             .collect();
         let rendered = tokio::task::spawn_blocking(move || {
-            printed.into_iter().map(|(language, doc)| pdf::render(&doc).map(|bytes| (language, bytes))).collect::<Result<Vec<_>, _>>()
+            printed
+                .into_iter()
+                .map(|(language, doc)| pdf::render(&doc).map(|bytes| (language, bytes)))
+                .collect::<Result<Vec<_>, _>>()
         })
         .await
         .map_err(|e| IssueError::Render(e.into()))?

@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use crate::{
     SERVICE,
-    domain::{self, ApprovalLine, Content, Document, DocumentError, DocumentKind, Holder, Language, Names, Stipend, Unit},
+    domain::{
+        self, ApprovalLine, Content, Document, DocumentError, DocumentKind, Holder, Language, Names, Stipend, Unit,
+    },
     issuer::{IssueError, IssueOrder, Issuer, document_stream},
 };
 
@@ -269,7 +271,10 @@ impl EventHandler for IssueReceipts {
         // (its id is derived) and issues the notice with the mark.
         for (kind, mark) in [
             (DocumentKind::ApplicationForm, None),
-            (DocumentKind::AcceptanceNotice, Some(InboxMark { consumer: RECEIPTS_CONSUMER.into(), event_id: event.id })),
+            (
+                DocumentKind::AcceptanceNotice,
+                Some(InboxMark { consumer: RECEIPTS_CONSUMER.into(), event_id: event.id }),
+            ),
         ] {
             let order = IssueOrder {
                 org: org.clone(),
@@ -297,6 +302,7 @@ mod tests {
 
     use super::*;
     use crate::{
+        blobs::BlobStore,
         domain::{Issued, JournalEvent, JournalKey, RegistrationNumber},
         issuer::{journal_position, key_ring_stream},
         signing::{self, KeyRing},
@@ -370,17 +376,29 @@ mod tests {
         assert_eq!(index.state.document_id, Some(issued.document_id));
 
         // The journal entry points back, caused by the approval.
-        let journal = setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await.expect("journal");
+        let journal =
+            setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await.expect("journal");
         assert_eq!(journal.len(), 1);
         assert_eq!(journal[0].event_type, "journal.number_taken");
         assert_eq!(journal[0].payload["number"], 1);
         assert_eq!(journal[0].payload["document_id"], issued.document_id.to_string());
         assert_eq!(journal[0].metadata.causation_id, event.id);
         assert_eq!(journal[0].metadata.actor, "service:documents");
-        let document =
-            setup.store.read_stream(&document_stream(&kaznu, issued.document_id)).await.expect("document");
+        let document = setup.store.read_stream(&document_stream(&kaznu, issued.document_id)).await.expect("document");
         let keys: BTreeSet<_> = document[0].payload.as_object().expect("object").keys().cloned().collect();
-        for field in ["document_id", "document_type", "registration_number", "copies", "verification_code", "key_id", "signature", "content", "sha256", "language", "blob_key"] {
+        for field in [
+            "document_id",
+            "document_type",
+            "registration_number",
+            "copies",
+            "verification_code",
+            "key_id",
+            "signature",
+            "content",
+            "sha256",
+            "language",
+            "blob_key",
+        ] {
             assert!(keys.contains(field), "document.issued has {field}");
         }
         assert!(!keys.contains("replaces"), "absent unless a reissue");
@@ -434,12 +452,9 @@ mod tests {
         let setup = Setup::in_memory().await;
         let (kaznu, kaznmu) = (org("kaznu"), org("kaznmu"));
         let handler = setup.handler();
-        for (org, app, kind) in [
-            (&kaznu, "app-1", CS),
-            (&kaznu, "app-2", CS),
-            (&kaznmu, "app-3", CS),
-            (&kaznu, "app-4", "clearance_sheet"),
-        ] {
+        for (org, app, kind) in
+            [(&kaznu, "app-1", CS), (&kaznu, "app-2", CS), (&kaznmu, "app-3", CS), (&kaznu, "app-4", "clearance_sheet")]
+        {
             handler.handle(&sheet_approved(org, app, Uuid::now_v7(), kind, "en")).await.expect("issued");
         }
         let year = Utc::now().year();

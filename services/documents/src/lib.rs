@@ -1,17 +1,25 @@
-//! Documents: issuing the PDFs services promise (a certificate of study, ...), with a number in the organisation's
-//! document journal, and letting the holder download them and anyone verify them.
+//! Documents: issuing the PDFs services promise (certificates of study and of stipend, clearance sheets, orders,
+//! and every submission's application form and notification of acceptance), registered in the document journal,
+//! signed, and verifiable by anyone.
 //!
-//! A document is issued when routing approves a sheet whose service issues one (`sheet.approved`). The journal
-//! number is the journal stream's next version, so numbers are unique and gapless per organisation, kind and year;
-//! the PDF goes to a blob store under its hash, and the number, the document and the consumer's inbox mark are
-//! committed together. The log publishes `document.issued` for applications and notifications.
+//! A service's document is issued when routing approves its sheet (`sheet.approved`), the two receipts when the
+//! application is submitted (`application.submitted`). Each takes the next number of its journal (per organisation
+//! or issuing unit, type and year: unique, gapless, continuable from a paper journal, voidable with a reason), is
+//! rendered in Kazakh, Russian and English, signed with the organisation's Ed25519 key, and carries a QR code a
+//! scanner checks offline. The public verification takes a number, a QR payload or a link, is rate-limited per
+//! network, and records every check for the holder.
 //!
 //! # Layout
-//! - `domain`: documents, the journal, registration numbers and name masking, as events, pure
-//! - `pdf`: the certificate of study rendered to PDF (kk, ru, en)
+//! - `domain`: documents, journals, registration numbers and name masking, as events, pure
+//! - `signing`: the key ring, the record signature and the QR payload, pure
+//! - `verification`: verification codes and the record of each check, pure
+//! - `pdf`: the templates of every document type in kk, ru and en, and the layout engine
+//! - `printing`: a document's content as a template's body
+//! - `issuer`: issuing one document (number, render, sign, store, commit)
+//! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
 //! - `blobs`: the [`BlobStore`] port, with a directory ([`FsBlobStore`]) and a NATS object store behind it
-//! - `issuing`: the `documents-routing` consumer that issues a document on `sheet.approved`
-//! - `service`: the gRPC API: get, download (streamed), public verification
+//! - `rate_limit`: the public verification's budget per network
+//! - `service`: the gRPC API
 
 mod blobs;
 mod domain;
@@ -55,10 +63,8 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>
     };
     grpc.routes.add_service(DocumentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    let handlers: Vec<Arc<dyn EventHandler>> = vec![
-        Arc::new(issuing::IssueOnApproval::new(issuer.clone())),
-        Arc::new(issuing::IssueReceipts::new(issuer)),
-    ];
+    let handlers: Vec<Arc<dyn EventHandler>> =
+        vec![Arc::new(issuing::IssueOnApproval::new(issuer.clone())), Arc::new(issuing::IssueReceipts::new(issuer))];
     // Signing keys hold secrets and verification codes are the documents' unguessable handles: never published.
     ctx.workers_keeping_private(SERVICE, &[signing::SIGNING_KEYS, verification::VERIFICATION_CODE], handlers)
 }

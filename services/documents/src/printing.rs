@@ -11,14 +11,19 @@ use crate::{
 /// The parts of a printed document that come from the registration rather than the content.
 pub struct Registration<'a> {
     pub organisation_name: &'a str,
-    pub registration_number: &'a str,
     pub issued_at: DateTime<Utc>,
     pub qr_payload: &'a str,
     pub key_id: &'a str,
 }
 
-/// The electronic copy of `kind` in `language`: the number goes in the QR code and the metadata, not on the page.
-pub fn printed(kind: DocumentKind, content: &Content, language: Language, registration: &Registration<'_>) -> pdf::Printed {
+/// The electronic copy of `kind` in `language`: it prints no number (the seeds' rule), so it is rendered before
+/// the number is taken; the QR code carries the verification code instead.
+pub fn printed(
+    kind: DocumentKind,
+    content: &Content,
+    language: Language,
+    registration: &Registration<'_>,
+) -> pdf::Printed {
     let holder = pdf::Holder {
         full_name: content.holder.full_name.clone(),
         faculty: content.holder.faculty.clone(),
@@ -95,7 +100,7 @@ pub fn printed(kind: DocumentKind, content: &Content, language: Language, regist
     pdf::Printed {
         language: pdf_language(language),
         organisation_name: registration.organisation_name.to_owned(),
-        registration_number: registration.registration_number.to_owned(),
+        registration_number: String::new(),
         printed_form: false,
         issued_at: registration.issued_at,
         signed_by: content.signatory.as_ref().map(|s| pdf::Signatory {

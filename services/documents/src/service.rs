@@ -8,9 +8,7 @@ use chrono::Utc;
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, decode, encode, load};
-use onewindow_proto::documents::v1::{
-    self as pb, DocumentStatus, documents_service_server::DocumentsService,
-};
+use onewindow_proto::documents::v1::{self as pb, DocumentStatus, documents_service_server::DocumentsService};
 use onewindow_server::{FieldErrors, store_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -134,22 +132,29 @@ fn record_signature_valid(issued: &Issued, keys: &[PublicKey]) -> bool {
     !issued.signature.is_empty() && signing::verify(keys, &issued.key_id, &message, &issued.signature)
 }
 
-/// A journal named by a request: its kind, unit and year, each checked and named on error.
-fn journal_key(journal: Option<&pb::JournalRef>) -> Result<JournalKey, Status> {
-    let mut errors = FieldErrors::new();
+/// A journal named by a request: its kind, unit and year, each checked and named in `errors`.
+fn journal_key(journal: Option<&pb::JournalRef>, errors: &mut FieldErrors) -> Option<JournalKey> {
     let Some(journal) = journal else {
-        return Err(FieldErrors::one("journal", "is required: document_type, issuing_unit (optional) and year"));
+        errors.check(false, "journal", "is required: document_type, issuing_unit (optional) and year");
+        return None;
     };
     let kind = DocumentKind::parse(journal.document_type.trim());
     errors.check(kind.is_ok(), "journal.document_type", "must be a document type such as \"certificate_of_study\"");
     let unit = Unit::parse_optional(&journal.issuing_unit);
     errors.check(unit.is_ok(), "journal.issuing_unit", "must be up to 16 letters and digits, or empty");
-    errors.check((2000..=2100).contains(&journal.year), "journal.year", "must be a year such as 2026");
-    errors.into_result()?;
+    let year_ok = (2000..=2100).contains(&journal.year);
+    errors.check(year_ok, "journal.year", "must be a year such as 2026");
     match (kind, unit) {
-        (Ok(kind), Ok(unit)) => Ok(JournalKey { unit, kind, year: journal.year }),
-        _ => Err(Status::invalid_argument("invalid journal")),
+        (Ok(kind), Ok(unit)) if year_ok => Some(JournalKey { unit, kind, year: journal.year }),
+        _ => None,
     }
+}
+
+/// A request's journal, or INVALID_ARGUMENT naming every field that is wrong.
+fn valid_journal(journal: Option<&pb::JournalRef>, mut errors: FieldErrors) -> Result<JournalKey, Status> {
+    let key = journal_key(journal, &mut errors);
+    errors.into_result()?;
+    key.ok_or_else(|| Status::invalid_argument("invalid journal"))
 }
 
 /// What a verification request names.
@@ -268,7 +273,8 @@ impl DocumentsApi {
                 }
             }
             Target::Qr(payload) => {
-                let (claims, _, _) = signing::read_qr(payload).map_err(|e| FieldErrors::one("qr_payload", e.to_string()))?;
+                let (claims, _, _) =
+                    signing::read_qr(payload).map_err(|e| FieldErrors::one("qr_payload", e.to_string()))?;
                 let org = OrgId::parse(&claims.organization_id)
                     .map_err(|_| FieldErrors::one("qr_payload", QrError::Malformed.to_string()))?;
                 let (ring, _) = self.key_ring(&org).await?;
@@ -296,13 +302,19 @@ impl DocumentsApi {
             Err(status) => return Err(status),
         };
         let approvers = qr_approvers.unwrap_or_else(|| {
-            document.issued.as_ref().map(|i| i.content.approvals.iter().map(|a| a.full_name.clone()).collect()).unwrap_or_default()
+            document
+                .issued
+                .as_ref()
+                .map(|i| i.content.approvals.iter().map(|a| a.full_name.clone()).collect())
+                .unwrap_or_default()
         });
         Ok((Found::Document { org, document: Box::new(document), approvers }, qr_signature))
     }
 
     async fn code_document(&self, org: &OrgId, code: &str) -> Result<Option<Uuid>, Status> {
-        let valid = !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let valid = !code.is_empty()
+            && code.len() <= 64
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid {
             return Ok(None);
         }
@@ -380,7 +392,8 @@ fn target(request: &pb::VerifyDocumentRequest) -> Result<Target, Status> {
     if !request.verification_code.trim().is_empty() {
         let code = request.verification_code.trim();
         if let Some((org, code)) = signing::link_target(code).filter(|_| code.contains('/')) {
-            let org = OrgId::parse(org).map_err(|_| FieldErrors::one("verification_code", "is not a verification link"))?;
+            let org =
+                OrgId::parse(org).map_err(|_| FieldErrors::one("verification_code", "is not a verification link"))?;
             return Ok(Target::Code(org, code.to_owned()));
         }
         return Ok(Target::Code(org()?, code.to_owned()));
@@ -433,9 +446,9 @@ impl DocumentsService for DocumentsApi {
         let (document, _) = self.readable(&principal, &request.get_ref().document_id).await?;
         let issued = issued(&document)?;
         let language = language.unwrap_or(issued.language);
-        let copy = issued
-            .copy(language)
-            .ok_or_else(|| FieldErrors::one("language", format!("the document has no copy in {}", language.as_str())))?;
+        let copy = issued.copy(language).ok_or_else(|| {
+            FieldErrors::one("language", format!("the document has no copy in {}", language.as_str()))
+        })?;
         let bytes = self.pdf(&copy).await?;
         Ok(Response::new(download_stream(bytes)))
     }
@@ -603,7 +616,10 @@ impl DocumentsService for DocumentsApi {
             .rev()
             .map(|r| pb::Verification {
                 verified_at: Some(onewindow_proto::timestamp(r.verified_at)),
-                method: serde_json::to_value(r.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                method: serde_json::to_value(r.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 verifier: r.verifier.clone(),
                 source: r.source.clone(),
                 status: match r.status.as_str() {
@@ -624,7 +640,9 @@ impl DocumentsService for DocumentsApi {
         let principal = self.auth.authenticate(&request).await?;
         Self::require_admin(&principal)?;
         let request = request.into_inner();
-        let journal = journal_key(request.journal.as_ref())?;
+        let mut errors = FieldErrors::new();
+        errors.check(request.last_paper_number >= 1, "last_paper_number", "must be 1 or more");
+        let journal = valid_journal(request.journal.as_ref(), errors)?;
         let stream = journal.stream(&principal.org);
         let position = journal_position(self.store.as_ref(), &stream).await.map_err(store_status)?;
         let event = domain::continue_from_paper(position, request.last_paper_number, &request.note)?;
@@ -640,7 +658,9 @@ impl DocumentsService for DocumentsApi {
         let principal = self.auth.authenticate(&request).await?;
         Self::require_admin(&principal)?;
         let request = request.into_inner();
-        let journal = journal_key(request.journal.as_ref())?;
+        let mut errors = FieldErrors::new();
+        errors.check(!request.reason.trim().is_empty(), "reason", "is required: it explains the gap");
+        let journal = valid_journal(request.journal.as_ref(), errors)?;
         let stream = journal.stream(&principal.org);
         let position = journal_position(self.store.as_ref(), &stream).await.map_err(store_status)?;
         let event = domain::void_next_number(position, &request.reason)?;
@@ -656,7 +676,7 @@ impl DocumentsService for DocumentsApi {
         let principal = self.auth.authenticate(&request).await?;
         Self::require_staff(&principal)?;
         let request = request.into_inner();
-        let journal = journal_key(request.journal.as_ref())?;
+        let journal = valid_journal(request.journal.as_ref(), FieldErrors::new())?;
         let page = match request.page_size {
             0 => JOURNAL_PAGE,
             n if (1..=JOURNAL_PAGE_MAX).contains(&n) => n,
@@ -802,13 +822,16 @@ mod tests {
         }
 
         async fn get(&self, id: Uuid) -> pb::Document {
-            let call = self.api.get_document(request(pb::GetDocumentRequest { document_id: id.to_string() }, &self.staff()));
+            let call =
+                self.api.get_document(request(pb::GetDocumentRequest { document_id: id.to_string() }, &self.staff()));
             call.await.expect("get").into_inner().document.expect("document")
         }
 
         async fn download(&self, token: &str, language: &str) -> Result<Vec<u8>, Status> {
-            let message =
-                pb::DownloadDocumentRequest { document_id: self.document.document_id.to_string(), language: language.into() };
+            let message = pb::DownloadDocumentRequest {
+                document_id: self.document.document_id.to_string(),
+                language: language.into(),
+            };
             let mut stream = self.api.download_document(request(message, token)).await?.into_inner();
             let mut pdf = Vec::new();
             while let Some(chunk) = stream.next().await {
@@ -936,7 +959,11 @@ mod tests {
         let checks = list(f.token(f.holder, &[Role::Applicant])).await.expect("list").into_inner().verifications;
         assert_eq!(checks.len(), 2, "the two checks that found it");
         assert_eq!((checks[1].verifier.as_str(), checks[1].method.as_str()), ("HR of Kaspi Bank", "number"));
-        assert!(checks[1].signature_valid && checks[0].verified_at >= checks[1].verified_at);
+        assert!(
+            checks[1].signature_valid
+                && checks[0].verified_at.as_ref().map(|t| (t.seconds, t.nanos))
+                    >= checks[1].verified_at.as_ref().map(|t| (t.seconds, t.nanos))
+        );
         let stranger = list(f.token(Uuid::now_v7(), &[Role::Applicant])).await;
         assert_eq!(stranger.err().map(|s| s.code()), Some(Code::PermissionDenied));
         // The check is an event the holder can be told about.
@@ -965,8 +992,7 @@ mod tests {
             .expect("an answer");
         assert!(!forged.found && !forged.signature_valid);
         assert!(forged.status_reason.contains("signature"), "{}", forged.status_reason);
-        let garbage =
-            f.verify(pb::VerifyDocumentRequest { qr_payload: "hello".into(), ..Default::default() }).await;
+        let garbage = f.verify(pb::VerifyDocumentRequest { qr_payload: "hello".into(), ..Default::default() }).await;
         let garbage = garbage.err().expect("not a document code");
         assert!(garbage.code() == Code::InvalidArgument && garbage.message().contains("qr_payload"));
 
@@ -1004,8 +1030,11 @@ mod tests {
             };
             api.verify_document(tonic::Request::new(message)).await.expect("within the limit");
         }
-        let message =
-            pb::VerifyDocumentRequest { organization_id: "kaznu".into(), registration_number: number, ..Default::default() };
+        let message = pb::VerifyDocumentRequest {
+            organization_id: "kaznu".into(),
+            registration_number: number,
+            ..Default::default()
+        };
         let refused = api.verify_document(tonic::Request::new(message)).await;
         assert_eq!(refused.err().map(|s| s.code()), Some(Code::ResourceExhausted));
     }
@@ -1045,13 +1074,17 @@ mod tests {
                 &f.staff(),
             ))
         };
-        let new = reissue("the holder's name was misspelt").await.expect("reissued").into_inner().document.expect("new");
+        let new =
+            reissue("the holder's name was misspelt").await.expect("reissued").into_inner().document.expect("new");
         let year = f.document.issued_at.format("%Y");
         assert_eq!(new.registration_number, format!("KAZNU-CS-{year}-000002"));
         assert_eq!(new.replaces_document_id, f.document.document_id.to_string());
         assert_eq!((new.status, new.language.as_str()), (DocumentStatus::Valid as i32, "en"));
         let old = f.get(f.document.document_id).await;
-        assert_eq!((old.status, old.replaced_by_document_id.as_str()), (DocumentStatus::Reissued as i32, new.id.as_str()));
+        assert_eq!(
+            (old.status, old.replaced_by_document_id.as_str()),
+            (DocumentStatus::Reissued as i32, new.id.as_str())
+        );
 
         let verified = f.verify_number("kaznu", &f.document.registration_number).await.expect("verify");
         assert_eq!(verified.status, DocumentStatus::Reissued as i32);
@@ -1064,7 +1097,9 @@ mod tests {
     #[tokio::test]
     async fn a_rotated_key_signs_new_documents_and_old_ones_still_verify() {
         let f = fixture().await;
-        let keys = || f.api.list_signing_keys(tonic::Request::new(pb::ListSigningKeysRequest { organization_id: "kaznu".into() }));
+        let keys = || {
+            f.api.list_signing_keys(tonic::Request::new(pb::ListSigningKeysRequest { organization_id: "kaznu".into() }))
+        };
         let before = keys().await.expect("keys").into_inner().keys;
         assert_eq!(before.len(), 1);
         assert!(before[0].active && before[0].algorithm == "Ed25519" && before[0].key_id == f.document.key_id);
@@ -1078,7 +1113,11 @@ mod tests {
         assert!(!after[0].active && after[1].active && after[1].key_id == new_key.key_id);
 
         let kaznu = org("kaznu");
-        f.setup.handler().handle(&sheet_approved(&kaznu, "app-2", Uuid::now_v7(), "certificate_of_study", "en")).await.expect("issued");
+        f.setup
+            .handler()
+            .handle(&sheet_approved(&kaznu, "app-2", Uuid::now_v7(), "certificate_of_study", "en"))
+            .await
+            .expect("issued");
         let second = f.get(domain::document_id(&kaznu, "app-2", DocumentKind::CertificateOfStudy)).await;
         assert_eq!(second.key_id, new_key.key_id);
         for number in [&f.document.registration_number, &second.registration_number] {
@@ -1090,10 +1129,15 @@ mod tests {
     async fn journals_continue_from_paper_and_explain_voided_numbers() {
         let f = fixture().await;
         let year = f.document.issued_at.format("%Y").to_string().parse::<i32>().expect("year");
-        let journal = |kind: &str| Some(pb::JournalRef { document_type: kind.into(), issuing_unit: String::new(), year });
+        let journal =
+            |kind: &str| Some(pb::JournalRef { document_type: kind.into(), issuing_unit: String::new(), year });
         let continue_paper = |kind: &str, last: i64, token: String| {
             f.api.continue_paper_journal(request(
-                pb::ContinuePaperJournalRequest { journal: journal(kind), last_paper_number: last, note: "paper journal No. 3".into() },
+                pb::ContinuePaperJournalRequest {
+                    journal: journal(kind),
+                    last_paper_number: last,
+                    note: "paper journal No. 3".into(),
+                },
                 &token,
             ))
         };
@@ -1118,7 +1162,11 @@ mod tests {
         let voided = void("paper form spoiled").await.expect("voided").into_inner();
         assert_eq!(voided.voided_registration_number, format!("KAZNU-CL-{year}-004712"));
         let kaznu = org("kaznu");
-        f.setup.handler().handle(&sheet_approved(&kaznu, "app-9", Uuid::now_v7(), "clearance_sheet", "ru")).await.expect("issued");
+        f.setup
+            .handler()
+            .handle(&sheet_approved(&kaznu, "app-9", Uuid::now_v7(), "clearance_sheet", "ru"))
+            .await
+            .expect("issued");
         let sheet = f.get(domain::document_id(&kaznu, "app-9", DocumentKind::ClearanceSheet)).await;
         assert_eq!(sheet.registration_number, format!("KAZNU-CL-{year}-004713"));
 
@@ -1132,7 +1180,8 @@ mod tests {
             .expect("entries")
             .into_inner();
         assert_eq!((entries.last_paper_number, entries.next_number), (4711, 4714));
-        let listed: Vec<_> = entries.entries.iter().map(|e| (e.number, e.void_reason.as_str(), e.document_id.as_str())).collect();
+        let listed: Vec<_> =
+            entries.entries.iter().map(|e| (e.number, e.void_reason.as_str(), e.document_id.as_str())).collect();
         assert_eq!(listed, vec![(4712, "paper form spoiled", ""), (4713, "", sheet.id.as_str())]);
         let voided = f.verify_number("kaznu", &format!("KAZNU-CL-{year}-004712")).await.expect("verify");
         assert!(!voided.found && voided.status_reason.contains("paper form spoiled"));

@@ -89,7 +89,11 @@ impl Aggregate for KeyRing {
         // A key that does not decode was never written by this service; skipping it keeps the others usable.
         let Some(secret) = decode32(&generated.secret_key) else { return };
         let signing = SigningKey::from_bytes(&secret);
-        let key = PublicKey { key_id: generated.key_id.clone(), key: signing.verifying_key(), created_at: generated.created_at };
+        let key = PublicKey {
+            key_id: generated.key_id.clone(),
+            key: signing.verifying_key(),
+            created_at: generated.created_at,
+        };
         self.keys.push((key, signing));
     }
 }
@@ -131,7 +135,12 @@ pub fn verify(keys: &[PublicKey], key_id: &str, message: &[u8], signature: &str)
 }
 
 /// The registered facts a document's record signature covers, one per line.
-pub fn record_message(document_id: &str, registration_number: &str, hashes: &[(&str, &str)], issued_at: DateTime<Utc>) -> Vec<u8> {
+pub fn record_message(
+    document_id: &str,
+    registration_number: &str,
+    hashes: &[(&str, &str)],
+    issued_at: DateTime<Utc>,
+) -> Vec<u8> {
     let mut message = format!("OW-DOC-RECORD/1\n{document_id}\n{registration_number}\n");
     for (language, sha256) in hashes {
         message.push_str(&format!("{language}:{sha256}\n"));
@@ -209,8 +218,7 @@ pub fn read_qr(payload: &str) -> Result<(QrClaims, &str, &str), QrError> {
     };
     let (organization_id, key_id) = issuer.split_once(' ').ok_or(QrError::Malformed)?;
     let signed_at = DateTime::parse_from_rfc3339(signed_at).map_err(|_| QrError::Malformed)?.with_timezone(&Utc);
-    let approvers =
-        if approvers.is_empty() { Vec::new() } else { approvers.split("; ").map(str::to_owned).collect() };
+    let approvers = if approvers.is_empty() { Vec::new() } else { approvers.split("; ").map(str::to_owned).collect() };
     let claims = QrClaims {
         verify_url: (*verify_url).to_owned(),
         title: (*title).to_owned(),

@@ -215,7 +215,19 @@ pub fn decode_qr(pdf: &[u8]) -> String {
     let path = dir.join("d.pdf");
     std::fs::write(&path, pdf).expect("write the PDF");
     let prefix = dir.join("page");
-    run("pdftoppm", &["-r".as_ref(), "200".as_ref(), "-png".as_ref(), "-singlefile".as_ref(), "-f".as_ref(), "1".as_ref(), path.as_os_str(), prefix.as_os_str()]);
+    run(
+        "pdftoppm",
+        &[
+            "-r".as_ref(),
+            "200".as_ref(),
+            "-png".as_ref(),
+            "-singlefile".as_ref(),
+            "-f".as_ref(),
+            "1".as_ref(),
+            path.as_os_str(),
+            prefix.as_os_str(),
+        ],
+    );
     let png = prefix.with_extension("png");
     let output = run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), png.as_os_str()]);
     let _ = std::fs::remove_dir_all(dir);

@@ -225,7 +225,10 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         .document
         .context("no document")?;
     let mut chunks = documents
-        .download_document(authed(DownloadDocumentRequest { document_id: document.id.clone(), language: String::new() }, &student)?)
+        .download_document(authed(
+            DownloadDocumentRequest { document_id: document.id.clone(), language: String::new() },
+            &student,
+        )?)
         .await?
         .into_inner();
     let mut pdf = Vec::new();

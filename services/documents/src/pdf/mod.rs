@@ -60,7 +60,12 @@ pub fn render(doc: &Printed) -> Result<Vec<u8>, RenderError> {
     let pages = templates::lay_out(doc, faces, &qr);
     let metadata = output::Metadata {
         title: templates::title(doc),
-        subject: format!("{}: {}", texts::common(doc.language).registration_number, doc.registration_number),
+        // An electronic copy rendered before its number is taken carries none.
+        subject: if doc.registration_number.is_empty() {
+            String::new()
+        } else {
+            format!("{}: {}", texts::common(doc.language).registration_number, doc.registration_number)
+        },
         registration_number: &doc.registration_number,
         issued_at: doc.issued_at,
     };
