@@ -617,7 +617,7 @@ mod tests {
         let mut approved = summary;
         approved["approvals"] = json!([{
             "full_name": "Approver of library", "position": "Head of library", "department": "library",
-            "decided_at": "2026-11-23T11:30:00Z",
+            "decided_at": "2026-11-23T11:30:00Z", "note": "",
         }]);
         assert_eq!(payloads[2], json!({ "type": "sheet.approved", "payload": approved }));
 

@@ -221,6 +221,8 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
             issues_document: service.issues_document.clone(),
             document_language: Some(Language::Kk),
             email: "a@example.kz".into(),
+            service_names: Default::default(),
+            reason: "visa".into(),
         }),
         E::WorkStarted { application_id },
         E::Completed { application_id },
