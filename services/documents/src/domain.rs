@@ -442,6 +442,9 @@ pub struct Issued {
     /// What the document says, so a reissue prints the same.
     #[serde(default)]
     pub content: Content,
+    /// The signed text of the QR code, so the paper form printed later carries the same code.
+    #[serde(default)]
+    pub qr_payload: String,
 }
 
 fn certificate_of_study() -> String {

@@ -170,6 +170,7 @@ impl Issuer {
                 copies: copies.clone(),
                 replaces: order.replaces.as_ref().map(|(id, _)| *id),
                 content: order.content.clone(),
+                qr_payload: qr_payload.clone(),
             };
             let mut appends = vec![
                 StreamAppend {
@@ -229,8 +230,13 @@ impl Issuer {
         let printed: Vec<(Language, pdf::Printed)> = Language::ALL
             .into_iter()
             .map(|language| {
-                let registration =
-                    Registration { organisation_name: &organisation_name, issued_at, qr_payload, key_id };
+                let registration = Registration {
+                    organisation_name: &organisation_name,
+                    printed_number: None,
+                    issued_at,
+                    qr_payload,
+                    key_id,
+                };
                 (language, printing::printed(order.kind, &order.content, language, &registration))
             })
             .collect();

@@ -11,13 +11,15 @@ use crate::{
 /// The parts of a printed document that come from the registration rather than the content.
 pub struct Registration<'a> {
     pub organisation_name: &'a str,
+    /// `Some(number)` for the paper form, which prints the number beside the QR code; `None` for the electronic
+    /// copy, which prints no number (the seeds' rule) and so is rendered before the number is taken.
+    pub printed_number: Option<&'a str>,
     pub issued_at: DateTime<Utc>,
     pub qr_payload: &'a str,
     pub key_id: &'a str,
 }
 
-/// The electronic copy of `kind` in `language`: it prints no number (the seeds' rule), so it is rendered before
-/// the number is taken; the QR code carries the verification code instead.
+/// `kind` in `language`, as the electronic copy or the paper form (see [`Registration::printed_number`]).
 pub fn printed(
     kind: DocumentKind,
     content: &Content,
@@ -100,8 +102,8 @@ pub fn printed(
     pdf::Printed {
         language: pdf_language(language),
         organisation_name: registration.organisation_name.to_owned(),
-        registration_number: String::new(),
-        printed_form: false,
+        registration_number: registration.printed_number.unwrap_or_default().to_owned(),
+        printed_form: registration.printed_number.is_some(),
         issued_at: registration.issued_at,
         signed_by: content.signatory.as_ref().map(|s| pdf::Signatory {
             full_name: s.full_name.clone(),

@@ -20,6 +20,7 @@ use crate::{
         Status as DocStatus, Unit, is_staff, mask_name, may_read, sha256_hex,
     },
     issuer::{self, IssueError, IssueOrder, Issuer, Outcome, document_stream, journal_position, key_ring_stream},
+    printing,
     rate_limit::VerifyLimiter,
     signing::{self, KeyRing, PublicKey, QrError},
     verification::{self, CodeIndex, Method, Recorded, VERIFICATION, VERIFICATION_CODE, VerificationEvent},
@@ -235,6 +236,27 @@ impl DocumentsApi {
         Ok(bytes)
     }
 
+    /// The paper form of a document in `language`, rendered now from what was registered: the same content and
+    /// QR code as the electronic copy, with the registration number printed.
+    async fn printed_form(&self, issued: &Issued, language: Language) -> Result<Bytes, Status> {
+        let kind = issued.kind()?;
+        let org = RegistrationNumber::parse(&issued.registration_number)?.org;
+        let organisation_name = domain::organisation_name(&org);
+        let registration = printing::Registration {
+            organisation_name: &organisation_name,
+            printed_number: Some(&issued.registration_number),
+            issued_at: issued.issued_at,
+            qr_payload: &issued.qr_payload,
+            key_id: &issued.key_id,
+        };
+        let doc = printing::printed(kind, &issued.content, language, &registration);
+        let pdf = tokio::task::spawn_blocking(move || crate::pdf::render(&doc))
+            .await
+            .map_err(|e| Status::internal(format!("rendering stopped: {e}")))?
+            .map_err(|e| Status::from(IssueError::Render(e.into())))?;
+        Ok(Bytes::from(pdf))
+    }
+
     async fn key_ring(&self, org: &OrgId) -> Result<(KeyRing, i64), Status> {
         let loaded = load::<KeyRing>(self.store.as_ref(), &key_ring_stream(org)).await.map_err(store_status)?;
         Ok((loaded.state, loaded.version))
@@ -446,6 +468,10 @@ impl DocumentsService for DocumentsApi {
         let (document, _) = self.readable(&principal, &request.get_ref().document_id).await?;
         let issued = issued(&document)?;
         let language = language.unwrap_or(issued.language);
+        if request.get_ref().printed_form {
+            Self::require_staff(&principal)?;
+            return Ok(Response::new(download_stream(self.printed_form(issued, language).await?)));
+        }
         let copy = issued.copy(language).ok_or_else(|| {
             FieldErrors::one("language", format!("the document has no copy in {}", language.as_str()))
         })?;
@@ -742,7 +768,7 @@ mod tests {
     use tonic::Code;
 
     use super::*;
-    use crate::testing::{Setup, Tokens, VERIFY_URL, decode_qr, org, request, sheet_approved};
+    use crate::testing::{Setup, Tokens, VERIFY_URL, decode_qr, org, pdf_text, request, sheet_approved};
 
     /// The status of a call that must be refused (the answers of some calls cannot be printed).
     fn refused<T>(result: Result<T, Status>, why: &str) -> Status {
@@ -836,9 +862,14 @@ mod tests {
         }
 
         async fn download(&self, token: &str, language: &str) -> Result<Vec<u8>, Status> {
+            self.download_form(token, language, false).await
+        }
+
+        async fn download_form(&self, token: &str, language: &str, printed_form: bool) -> Result<Vec<u8>, Status> {
             let message = pb::DownloadDocumentRequest {
                 document_id: self.document.document_id.to_string(),
                 language: language.into(),
+                printed_form,
             };
             let mut stream = self.api.download_document(request(message, token)).await?.into_inner();
             let mut pdf = Vec::new();
@@ -883,7 +914,7 @@ mod tests {
         let id = f.document.document_id.to_string();
         let get = f.api.get_document(tonic::Request::new(pb::GetDocumentRequest { document_id: id.clone() })).await;
         assert_eq!(get.err().map(|s| s.code()), Some(Code::Unauthenticated));
-        let message = pb::DownloadDocumentRequest { document_id: id.clone(), language: String::new() };
+        let message = pb::DownloadDocumentRequest { document_id: id.clone(), ..Default::default() };
         let download = f.api.download_document(tonic::Request::new(message)).await;
         assert_eq!(download.err().map(|s| s.code()), Some(Code::Unauthenticated));
         let message = pb::RevokeDocumentRequest { document_id: id, reason: "x".into() };
@@ -905,6 +936,22 @@ mod tests {
         let unknown = refused(f.download(&token, "de").await, "no such language");
         assert_eq!(unknown.code(), Code::InvalidArgument);
         assert!(unknown.message().contains("language"));
+    }
+
+    #[tokio::test]
+    async fn staff_print_the_paper_form_with_the_number_and_the_same_qr_code() {
+        let f = fixture().await;
+        let holder = f.token(f.holder, &[Role::Applicant]);
+        let denied = refused(f.download_form(&holder, "", true).await, "the holder gets the electronic copy");
+        assert_eq!(denied.code(), Code::PermissionDenied);
+        let number = f.document.registration_number.as_str();
+        for language in ["kk", "ru", "en"] {
+            let paper = f.download_form(&f.staff(), language, true).await.expect("the paper form");
+            let electronic = f.download(&holder, language).await.expect("the electronic copy");
+            assert!(pdf_text(&paper).contains(number), "{language}: the paper form prints the number");
+            assert!(!pdf_text(&electronic).contains(number), "{language}: the electronic copy does not");
+            assert_eq!(decode_qr(&paper), decode_qr(&electronic), "{language}: one QR code");
+        }
     }
 
     #[tokio::test]

@@ -226,7 +226,7 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         .context("no document")?;
     let mut chunks = documents
         .download_document(authed(
-            DownloadDocumentRequest { document_id: document.id.clone(), language: String::new() },
+            DownloadDocumentRequest { document_id: document.id.clone(), ..Default::default() },
             &student,
         )?)
         .await?
