@@ -94,8 +94,27 @@ impl Authenticator {
 
     /// The caller of `request`, or `UNAUTHENTICATED`.
     pub async fn authenticate<T>(&self, request: &tonic::Request<T>) -> Result<Principal, Status> {
+        // The authorization layer verified the token already and left the caller on the request.
+        if let Some(principal) = request.extensions().get::<Principal>() {
+            return Ok(principal.clone());
+        }
         let token = bearer_token(request.metadata()).ok_or(AuthError::Missing)?;
         Ok(self.verify(token).await?)
+    }
+
+    /// The gate of every call (see [`crate::policy`]): `None` for a call open to anyone, the verified caller for a
+    /// call that needs one and that the caller's roles allow, or the status that refuses it.
+    pub async fn authorize(&self, path: &str, metadata: &MetadataMap) -> Result<Option<Principal>, Status> {
+        match crate::policy::gate(path) {
+            crate::policy::Gate::Open => Ok(None),
+            crate::policy::Gate::Closed => Err(Status::permission_denied(format!("{path} has no access rule"))),
+            crate::policy::Gate::Token(access) => {
+                let token = bearer_token(metadata).ok_or(AuthError::Missing)?;
+                let principal = self.verify(token).await?;
+                crate::policy::admit(access, &principal)?;
+                Ok(Some(principal))
+            }
+        }
     }
 
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {

@@ -7,9 +7,11 @@
 //! - `principal`: [`Principal`] and [`Role`], what a verified token says
 //! - `keys`: key pairs, the [`TokenIssuer`] and where public keys come from ([`KeySource`])
 //! - `authenticator`: [`Authenticator`], turning a gRPC request's bearer token into a [`Principal`]
+//! - `policy`: who may call which RPC, one table for all services
 
 mod authenticator;
 mod keys;
+pub mod policy;
 mod principal;
 
 pub use authenticator::{AuthError, Authenticator, bearer_token};

@@ -3,11 +3,13 @@
 //!
 //! # Layout
 //! - `serve`: [`serve`] runs the gRPC routes and the workers (relay, consumers) until shutdown, together
+//! - `authorize`: the layer that passes every call through the policy table before its handler
 //! - `errors`: [`FieldErrors`] and the mapping of store errors to gRPC statuses
 //! - `context`: [`ServiceContext`], what every service is built from, and event metadata for requests and reactions
 //! - `config`: reading settings from the environment ([`ServiceConfig`])
 //! - `shutdown`: signals, and [`connect`]ing a distributed service to its database, NATS and identity
 
+mod authorize;
 mod config;
 mod context;
 mod errors;

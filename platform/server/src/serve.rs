@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use onewindow_bus::Worker;
@@ -7,11 +7,21 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
 
-/// The gRPC services of one server and their names (for health).
-#[derive(Default)]
+use onewindow_auth::Authenticator;
+
+use crate::authorize::AuthorizeLayer;
+
+/// The gRPC services of one server, their names (for health), and the authenticator every call passes.
 pub struct Grpc {
     pub routes: RoutesBuilder,
     pub names: Vec<&'static str>,
+    pub auth: Arc<Authenticator>,
+}
+
+impl Grpc {
+    pub fn new(auth: Arc<Authenticator>) -> Self {
+        Self { routes: RoutesBuilder::default(), names: Vec::new(), auth }
+    }
 }
 
 /// Serves `grpc` on `listener` beside `workers`, until `shutdown` is cancelled or any of them stops.
@@ -24,7 +34,7 @@ pub async fn serve(
     workers: Vec<Worker>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let Grpc { mut routes, names } = grpc;
+    let Grpc { mut routes, names, auth } = grpc;
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &names {
         health.set_service_status(*name, ServingStatus::Serving).await;
@@ -49,6 +59,7 @@ pub async fn serve(
         tonic::transport::Server::builder()
             .trace_fn(onewindow_telemetry::grpc_request_span)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .layer(AuthorizeLayer::new(auth))
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(incoming, server_shutdown.cancelled_owned())
             .await

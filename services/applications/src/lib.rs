@@ -58,7 +58,7 @@ pub fn catalog_client(url: &str) -> anyhow::Result<CatalogServiceClient<Channel>
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let catalog = catalog_client(&env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"))?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc, catalog);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

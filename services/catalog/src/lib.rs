@@ -62,7 +62,7 @@ pub async fn seed_catalog(store: &dyn EventStore, org: &OrgId) -> anyhow::Result
 /// Runs the catalog as its own process (the distributed mode).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

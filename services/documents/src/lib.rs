@@ -117,7 +117,7 @@ pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: Cancell
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let spec = onewindow_server::env_or("ONEWINDOW_BLOB_STORE", "nats");
     let blobs = open_blob_store(&spec, &config).await?;
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc, blobs);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -86,7 +86,7 @@ pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: Cancell
         auth: Authenticator::new(identity.key_source()),
         shutdown: shutdown.clone(),
     };
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = identity.register(&ctx, &mut grpc);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -77,7 +77,7 @@ fn email_worker_from_env(ctx: &ServiceContext) -> anyhow::Result<Option<Worker>>
 /// Runs notifications as its own process (the distributed mode).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let mut workers = register(&ctx, &mut grpc);
     workers.extend(email_worker_from_env(&ctx)?);
     onewindow_server::serve(listener, grpc, workers, shutdown).await

@@ -70,7 +70,7 @@ pub async fn run_embedded(
     let catalog = onewindow_applications::catalog_client(&format!("http://{address}"))?;
     let blobs = Arc::new(onewindow_documents::FsBlobStore::new(config.data_dir.join("blobs")));
 
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(auth.clone());
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
     workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, catalog));

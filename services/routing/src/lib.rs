@@ -42,7 +42,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
 /// Runs routing as its own process (the distributed mode): its database, NATS, and identity's keys.
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
-    let mut grpc = Grpc::default();
+    let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -1,0 +1,182 @@
+//! Who may call what: one table for every RPC of every service, enforced before any handler runs
+//! (`onewindow_server`'s authorization layer).
+//!
+//! The table decides on the caller's roles. What depends on the data stays with the handlers, and each rule
+//! names it (`scope`): an applicant sees only their own applications, an approver only the sheets they are on,
+//! staff only their organisation (every read is already addressed with the caller's organisation). An RPC
+//! missing from the table is refused: new calls are closed until someone decides who may make them.
+
+use tonic::Status;
+
+use crate::{Principal, Role};
+
+/// Who may make a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in itself, public verification, public keys).
+    Public,
+    /// Any signed-in user; the handler narrows it to what is theirs (`scope`).
+    SignedIn,
+    /// Holders of at least one of these roles.
+    AnyOf(&'static [Role]),
+}
+
+/// One RPC's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The gRPC path, `/<package>.<Service>/<Method>`.
+    pub method: &'static str,
+    pub access: Access,
+    /// What the handler further checks on the data, for the reader of the table.
+    pub scope: &'static str,
+}
+
+const STAFF: &[Role] = &[Role::Executor, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
+const APPLICANT: &[Role] = &[Role::Applicant];
+const APPROVER: &[Role] = &[Role::Approver];
+
+const fn rule(method: &'static str, access: Access, scope: &'static str) -> Rule {
+    Rule { method, access, scope }
+}
+
+use Access::{AnyOf, Public, SignedIn};
+
+/// Every RPC of every onewindow service.
+pub const RULES: &[Rule] = &[
+    // identity
+    rule("/onewindow.identity.v1.IdentityService/SignIn", Public, "the credentials are the check"),
+    rule("/onewindow.identity.v1.IdentityService/GetMe", SignedIn, "the caller's own account"),
+    rule("/onewindow.identity.v1.IdentityService/ListSigningKeys", Public, "public keys"),
+    // catalog
+    rule("/onewindow.catalog.v1.CatalogService/ListSections", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/ListServices", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/GetService", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/SearchServices", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/ListDepartments", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/GetCalendar", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/ComputeDueDate", SignedIn, "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/DefineService", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/DefineDepartment", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/DefineSection", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.catalog.v1.CatalogService/DefineCalendar", AnyOf(ADMIN), "the caller's organisation"),
+    // applications
+    rule("/onewindow.applications.v1.ApplicationsService/CreateApplication", AnyOf(APPLICANT), "as the applicant"),
+    rule("/onewindow.applications.v1.ApplicationsService/SubmitApplication", AnyOf(APPLICANT), "own drafts only"),
+    rule(
+        "/onewindow.applications.v1.ApplicationsService/GetApplication",
+        SignedIn,
+        "own applications; approvers, executors and admins any of the organisation",
+    ),
+    // routing
+    rule(
+        "/onewindow.routing.v1.RoutingService/GetSheet",
+        SignedIn,
+        "the sheet of an own application; approvers, executors and admins any",
+    ),
+    rule("/onewindow.routing.v1.RoutingService/ListInbox", AnyOf(APPROVER), "rows of the caller's department"),
+    rule("/onewindow.routing.v1.RoutingService/Decide", AnyOf(APPROVER), "rows of the caller's department"),
+    // documents
+    rule("/onewindow.documents.v1.DocumentsService/GetDocument", SignedIn, "own documents; staff any"),
+    rule(
+        "/onewindow.documents.v1.DocumentsService/DownloadDocument",
+        SignedIn,
+        "own documents; staff any and the paper form",
+    ),
+    rule("/onewindow.documents.v1.DocumentsService/VerifyDocument", Public, "rate-limited per network"),
+    rule("/onewindow.documents.v1.DocumentsService/ListSigningKeys", Public, "public keys"),
+    rule("/onewindow.documents.v1.DocumentsService/RotateSigningKey", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.documents.v1.DocumentsService/RevokeDocument", AnyOf(STAFF), "the caller's organisation"),
+    rule("/onewindow.documents.v1.DocumentsService/ReissueDocument", AnyOf(STAFF), "the caller's organisation"),
+    rule("/onewindow.documents.v1.DocumentsService/ListVerifications", SignedIn, "own documents; staff any"),
+    rule("/onewindow.documents.v1.DocumentsService/ContinuePaperJournal", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.documents.v1.DocumentsService/VoidNextNumber", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.documents.v1.DocumentsService/ListJournalEntries", AnyOf(STAFF), "the caller's organisation"),
+    // notifications
+    rule("/onewindow.notifications.v1.NotificationsService/ListNotifications", SignedIn, "own inbox"),
+    rule("/onewindow.notifications.v1.NotificationsService/MarkRead", SignedIn, "own inbox"),
+    rule("/onewindow.notifications.v1.NotificationsService/WatchNotifications", SignedIn, "own inbox"),
+];
+
+/// Paths that are not onewindow's API: the standard health and reflection services, open to all (probes,
+/// `grpcurl`, `buf curl`).
+const INFRASTRUCTURE: [&str; 3] =
+    ["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+/// What the table decides for a call to `path`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// No token needed.
+    Open,
+    /// A valid token is needed, and then `access` decides.
+    Token(Access),
+    /// No rule: refused whoever calls.
+    Closed,
+}
+
+pub fn gate(path: &str) -> Gate {
+    if INFRASTRUCTURE.iter().any(|prefix| path.starts_with(prefix)) {
+        return Gate::Open;
+    }
+    match RULES.iter().find(|rule| rule.method == path).map(|rule| rule.access) {
+        Some(Access::Public) => Gate::Open,
+        Some(access) => Gate::Token(access),
+        None => Gate::Closed,
+    }
+}
+
+/// PERMISSION_DENIED unless `principal` passes `access`.
+pub fn admit(access: Access, principal: &Principal) -> Result<(), Status> {
+    match access {
+        Access::Public | Access::SignedIn => Ok(()),
+        Access::AnyOf(roles) if roles.iter().any(|role| principal.has(*role)) => Ok(()),
+        Access::AnyOf(roles) => {
+            let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+            Err(Status::permission_denied(format!("this call needs one of the roles: {}", names.join(", "))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use prost::Message;
+
+    use super::*;
+
+    /// Every method of every onewindow service, from the compiled descriptors.
+    fn declared_methods() -> BTreeSet<String> {
+        let set = prost_types::FileDescriptorSet::decode(onewindow_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+        let mut methods = BTreeSet::new();
+        for file in set.file {
+            let package = file.package().to_owned();
+            for service in &file.service {
+                for method in &service.method {
+                    methods.insert(format!("/{package}.{}/{}", service.name(), method.name()));
+                }
+            }
+        }
+        methods
+    }
+
+    #[test]
+    fn every_rpc_has_exactly_one_rule_and_every_rule_an_rpc() {
+        let declared = declared_methods();
+        let ruled: Vec<&str> = RULES.iter().map(|rule| rule.method).collect();
+        let unique: BTreeSet<String> = ruled.iter().map(|m| (*m).to_owned()).collect();
+        assert_eq!(unique.len(), ruled.len(), "a method has two rules");
+        let missing: Vec<_> = declared.difference(&unique).collect();
+        assert!(missing.is_empty(), "RPCs without a rule (refused until one is added): {missing:?}");
+        let stale: Vec<_> = unique.difference(&declared).collect();
+        assert!(stale.is_empty(), "rules for RPCs that do not exist: {stale:?}");
+    }
+
+    #[test]
+    fn unknown_paths_are_closed_and_probes_open() {
+        assert_eq!(gate("/onewindow.documents.v1.DocumentsService/DropAll"), Gate::Closed);
+        assert_eq!(gate("/grpc.health.v1.Health/Check"), Gate::Open);
+        assert_eq!(gate("/onewindow.documents.v1.DocumentsService/VerifyDocument"), Gate::Open);
+        assert_eq!(gate("/onewindow.routing.v1.RoutingService/Decide"), Gate::Token(AnyOf(APPROVER)));
+    }
+}
