@@ -120,10 +120,15 @@ fn parse_id(field: &str, raw: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(raw.trim()).map_err(|_| FieldErrors::one(field, "must be a UUID"))
 }
 
-/// The applicant may see their own applications; staff of the organisation may see all of it.
+/// The applicant sees their own applications; an approver those whose route passes their department (the
+/// sheets they are on); the service centre's staff and administrators every application of the organisation.
 fn may_read(principal: &Principal, state: &Application) -> bool {
-    let own = state.created.as_ref().is_some_and(|c| c.applicant_id == principal.user_id);
-    own || principal.has(Role::Executor) || principal.has(Role::Admin) || principal.has(Role::Approver)
+    let Some(created) = state.created.as_ref() else { return false };
+    let own = created.applicant_id == principal.user_id;
+    let on_route = principal.has(Role::Approver)
+        && !principal.department.is_empty()
+        && created.service.route.iter().any(|step| step.department == principal.department);
+    own || on_route || principal.has(Role::Executor) || principal.has(Role::Admin)
 }
 
 fn encode_all<E: serde::Serialize>(
@@ -309,5 +314,64 @@ impl ApplicationsService for ApplicationsApi {
         Ok(Response::new(GetApplicationResponse {
             application: Some(application_pb(&principal.org, &loaded.state, loaded.version)?),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use onewindow_eventlog::OrgId;
+
+    use super::*;
+    use crate::domain::{Created, RouteStep, ServiceSnapshot};
+
+    fn person(roles: &[Role], department: &str) -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            org: OrgId::parse("kaznu").expect("org"),
+            roles: roles.to_vec(),
+            full_name: "Test".into(),
+            department: department.into(),
+            position: String::new(),
+        }
+    }
+
+    fn application(applicant: Uuid) -> Application {
+        let step =
+            |stage, department: &str| RouteStep { stage, department: department.into(), position: "Head".into() };
+        Application {
+            created: Some(Created {
+                application_id: Uuid::now_v7(),
+                number: "KAZNU-2026-000001".into(),
+                applicant_id: applicant,
+                applicant_name: "A".into(),
+                service: ServiceSnapshot {
+                    code: "clearance-sheet".into(),
+                    version: 1,
+                    name_kk: String::new(),
+                    name_ru: String::new(),
+                    name_en: String::new(),
+                    route: vec![step(1, "library"), step(2, "deans-office")],
+                    issues_document: String::new(),
+                },
+                document_language: None,
+                reason: String::new(),
+                email: String::new(),
+                phone: String::new(),
+            }),
+            ..Application::default()
+        }
+    }
+
+    #[test]
+    fn an_application_is_read_by_its_applicant_its_route_and_the_service_centre() {
+        let applicant = person(&[Role::Applicant], "");
+        let app = application(applicant.user_id);
+        assert!(may_read(&applicant, &app));
+        assert!(may_read(&person(&[Role::Approver], "deans-office"), &app), "an approver on the route");
+        assert!(may_read(&person(&[Role::Executor], ""), &app) && may_read(&person(&[Role::Admin], ""), &app));
+        assert!(!may_read(&person(&[Role::Approver], "accounting"), &app), "an approver off the route");
+        assert!(!may_read(&person(&[Role::Approver], ""), &app), "an approver of no department");
+        assert!(!may_read(&person(&[Role::Applicant], "library"), &app), "another applicant");
+        assert!(!may_read(&applicant, &Application::default()), "nothing to read");
     }
 }

@@ -53,9 +53,15 @@ impl RoutingApi {
     }
 }
 
+/// The applicant reads the sheet of their application, an approver a sheet they are on (a row of their
+/// department), the service centre's staff and administrators any sheet of the organisation.
 fn may_read(principal: &Principal, sheet: &Sheet) -> bool {
+    let on_sheet = principal.has(Role::Approver)
+        && !principal.department.is_empty()
+        && sheet.rows.iter().any(|row| row.step.department == principal.department);
     sheet.application.applicant_id == principal.user_id
-        || [Role::Approver, Role::Executor, Role::Admin].into_iter().any(|role| principal.has(role))
+        || on_sheet
+        || [Role::Executor, Role::Admin].into_iter().any(|role| principal.has(role))
 }
 
 #[tonic::async_trait]
@@ -340,14 +346,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_sheet_is_read_by_its_applicant_and_staff_of_its_organisation_only() {
+    async fn a_sheet_is_read_by_its_applicant_its_approvers_and_staff_of_its_organisation_only() {
         let routing = Routing::new().await;
         let applicant = person(&[Role::Applicant], "");
         let id = routing.open(&applicant, two_stages()).await;
 
         routing.get(&applicant, &id).await.expect("the applicant");
         routing.get(&person(&[Role::Executor], "service centre"), &id).await.expect("an executor");
-        routing.get(&approver("dean"), &id).await.expect("an approver");
+        routing.get(&approver("dean"), &id).await.expect("an approver on the sheet, even before their stage");
+        let off_sheet = routing.get(&approver("accounting"), &id).await.expect_err("an approver not on the sheet");
+        assert_eq!(off_sheet.code(), Code::PermissionDenied);
         let other = routing.get(&person(&[Role::Applicant], ""), &id).await.expect_err("another applicant");
         assert_eq!(other.code(), Code::PermissionDenied);
 
