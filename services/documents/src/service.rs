@@ -515,6 +515,9 @@ impl DocumentsService for DocumentsApi {
             Recorded {
                 document_id: issued.document_id,
                 holder_id: issued.holder_id,
+                application_id: issued.application_id.clone(),
+                registration_number: issued.registration_number.clone(),
+                language: issued.language.as_str().to_owned(),
                 method,
                 verifier: verification::verifier_label(&request.verifier),
                 source,

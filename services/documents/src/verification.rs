@@ -60,6 +60,14 @@ pub enum VerificationEvent {
 pub struct Recorded {
     pub document_id: Uuid,
     pub holder_id: Uuid,
+    /// What the holder's notification links to and names.
+    #[serde(default)]
+    pub application_id: String,
+    #[serde(default)]
+    pub registration_number: String,
+    /// The document's language: the holder's notification is written in it.
+    #[serde(default)]
+    pub language: String,
     pub method: Method,
     /// Who said they were checking ("HR of Kaspi Bank"), as typed; empty when they did not say.
     pub verifier: String,

@@ -47,6 +47,20 @@ struct ApplicationSubmitted {
     email: String,
 }
 
+/// `verification.recorded`, read for what the notification needs.
+#[derive(Debug, Deserialize)]
+struct VerificationRecorded {
+    holder_id: Uuid,
+    #[serde(default)]
+    application_id: String,
+    #[serde(default)]
+    registration_number: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    verifier: String,
+}
+
 /// `document.issued`, read for what the notification needs.
 #[derive(Debug, Deserialize)]
 struct DocumentIssued {
@@ -114,7 +128,7 @@ impl EventHandler for NotifySubmitted {
     }
 }
 
-/// Notifies the holder that their document is ready.
+/// Notifies the holder that their document is ready, and each time someone verifies it.
 pub struct NotifyIssued {
     store: Arc<dyn EventStore>,
 }
@@ -132,10 +146,25 @@ impl EventHandler for NotifyIssued {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "documents", event_types: vec!["document.issued"] }
+        Subscription { service: "documents", event_types: vec!["document.issued", "verification.recorded"] }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        if event.event_type == "verification.recorded" {
+            let checked: VerificationRecorded = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+            let message = Message::DocumentVerified {
+                registration_number: &checked.registration_number,
+                verifier: &checked.verifier,
+            };
+            let delivery = Delivery {
+                consumer: FROM_DOCUMENTS,
+                recipient: checked.holder_id,
+                application_id: &checked.application_id,
+                language: Language::parse_or_default(&checked.language),
+                learned_email: None,
+            };
+            return deliver(self.store.as_ref(), event, &delivery, &message).await;
+        }
         let issued: DocumentIssued = serde_json::from_value(event.payload.clone()).map_err(poison)?;
         if RECEIPTS.contains(&issued.document_type.as_str()) {
             return Ok(());
@@ -451,6 +480,40 @@ pub(crate) mod tests {
         let n = &inbox.notifications[0].recorded;
         assert_eq!((n.kind.as_str(), n.title.as_str()), ("document.issued", "Your document is ready"));
         assert!(n.body.contains("KAZNU-CS-2026-000001"));
+    }
+
+    #[tokio::test]
+    async fn the_holder_is_told_who_verified_their_document() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let holder = Uuid::now_v7();
+        let checked = event(
+            &kaznu,
+            "verification",
+            "verification.recorded",
+            json!({
+                "document_id": Uuid::now_v7(),
+                "holder_id": holder,
+                "application_id": "app-1",
+                "registration_number": "KAZNU-CS-2026-000001",
+                "language": "kk",
+                "method": "number",
+                "verifier": "Kaspi Bank HR",
+                "source": "203.0.113.0/24",
+                "status": "valid",
+                "signature_valid": true,
+                "verified_at": "2026-03-18T10:00:00Z"
+            }),
+        );
+        let handler = NotifyIssued::new(store.clone());
+        handler.handle(&checked).await.expect("notified");
+        handler.handle(&checked).await.expect("redelivery");
+        let inbox = inbox(store.as_ref(), &kaznu, holder).await;
+        assert_eq!(inbox.notifications.len(), 1, "once");
+        let n = &inbox.notifications[0].recorded;
+        assert_eq!((n.kind.as_str(), n.title.as_str()), ("verification.recorded", "Құжатыңыз тексерілді"));
+        assert!(n.body.contains("Kaspi Bank HR") && n.body.contains("KAZNU-CS-2026-000001"), "{}", n.body);
+        assert_eq!(n.application_id, "app-1");
     }
 
     #[tokio::test]

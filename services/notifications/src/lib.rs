@@ -12,7 +12,8 @@
 //! # Layout
 //! - `domain`: the inbox as events, pure
 //! - `texts`: what each kind of notification says, in kk, ru and en
-//! - `consumers`: `notifications-applications` and `notifications-documents`
+//! - `consumers`: `notifications-applications` and `notifications-documents` (a document issued, or verified by
+//!   someone)
 //! - `mail`: contacts and the e-mail outbox as events, pure
 //! - `sender`: the e-mail sender worker and its `MailTransport` port
 //! - `smtp`: the SMTP adapter (lettre)

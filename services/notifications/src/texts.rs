@@ -31,8 +31,18 @@ impl Language {
 /// What happened, with what the text names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message<'a> {
-    ApplicationSubmitted { number: &'a str, service_name: &'a str },
-    DocumentIssued { registration_number: &'a str },
+    ApplicationSubmitted {
+        number: &'a str,
+        service_name: &'a str,
+    },
+    DocumentIssued {
+        registration_number: &'a str,
+    },
+    /// Someone checked the holder's document through the public verification.
+    DocumentVerified {
+        registration_number: &'a str,
+        verifier: &'a str,
+    },
 }
 
 impl Message<'_> {
@@ -41,6 +51,7 @@ impl Message<'_> {
         match self {
             Message::ApplicationSubmitted { .. } => "application.submitted",
             Message::DocumentIssued { .. } => "document.issued",
+            Message::DocumentVerified { .. } => "verification.recorded",
         }
     }
 }
@@ -82,6 +93,27 @@ pub fn render(message: &Message<'_>, language: Language) -> Text {
         (Message::DocumentIssued { registration_number }, Language::En) => (
             "Your document is ready",
             format!("Document No. {registration_number} has been issued. You can download it from your account."),
+        ),
+        (Message::DocumentVerified { registration_number, verifier }, Language::Kk) => (
+            "Құжатыңыз тексерілді",
+            match *verifier {
+                "" => format!("№ {registration_number} құжатыңыздың түпнұсқалығы тексерілді."),
+                who => format!("№ {registration_number} құжатыңыздың түпнұсқалығын тексерген: {who}."),
+            },
+        ),
+        (Message::DocumentVerified { registration_number, verifier }, Language::Ru) => (
+            "Ваш документ проверили",
+            match *verifier {
+                "" => format!("Подлинность вашего документа № {registration_number} проверена."),
+                who => format!("Подлинность вашего документа № {registration_number} проверил(а): {who}."),
+            },
+        ),
+        (Message::DocumentVerified { registration_number, verifier }, Language::En) => (
+            "Your document was verified",
+            match *verifier {
+                "" => format!("Someone verified your document No. {registration_number}."),
+                who => format!("Your document No. {registration_number} was verified by {who}."),
+            },
         ),
     };
     Text { title: title.to_owned(), body }

@@ -247,12 +247,14 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         .into_inner();
 
     let notifications = NotificationsServiceClient::new(channel(&endpoints.notifications).await?);
-    let notifications = eventually("two notifications", timeout, || {
+    // Submitted, issued, and verified (the check above): the holder hears of each.
+    let notifications = eventually("three notifications", timeout, || {
         let mut client = notifications.clone();
         let request = authed(ListNotificationsRequest {}, &student);
         async move {
             let listed = client.list_notifications(request?).await?.into_inner().notifications;
-            Ok((listed.len() >= 2).then_some(listed))
+            let verified = listed.iter().any(|n| n.kind == "verification.recorded");
+            Ok((listed.len() >= 3 && verified).then_some(listed))
         }
     })
     .await?;

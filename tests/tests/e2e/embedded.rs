@@ -99,6 +99,7 @@ pub fn assert_certificate_issued(outcome: &Outcome, org_prefix: &str) {
     let kinds: Vec<_> = outcome.notifications.iter().map(|n| n.kind.as_str()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "application.submitted").count(), 1, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "document.issued").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "verification.recorded").count(), 1, "the holder hears of the check");
     assert!(outcome.notifications.iter().all(|n| n.application_id == application.id));
 }
 
