@@ -103,12 +103,20 @@ impl Harness {
         id
     }
 
-    async fn relay(&self) -> usize {
+    /// Runs the relay until it has published `expected` events (or 10 s passed), and says how many it published.
+    /// A commit becomes readable once older transactions on the cluster have ended, so one pass may see nothing.
+    async fn relay_until(&self, expected: usize) -> usize {
         self.bus.ensure_stream(SERVICE).await.expect("stream");
-        OutboxRelay::new(SERVICE, self.producer.clone(), self.bus.jetstream().clone())
-            .publish_pending()
-            .await
-            .expect("publish")
+        let relay = OutboxRelay::new(SERVICE, self.producer.clone(), self.bus.jetstream().clone());
+        let mut published = 0;
+        for _ in 0..400 {
+            published += relay.publish_pending().await.expect("publish");
+            if published >= expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        published
     }
 
     /// The causes of the consumer's effects, once there are `count` of them.
@@ -138,15 +146,15 @@ async fn a_crash_between_commit_and_publish_loses_nothing_and_applies_once() {
     let lost = h.happen("one").await;
 
     // After the restart the relay finds the event in the log (its outbox) and publishes it.
-    assert_eq!(h.relay().await, 1);
+    assert_eq!(h.relay_until(1).await, 1);
     assert_eq!(h.effects_once_there_are(1).await, [lost.to_string()]);
 
     // A crash after publishing but before saving the relay's checkpoint: the restarted relay publishes again.
     h.producer.save_checkpoint(&format!("relay:{SERVICE}"), Position::START).await.expect("rewind");
-    assert_eq!(h.relay().await, 1, "the event is sent again");
+    assert_eq!(h.relay_until(1).await, 1, "the event is sent again");
     // A later event proves the consumer has seen everything before it.
     let marker = h.happen("two").await;
-    assert_eq!(h.relay().await, 1);
+    assert_eq!(h.relay_until(1).await, 1);
     // Delivery is in stream order and handled one at a time: once the marker's effect is there, a duplicate
     // (had JetStream let one through) would already have been handled.
     let causes = h.effects_once_there_are(2).await;
@@ -159,7 +167,17 @@ async fn an_event_delivered_twice_has_one_effect() {
     h.bus.ensure_stream(SERVICE).await.expect("stream");
     h.start_consumer();
     let id = h.happen("twice").await;
-    let recorded = h.producer.read_all(Position::START, 10).await.expect("read").remove(0);
+    // Readers see a commit once every older transaction on the cluster has ended (the read horizon), so the
+    // event may take a moment to show.
+    let mut recorded = None;
+    for _ in 0..400 {
+        if let Some(first) = h.producer.read_all(Position::START, 10).await.expect("read").into_iter().next() {
+            recorded = Some(first);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let recorded = recorded.expect("the committed event becomes readable");
     assert_eq!(recorded.id, id);
     // Two deliveries of the same event, past JetStream's duplicate window (distinct message ids), as a relay
     // retrying after a long outage would cause.
