@@ -143,10 +143,18 @@ pub fn verify_access_code(code: &str, hash: &str) -> bool {
 
 /// Spends the time of a password check when there is nothing to check against (an unknown login, an account
 /// without a password), so the answer's timing does not tell which logins exist.
-pub fn verify_nothing(secret: &str) {
+pub fn verify_no_password(secret: &str) {
     static DUMMY: LazyLock<String> =
         LazyLock::new(|| hash_password("a password nobody has 7f3c").unwrap_or_else(|_| String::new()));
     let _ = verify(secret, &DUMMY);
+}
+
+/// The same for a one-time code: the time of a code check (lighter than a password's), so an unknown login or an
+/// account without a pending code cannot be told from a wrong code.
+pub fn verify_no_code(code: &str) {
+    static DUMMY: LazyLock<String> =
+        LazyLock::new(|| hash_access_code("ZZZZ-ZZZZ-ZZZ7").unwrap_or_else(|_| String::new()));
+    let _ = verify_access_code(code, &DUMMY);
 }
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied from paper (no I, O, 0, 1).

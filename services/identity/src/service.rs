@@ -37,7 +37,7 @@ use crate::{
     keys::KeyRing,
     password::{
         self, broken_rules, generate_access_code, generate_refresh_token, hash_access_code, hash_password,
-        off_the_runtime, token_digest, verify, verify_access_code, verify_nothing,
+        off_the_runtime, token_digest, verify, verify_access_code, verify_no_code, verify_no_password,
     },
     proto::{account_pb, card_form, card_pb, channel_from_pb, role_from_pb},
     rate_limit::{NetworkLimiter, UnknownLogins, network_of},
@@ -296,7 +296,7 @@ impl IdentityApi {
         if let Some(until) = self.unknown_logins.locked_until(org, login, now) {
             return locked(until, now);
         }
-        if let Err(error) = off_the_runtime(move || verify_nothing(&password)).await {
+        if let Err(error) = off_the_runtime(move || verify_no_password(&password)).await {
             return hashing_failed(error);
         }
         self.unknown_logins.failed(org, login, now, network);
@@ -316,7 +316,7 @@ impl IdentityApi {
         let verified = match account.password_hash.clone() {
             Some(hash) => off_the_runtime(move || verify(&password, &hash)).await.map_err(hashing_failed)?,
             None => {
-                off_the_runtime(move || verify_nothing(&password)).await.map_err(hashing_failed)?;
+                off_the_runtime(move || verify_no_password(&password)).await.map_err(hashing_failed)?;
                 false
             }
         };
@@ -400,7 +400,7 @@ impl IdentityService for IdentityApi {
         let Ok(login) = normalise_login(&request.login) else {
             // No account can have this login, so there is nothing to lock; the answer and its time are the same.
             let password = request.password;
-            off_the_runtime(move || verify_nothing(&password)).await.map_err(hashing_failed)?;
+            off_the_runtime(move || verify_no_password(&password)).await.map_err(hashing_failed)?;
             return Err(sign_in_refused());
         };
         let loaded = self.account_by_login(&org, &login).await?;
@@ -571,7 +571,7 @@ impl IdentityService for IdentityApi {
                 off_the_runtime(move || verify_access_code(&code, &pending.code_hash)).await.map_err(hashing_failed)?
             }
             None => {
-                off_the_runtime(move || verify_nothing(&code)).await.map_err(hashing_failed)?;
+                off_the_runtime(move || verify_no_code(&code)).await.map_err(hashing_failed)?;
                 false
             }
         };
