@@ -10,6 +10,10 @@ pub enum Role {
     Approver,
     Executor,
     Admin,
+    /// Signs final documents with a digital signature (a vice-rector, a dean, a chief accountant).
+    Signatory,
+    /// A service account of another system (accounting, document management) that consumes status events.
+    Integrator,
 }
 
 impl Role {
@@ -19,6 +23,8 @@ impl Role {
             Role::Approver => "approver",
             Role::Executor => "executor",
             Role::Admin => "admin",
+            Role::Signatory => "signatory",
+            Role::Integrator => "integrator",
         }
     }
 }

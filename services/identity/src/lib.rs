@@ -1,17 +1,43 @@
-//! Identity: accounts and sign-in for every organisation, and the keys that let other services verify tokens.
+//! Identity: accounts, personal cards and sign-in for every organisation, and the keys that let other services
+//! verify tokens.
 //!
 //! Accounts are event streams keyed by login (so a login is unique by construction), with a second stream per
-//! user id. Passwords are argon2id hashes. The token signing keys live in identity's log too, so replicas share
-//! them. Identity's log holds secrets and is never published: it runs no outbox relay.
+//! user id. An administrator imports accounts from CSV without passwords: each gets a one-time code for its first
+//! access, which sets the password. Passwords and codes are argon2id hashes; refresh tokens rotate on every use and
+//! are kept as SHA-256 digests. Failed sign-ins lock an account for a while, and each source network has a budget.
+//! The token signing keys live in identity's log too, so replicas share them. Identity's log holds secrets and
+//! personal data and is never published: it runs no outbox relay.
 //!
 //! # Layout
-//! - `domain`: accounts as events, pure
+//! - `account`: accounts as events, pure
+//! - `card`: the personal card and its checks, pure
+//! - `iin`: the Kazakh individual identification number
+//! - `contact`: e-mail addresses, phone numbers, languages, dates, notification preferences
+//! - `security`: security events and the sign-in lockout, pure
+//! - `refresh`: refresh-token families and rotation, pure
+//! - `import`: checking a CSV of accounts, pure
+//! - `password`: password rules, one-time codes, hashing
+//! - `rate_limit`: the in-memory limits per source network and for unknown logins
+//! - `clock`: the injectable time
 //! - `keys`: the signing key ring
+//! - `proto`: conversions between API messages and the domain
 //! - `service`: the gRPC API and account registration
 
-mod domain;
+mod account;
+mod card;
+mod clock;
+mod contact;
+mod iin;
+mod import;
 mod keys;
+mod password;
+mod proto;
+mod rate_limit;
+mod refresh;
+mod security;
 mod service;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 
@@ -23,24 +49,67 @@ use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use domain::AccountError;
-pub use service::{NewAccount, RegisterError, register_account};
+pub use account::AccountError;
+pub use clock::{Clock, SystemClock};
+pub use iin::{Iin, IinError};
+pub use service::{NewAccount, RegisterError, access_code_ttl, register_account};
 
 pub const SERVICE: &str = "identity";
 pub const DEFAULT_PORT: u16 = 50051;
+
+/// Identity's own settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `ONEWINDOW_SIGN_IN_PER_MINUTE`: credential checks allowed per minute from one source network.
+    pub sign_in_per_minute: u32,
+    /// `ONEWINDOW_TRUST_FORWARDED_FOR`: behind a gateway, the caller is the first address of `x-forwarded-for`.
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    pub fn from_env() -> Self {
+        Self {
+            sign_in_per_minute: std::env::var("ONEWINDOW_SIGN_IN_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(rate_limit::DEFAULT_PER_MINUTE),
+            trust_forwarded_for: std::env::var("ONEWINDOW_TRUST_FORWARDED_FOR").is_ok_and(|v| v == "true" || v == "1"),
+        }
+    }
+}
 
 /// Identity opened on its store: the key ring is loaded (or created).
 pub struct Identity {
     store: Arc<dyn EventStore>,
     keys: Arc<keys::KeyRing>,
     issuer: Arc<TokenIssuer>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
 }
 
 impl Identity {
+    /// Opens identity with the system clock and settings from the environment.
     pub async fn open(store: Arc<dyn EventStore>) -> anyhow::Result<Self> {
         let keys = keys::load_or_generate(store.as_ref()).await?;
         let issuer = TokenIssuer::new(keys.signing()?, service::token_ttl())?;
-        Ok(Self { store, keys: Arc::new(keys), issuer: Arc::new(issuer) })
+        Ok(Self {
+            store,
+            keys: Arc::new(keys),
+            issuer: Arc::new(issuer),
+            clock: Arc::new(SystemClock),
+            settings: Settings::from_env(),
+        })
+    }
+
+    /// Decides with `clock` instead of the system's (tests move time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The public keys, for services in the same process.
@@ -55,6 +124,10 @@ impl Identity {
             keys: self.keys.clone(),
             issuer: self.issuer.clone(),
             auth: ctx.auth.clone(),
+            clock: self.clock.clone(),
+            limiter: Arc::new(rate_limit::NetworkLimiter::per_minute(self.settings.sign_in_per_minute)),
+            unknown_logins: Arc::default(),
+            trust_forwarded_for: self.settings.trust_forwarded_for,
         };
         grpc.routes.add_service(IdentityServiceServer::new(api));
         grpc.names.push(SERVICE_NAME);
@@ -62,26 +135,31 @@ impl Identity {
     }
 }
 
-/// A role list from names, for seeding and imports.
+/// Every role, for reading role names.
+const ROLES: [Role; 6] =
+    [Role::Applicant, Role::Approver, Role::Executor, Role::Admin, Role::Signatory, Role::Integrator];
+
+/// The role of a name such as `"approver"` (as tokens and imports spell it).
+pub fn role_named(name: &str) -> Option<Role> {
+    let name = name.trim().to_lowercase();
+    ROLES.into_iter().find(|role| role.as_str() == name)
+}
+
+/// A role list from names, for seeding; unknown names are skipped.
 pub fn roles(names: &[&str]) -> Vec<Role> {
-    names
-        .iter()
-        .filter_map(|n| match *n {
-            "applicant" => Some(Role::Applicant),
-            "approver" => Some(Role::Approver),
-            "executor" => Some(Role::Executor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        })
-        .collect()
+    names.iter().filter_map(|n| role_named(n)).collect()
 }
 
 /// Runs identity as its own process (the distributed mode). It needs only its database.
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let store = onewindow_eventlog::open(&config.database_url).await?;
-    let identity = Identity::open(store.clone()).await?;
+    serve(Identity::open(store).await?, listener, shutdown).await
+}
+
+/// Serves an opened identity alone on `listener` until `shutdown`.
+pub async fn serve(identity: Identity, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let ctx = ServiceContext {
-        store,
+        store: identity.store.clone(),
         bus: Arc::new(onewindow_bus::LogTailBus::default()),
         auth: Authenticator::new(identity.key_source()),
         shutdown: shutdown.clone(),
@@ -89,4 +167,19 @@ pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: Cancell
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = identity.register(&ctx, &mut grpc);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_reads_back_from_its_name() {
+        for role in ROLES {
+            assert_eq!(role_named(role.as_str()), Some(role));
+        }
+        assert_eq!(role_named(" Signatory "), Some(Role::Signatory));
+        assert_eq!(role_named("rector"), None);
+        assert_eq!(roles(&["admin", "nobody", "integrator"]), [Role::Admin, Role::Integrator]);
+    }
 }

@@ -7,6 +7,7 @@ mod catalog;
 mod distributed;
 mod embedded;
 mod event_log;
+mod identity;
 mod make_run;
 mod outbox;
 mod tenancy;
