@@ -5,6 +5,10 @@
 //! names it (`scope`): an applicant sees only their own applications, an approver only the sheets they are on,
 //! staff only their organisation (every read is already addressed with the caller's organisation). An RPC
 //! missing from the table is refused: new calls are closed until someone decides who may make them.
+//!
+//! Integrator accounts (other university systems) hold the `integrator` role: no mutating call names it, and the
+//! reads that grant it (applications, sheets, documents of their organisation) say so in their scope; the events
+//! they follow are the public NATS subjects (docs/EVENTS.md).
 
 use tonic::Status;
 
@@ -45,8 +49,18 @@ use Access::{AnyOf, Public, SignedIn};
 /// Every RPC of every onewindow service.
 pub const RULES: &[Rule] = &[
     // identity
-    rule("/onewindow.identity.v1.IdentityService/SignIn", Public, "the credentials are the check"),
+    rule("/onewindow.identity.v1.IdentityService/SignIn", Public, "the credentials are the check; limited per network"),
+    rule("/onewindow.identity.v1.IdentityService/RefreshToken", Public, "the refresh token is the credential"),
+    rule("/onewindow.identity.v1.IdentityService/SignOut", Public, "the refresh token is the credential"),
+    rule("/onewindow.identity.v1.IdentityService/ActivateAccount", Public, "the one-time code is the credential"),
     rule("/onewindow.identity.v1.IdentityService/GetMe", SignedIn, "the caller's own account"),
+    rule("/onewindow.identity.v1.IdentityService/UpdateProfile", SignedIn, "the caller's own profile"),
+    rule("/onewindow.identity.v1.IdentityService/ChangePassword", SignedIn, "the caller's own password"),
+    rule("/onewindow.identity.v1.IdentityService/GetCard", SignedIn, "own card; admins and executors any"),
+    rule("/onewindow.identity.v1.IdentityService/UpdateCard", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.identity.v1.IdentityService/ImportAccounts", AnyOf(ADMIN), "into the caller's organisation"),
+    rule("/onewindow.identity.v1.IdentityService/UpdateAccount", AnyOf(ADMIN), "not the caller's own admin role"),
+    rule("/onewindow.identity.v1.IdentityService/IssueAccessCode", AnyOf(ADMIN), "the caller's organisation"),
     rule("/onewindow.identity.v1.IdentityService/ListSigningKeys", Public, "public keys"),
     // catalog
     rule("/onewindow.catalog.v1.CatalogService/ListSections", SignedIn, "the caller's organisation"),
@@ -66,13 +80,13 @@ pub const RULES: &[Rule] = &[
     rule(
         "/onewindow.applications.v1.ApplicationsService/GetApplication",
         SignedIn,
-        "own applications; approvers, executors and admins any of the organisation",
+        "own applications; approvers those on their route; executors, admins and integrators any",
     ),
     // routing
     rule(
         "/onewindow.routing.v1.RoutingService/GetSheet",
         SignedIn,
-        "the sheet of an own application; approvers, executors and admins any",
+        "the sheet of an own application; approvers the sheets they are on; executors, admins, integrators any",
     ),
     rule("/onewindow.routing.v1.RoutingService/ListInbox", AnyOf(APPROVER), "rows of the caller's department"),
     rule("/onewindow.routing.v1.RoutingService/Decide", AnyOf(APPROVER), "rows of the caller's department"),

@@ -121,14 +121,16 @@ fn parse_id(field: &str, raw: &str) -> Result<Uuid, Status> {
 }
 
 /// The applicant sees their own applications; an approver those whose route passes their department (the
-/// sheets they are on); the service centre's staff and administrators every application of the organisation.
+/// sheets they are on); the service centre's staff, administrators and integrators every application of the
+/// organisation.
 fn may_read(principal: &Principal, state: &Application) -> bool {
     let Some(created) = state.created.as_ref() else { return false };
     let own = created.applicant_id == principal.user_id;
     let on_route = principal.has(Role::Approver)
         && !principal.department.is_empty()
         && created.service.route.iter().any(|step| step.department == principal.department);
-    own || on_route || principal.has(Role::Executor) || principal.has(Role::Admin)
+    // Integrator accounts (document management, accounting) read every application of their organisation.
+    own || on_route || [Role::Executor, Role::Admin, Role::Integrator].into_iter().any(|role| principal.has(role))
 }
 
 fn encode_all<E: serde::Serialize>(
@@ -369,6 +371,8 @@ mod tests {
         assert!(may_read(&applicant, &app));
         assert!(may_read(&person(&[Role::Approver], "deans-office"), &app), "an approver on the route");
         assert!(may_read(&person(&[Role::Executor], ""), &app) && may_read(&person(&[Role::Admin], ""), &app));
+        assert!(may_read(&person(&[Role::Integrator], ""), &app), "an integrator reads, read-only");
+        assert!(!may_read(&person(&[Role::Signatory], ""), &app), "a signatory is not staff");
         assert!(!may_read(&person(&[Role::Approver], "accounting"), &app), "an approver off the route");
         assert!(!may_read(&person(&[Role::Approver], ""), &app), "an approver of no department");
         assert!(!may_read(&person(&[Role::Applicant], "library"), &app), "another applicant");

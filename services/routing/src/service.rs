@@ -54,14 +54,14 @@ impl RoutingApi {
 }
 
 /// The applicant reads the sheet of their application, an approver a sheet they are on (a row of their
-/// department), the service centre's staff and administrators any sheet of the organisation.
+/// department), the service centre's staff, administrators and integrators any sheet of the organisation.
 fn may_read(principal: &Principal, sheet: &Sheet) -> bool {
     let on_sheet = principal.has(Role::Approver)
         && !principal.department.is_empty()
         && sheet.rows.iter().any(|row| row.step.department == principal.department);
     sheet.application.applicant_id == principal.user_id
         || on_sheet
-        || [Role::Executor, Role::Admin].into_iter().any(|role| principal.has(role))
+        || [Role::Executor, Role::Admin, Role::Integrator].into_iter().any(|role| principal.has(role))
 }
 
 #[tonic::async_trait]

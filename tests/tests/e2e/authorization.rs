@@ -20,7 +20,17 @@ use super::embedded::EmbeddedSystem;
 /// Who may call each RPC, as the product promises it.
 const EXPECTED: &[(&str, Who)] = &[
     ("identity.v1.IdentityService/SignIn", Who::Anyone),
+    ("identity.v1.IdentityService/RefreshToken", Who::Anyone),
+    ("identity.v1.IdentityService/SignOut", Who::Anyone),
+    ("identity.v1.IdentityService/ActivateAccount", Who::Anyone),
     ("identity.v1.IdentityService/GetMe", Who::SignedIn),
+    ("identity.v1.IdentityService/UpdateProfile", Who::SignedIn),
+    ("identity.v1.IdentityService/ChangePassword", Who::SignedIn),
+    ("identity.v1.IdentityService/GetCard", Who::SignedIn),
+    ("identity.v1.IdentityService/UpdateCard", Who::Roles(&[Role::Admin])),
+    ("identity.v1.IdentityService/ImportAccounts", Who::Roles(&[Role::Admin])),
+    ("identity.v1.IdentityService/UpdateAccount", Who::Roles(&[Role::Admin])),
+    ("identity.v1.IdentityService/IssueAccessCode", Who::Roles(&[Role::Admin])),
     ("identity.v1.IdentityService/ListSigningKeys", Who::Anyone),
     ("catalog.v1.CatalogService/ListSections", Who::SignedIn),
     ("catalog.v1.CatalogService/ListServices", Who::SignedIn),
@@ -66,7 +76,8 @@ enum Who {
 }
 
 /// Every role a user can hold, each tried alone.
-const ROLES: [Role; 4] = [Role::Applicant, Role::Approver, Role::Executor, Role::Admin];
+const ROLES: [Role; 6] =
+    [Role::Applicant, Role::Approver, Role::Executor, Role::Admin, Role::Signatory, Role::Integrator];
 
 /// One caller of the table.
 #[derive(Debug, Clone)]
@@ -133,12 +144,7 @@ async fn identity_key(identity: &dyn EventStore) -> SigningKeyPair {
 
 async fn sign_in(channel: Channel, login: &str, password: &str) -> String {
     let mut identity = IdentityServiceClient::new(channel);
-    let request = SignInRequest {
-        organization_id: "kaznu".into(),
-        login: login.into(),
-        password: password.into(),
-        ..Default::default()
-    };
+    let request = SignInRequest { organization_id: "kaznu".into(), login: login.into(), password: password.into() };
     identity.sign_in(request).await.expect("signed in").into_inner().access_token
 }
 
