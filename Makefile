@@ -17,9 +17,12 @@ test:
 	cargo build --workspace --bins
 	source .test-env && cargo test --workspace --no-fail-fast
 
-## Benchmarks (release build): document rendering per type and language; JSON under bench-results/.
+## Benchmarks (release build), JSON under bench-results/: document rendering per type, and the raw limits of
+## PostgreSQL, SQLite (the event log's settings) and JetStream on this machine.
 bench:
+	scripts/test-prepare.sh
 	cargo bench -p onewindow-documents --bench render
+	source .test-env && cargo run --release -p onewindow-bench -- --seconds 5
 
 ## Tests that need no servers.
 test-unit:
