@@ -116,6 +116,18 @@ fn application_pb(org: &OrgId, state: &Application, version: i64) -> Result<pb::
     })
 }
 
+/// The catalog's document type as the events name it (`certificate_of_study`), or empty for none.
+fn issued_document_name(value: i32) -> &'static str {
+    use onewindow_proto::catalog::v1::DocumentType;
+    match DocumentType::try_from(value) {
+        Ok(DocumentType::CertificateOfStudy) => "certificate_of_study",
+        Ok(DocumentType::CertificateOfStipend) => "certificate_of_stipend",
+        Ok(DocumentType::ClearanceSheet) => "clearance_sheet",
+        Ok(DocumentType::Order) => "order",
+        Ok(DocumentType::None | DocumentType::Unspecified) | Err(_) => "",
+    }
+}
+
 fn parse_id(field: &str, raw: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(raw.trim()).map_err(|_| FieldErrors::one(field, "must be a UUID"))
 }
@@ -174,10 +186,7 @@ impl ApplicationsApi {
         let route = RouteStep::from_stages(
             stages.into_iter().map(|stage| stage.approvers.into_iter().map(|a| (a.department, a.position)).collect()),
         );
-        let issues_document = match onewindow_proto::catalog::v1::DocumentType::try_from(service.issues_document) {
-            Ok(onewindow_proto::catalog::v1::DocumentType::CertificateOfStudy) => "certificate_of_study".to_owned(),
-            _ => String::new(),
-        };
+        let issues_document = issued_document_name(service.issues_document).to_owned();
         Ok(ServiceSnapshot {
             code: service.code,
             version: service.version,
@@ -362,6 +371,23 @@ mod tests {
             }),
             ..Application::default()
         }
+    }
+
+    #[test]
+    fn every_catalog_document_type_is_named_as_documents_expects() {
+        use onewindow_proto::catalog::v1::DocumentType;
+        let names: Vec<_> = [
+            DocumentType::CertificateOfStudy,
+            DocumentType::CertificateOfStipend,
+            DocumentType::ClearanceSheet,
+            DocumentType::Order,
+            DocumentType::None,
+        ]
+        .into_iter()
+        .map(|t| issued_document_name(t as i32))
+        .collect();
+        assert_eq!(names, ["certificate_of_study", "certificate_of_stipend", "clearance_sheet", "order", ""]);
+        assert_eq!(issued_document_name(99), "");
     }
 
     #[test]
