@@ -26,9 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_descriptor_set_path(out.join("onewindow_descriptor.bin"))
         .compile_with_config(config, &files, &includes)?;
 
-    // One line per file: a directory is only checked for its own changes by some cargo versions.
-    for file in &files {
-        println!("cargo:rerun-if-changed={}", file.display());
+    // One line per file: a directory is only checked for its own changes by some cargo versions. Relative to the
+    // package: clones sharing a target directory share this crate's build, and an absolute path would have it
+    // watch the files of whichever clone built it last.
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed=../../proto/{proto}");
     }
     Ok(())
 }

@@ -63,6 +63,9 @@ struct Names {
 #[derive(Deserialize)]
 struct Stage {
     approvers: Vec<Approver>,
+    /// Absent in definitions older than quorum stages: all approvers.
+    #[serde(default)]
+    required: u32,
 }
 
 #[derive(Deserialize)]
@@ -79,10 +82,9 @@ fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
         name_ru: defined.name.ru,
         name_en: defined.name.en,
         route: RouteStep::from_stages(
-            defined
-                .route
-                .into_iter()
-                .map(|stage| stage.approvers.into_iter().map(|a| (a.department, a.position)).collect()),
+            defined.route.into_iter().map(|stage| {
+                (stage.required, stage.approvers.into_iter().map(|a| (a.department, a.position)).collect())
+            }),
         ),
         issues_document: if defined.issues_document == "none" { String::new() } else { defined.issues_document },
     }
@@ -186,5 +188,22 @@ mod tests {
         let stream =
             store.read_stream(&StreamRef::new(&org, SERVICE_COPY, "certificate-of-study")).await.expect("read");
         assert_eq!(stream.len(), 1, "one copy event: the late and the repeated deliveries changed nothing");
+    }
+
+    #[tokio::test]
+    async fn a_stage_quorum_is_copied_onto_every_step_of_its_stage() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("store");
+        let handler = CatalogCopy { store: store.clone() };
+        let org = OrgId::parse("kaznu").expect("org");
+        let mut event = defined(1, 8);
+        event.payload["route"] = json!([
+            { "approvers": [{ "department": "deans-office", "position": "dean" },
+                            { "department": "deans-office", "position": "vice-dean" }], "required": 1 },
+            { "approvers": [{ "department": "registrar", "position": "registrar" }] }
+        ]);
+        handler.handle(&event).await.expect("copied");
+        let copy = copied(store.as_ref(), &org, "certificate-of-study").await.expect("load").expect("copied");
+        let route: Vec<_> = copy.route.iter().map(|s| (s.stage, s.position.as_str(), s.required)).collect();
+        assert_eq!(route, [(1, "dean", 1), (1, "vice-dean", 1), (2, "registrar", 0)]);
     }
 }

@@ -54,19 +54,27 @@ pub struct RouteStep {
     pub stage: u32,
     pub department: String,
     pub position: String,
+    /// Approvals the stage needs: 0 for all of its approvers, 1 for any one, N for a committee.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub required: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl RouteStep {
-    /// Numbers the catalog's stages (each a list of department and position) from 1.
-    pub fn from_stages(stages: impl IntoIterator<Item = Vec<(String, String)>>) -> Vec<RouteStep> {
+    /// Numbers the catalog's stages (each the approvals it needs and a list of department and position) from 1.
+    pub fn from_stages(stages: impl IntoIterator<Item = (u32, Vec<(String, String)>)>) -> Vec<RouteStep> {
         stages
             .into_iter()
             .enumerate()
-            .flat_map(|(i, approvers)| {
+            .flat_map(|(i, (required, approvers))| {
                 approvers.into_iter().map(move |(department, position)| RouteStep {
                     stage: i as u32 + 1,
                     department,
                     position,
+                    required,
                 })
             })
             .collect()
@@ -324,7 +332,12 @@ mod tests {
                 name_kk: "Оқу туралы анықтама".into(),
                 name_ru: "Справка об обучении".into(),
                 name_en: "Certificate of study".into(),
-                route: vec![RouteStep { stage: 1, department: "registrar".into(), position: "registrar".into() }],
+                route: vec![RouteStep {
+                    stage: 1,
+                    department: "registrar".into(),
+                    position: "registrar".into(),
+                    required: 0,
+                }],
                 issues_document: "certificate_of_study".into(),
             },
             document_language: Some(Language::Kk),

@@ -183,9 +183,10 @@ impl ApplicationsApi {
         };
         let name = service.name.unwrap_or_default();
         let stages = service.route.unwrap_or_default().stages;
-        let route = RouteStep::from_stages(
-            stages.into_iter().map(|stage| stage.approvers.into_iter().map(|a| (a.department, a.position)).collect()),
-        );
+        let route = RouteStep::from_stages(stages.into_iter().map(|stage| {
+            let required = u32::try_from(stage.required).unwrap_or(0);
+            (required, stage.approvers.into_iter().map(|a| (a.department, a.position)).collect())
+        }));
         let issues_document = issued_document_name(service.issues_document).to_owned();
         Ok(ServiceSnapshot {
             code: service.code,
@@ -347,8 +348,12 @@ mod tests {
     }
 
     fn application(applicant: Uuid) -> Application {
-        let step =
-            |stage, department: &str| RouteStep { stage, department: department.into(), position: "Head".into() };
+        let step = |stage, department: &str| RouteStep {
+            stage,
+            department: department.into(),
+            position: "Head".into(),
+            required: 0,
+        };
         Application {
             created: Some(Created {
                 application_id: Uuid::now_v7(),

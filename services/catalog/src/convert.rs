@@ -87,6 +87,7 @@ pub fn definition_pb(version: i64, d: &ServiceDefinition) -> pb::ServiceDefiniti
                 .route
                 .iter()
                 .map(|stage| pb::RouteStage {
+                    required: stage.required as i32,
                     approvers: stage
                         .approvers
                         .iter()
@@ -211,6 +212,8 @@ pub fn definition_from_pb(d: Option<pb::ServiceDefinition>) -> Result<ServiceDef
             .stages
             .into_iter()
             .map(|stage| Stage {
+                // Negative counts are refused with the other route checks (`required` above the approvers).
+                required: u32::try_from(stage.required).unwrap_or(u32::MAX),
                 approvers: stage
                     .approvers
                     .into_iter()

@@ -41,6 +41,13 @@ pub struct Approver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     pub approvers: Vec<Approver>,
+    /// How many of the approvers must approve: 0 for all of them, 1 for any one, N for a committee's quorum.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub required: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A service's passport (seed 001): what the applicant brings, how long it takes, what it costs, what they get.
@@ -337,6 +344,9 @@ pub fn define(entry: &CatalogEntry, definition: ServiceDefinition) -> Result<Vec
         if stage.approvers.iter().any(|a| a.department.trim().is_empty()) {
             return Err(invalid("route", "every approver needs a department"));
         }
+        if stage.required as usize > stage.approvers.len() {
+            return Err(invalid("route", "a stage cannot require more approvals than it has approvers"));
+        }
     }
     if entry.current().is_some_and(|(_, current)| *current == definition) {
         return Err(DefinitionError::Unchanged);
@@ -356,6 +366,7 @@ pub fn demo_services() -> Vec<ServiceDefinition> {
         },
         office: "registrar".into(),
         route: vec![Stage {
+            required: 0,
             approvers: vec![
                 Approver { department: "deans-office".into(), position: "dean".into() },
                 Approver { department: "registrar".into(), position: "registrar".into() },
@@ -413,5 +424,18 @@ mod tests {
         let mut d = demo_services().remove(0);
         d.code = "Certificate Of Study".into();
         assert!(matches!(define(&CatalogEntry::default(), d), Err(DefinitionError::Invalid { field: "code", .. })));
+    }
+
+    #[test]
+    fn a_stage_may_need_any_one_or_a_quorum_but_not_more_than_it_has() {
+        let mut d = demo_services().remove(0);
+        let approvers = d.route[0].approvers.len() as u32;
+        for required in [0, 1, approvers] {
+            d.route[0].required = required;
+            assert!(define(&CatalogEntry::default(), d.clone()).is_ok(), "{required} of {approvers}");
+        }
+        d.route[0].required = approvers + 1;
+        let refused = define(&CatalogEntry::default(), d);
+        assert!(matches!(refused, Err(DefinitionError::Invalid { field: "route", .. })), "{refused:?}");
     }
 }

@@ -1,8 +1,9 @@
 //! The approval sheet, as events: pure decisions and folding, no I/O, no clock.
 //!
 //! A sheet has one row per approver of the application's route. Rows are grouped into stages (1-based): the
-//! stages are decided one after another, the rows of one stage in parallel. The sheet is approved when every row
-//! is, and rejected by the first rejection.
+//! stages are decided one after another, the rows of one stage in parallel. A stage needs all of its approvals,
+//! any one, or a quorum of N (a committee); once it has them, its other rows are no longer needed. The sheet is
+//! approved when every stage is, and rejected as soon as a stage can no longer get its approvals.
 
 use std::fmt;
 
@@ -42,6 +43,14 @@ pub struct RouteStep {
     pub stage: i32,
     pub department: String,
     pub position: String,
+    /// How many of the stage's approvers must approve: 0 (or absent) for all of them, 1 for any one, N for a
+    /// committee's quorum. Every step of a stage carries the same number.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub required: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,27 +194,62 @@ pub struct Sheet {
 }
 
 impl Sheet {
-    /// The stage being decided: the lowest one with a pending row, while the sheet is open.
+    fn stage_rows(&self, stage: i32) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(move |r| r.step.stage == stage)
+    }
+
+    fn stages(&self) -> Vec<i32> {
+        let mut stages: Vec<i32> = self.rows.iter().map(|r| r.step.stage).collect();
+        stages.dedup();
+        stages
+    }
+
+    /// Approvals `stage` needs: its quorum, or every row when it has none (or more than it has rows).
+    fn needed(&self, stage: i32) -> usize {
+        let rows = self.stage_rows(stage).count();
+        match self.stage_rows(stage).map(|r| r.step.required as usize).max().unwrap_or(0) {
+            0 => rows,
+            quorum => quorum.min(rows),
+        }
+    }
+
+    fn count(&self, stage: i32, status: RowStatus) -> usize {
+        self.stage_rows(stage).filter(|r| r.status() == status).count()
+    }
+
+    fn stage_complete(&self, stage: i32) -> bool {
+        self.count(stage, RowStatus::Approved) >= self.needed(stage)
+    }
+
+    /// So many of the stage's approvers rejected that its quorum can no longer be reached.
+    fn stage_failed(&self, stage: i32) -> bool {
+        let rows = self.stage_rows(stage).count();
+        self.count(stage, RowStatus::Rejected) > rows - self.needed(stage)
+    }
+
+    /// The stage being decided: the lowest one that has not got its approvals, while the sheet is open.
     pub fn current_stage(&self) -> Option<i32> {
         if self.status != SheetStatus::Open {
             return None;
         }
-        self.rows.iter().filter(|r| r.is_pending()).map(|r| r.step.stage).min()
+        self.stages().into_iter().find(|stage| !self.stage_complete(*stage))
     }
 
-    /// Share of rows approved, 0..=100 (an approved sheet without rows is complete).
+    /// Share of the approvals the route needs that were given, 0..=100 (an approved sheet without rows is complete).
     pub fn progress_percent(&self) -> i32 {
-        if self.rows.is_empty() {
+        let stages = self.stages();
+        let needed: usize = stages.iter().map(|s| self.needed(*s)).sum();
+        if needed == 0 {
             return if self.status == SheetStatus::Approved { 100 } else { 0 };
         }
-        let approved = self.rows.iter().filter(|r| r.status() == RowStatus::Approved).count();
-        (approved * 100 / self.rows.len()) as i32
+        let given: usize = stages.iter().map(|s| self.count(*s, RowStatus::Approved).min(self.needed(*s))).sum();
+        (given * 100 / needed) as i32
     }
 
     /// Whether `department` has a row to decide now: the sheet is in its approvers' inbox.
     pub fn awaits(&self, department: &str) -> bool {
         let Some(stage) = self.current_stage() else { return false };
-        self.rows.iter().any(|r| r.is_pending() && r.step.stage == stage && r.step.department == department)
+        self.stage_rows(stage).any(|r| r.is_pending() && r.step.department == department)
     }
 
     fn approvals(&self) -> Vec<Approval> {
@@ -274,6 +318,8 @@ pub enum SheetError {
     StageNotReached { stage: i32, current: i32 },
     #[error("your department has already decided on this sheet")]
     AlreadyDecided,
+    #[error("stage {0} has the approvals it needs: your decision is no longer needed")]
+    NoLongerNeeded(i32),
     #[error("the route cannot make a sheet: {0}")]
     InvalidRoute(String),
 }
@@ -345,10 +391,12 @@ pub fn decide(sheet: &Sheet, command: DecideCommand) -> Result<Vec<SheetEvent>, 
     let current = sheet.current_stage();
     let Some((index, row)) = theirs.iter().find(|(_, r)| r.is_pending() && Some(r.step.stage) == current) else {
         return Err(match (theirs.iter().find(|(_, r)| r.is_pending()), current) {
+            (Some((_, row)), _) if sheet.stage_complete(row.step.stage) => SheetError::NoLongerNeeded(row.step.stage),
             (Some((_, later)), Some(current)) => SheetError::StageNotReached { stage: later.step.stage, current },
             _ => SheetError::AlreadyDecided,
         });
     };
+    let stage = row.step.stage;
 
     let application_id = sheet.application.application_id;
     let approver = command.approver;
@@ -368,21 +416,23 @@ pub fn decide(sheet: &Sheet, command: DecideCommand) -> Result<Vec<SheetEvent>, 
     let mut events = vec![decided];
     match command.decision {
         Decision::Approve => {
-            if after.rows.iter().all(|r| r.status() == RowStatus::Approved) {
+            if after.current_stage().is_none() {
                 events.push(SheetEvent::Approved(SheetApproved {
                     application: after.application.clone(),
                     approvals: after.approvals(),
                 }));
             }
         }
-        // A rejection ends the sheet for now: rework (the applicant answers, the approver reconsiders) comes in
-        // a later issue and will reopen it.
-        Decision::Reject => events.push(SheetEvent::Rejected(SheetRejected {
+        // A rejection that leaves the stage short of its quorum ends the sheet for now: rework (the applicant
+        // answers, the approver reconsiders) comes in a later issue and will reopen it. In a committee, one
+        // rejection among enough approvals is just recorded.
+        Decision::Reject if after.stage_failed(stage) => events.push(SheetEvent::Rejected(SheetRejected {
             application_id,
             department: row.step.department.clone(),
             note,
             decided_by_name: approver.full_name,
         })),
+        Decision::Reject => {}
     }
     Ok(events)
 }
@@ -414,8 +464,70 @@ mod tests {
                 stage: *stage,
                 department: (*department).into(),
                 position: format!("Head of {department}"),
+                required: 0,
             })
             .collect()
+    }
+
+    /// A route whose stage `stage` needs `required` approvals.
+    fn with_quorum(steps: &[(i32, &str)], stage: i32, required: u32) -> Vec<SheetEvent> {
+        let mut route = route(steps);
+        for step in route.iter_mut().filter(|s| s.stage == stage) {
+            step.required = required;
+        }
+        decide_open(OpenSheet { application: application(), route }).expect("the sheet opens")
+    }
+
+    #[test]
+    fn any_one_approver_of_a_stage_is_enough() {
+        let mut history = with_quorum(&[(1, "dean"), (1, "vice-dean"), (2, "registrar")], 1, 1);
+        assert!(given(&history).awaits("dean") && given(&history).awaits("vice-dean"));
+        assert!(when(&mut history, approve("vice-dean")).expect("approved").len() == 1, "the sheet stays open");
+        let sheet = given(&history);
+        assert_eq!(sheet.current_stage(), Some(2));
+        assert!(!sheet.awaits("dean"), "the dean's row is no longer needed");
+        assert_eq!(sheet.progress_percent(), 50);
+        assert_eq!(when(&mut history, approve("dean")), Err(SheetError::NoLongerNeeded(1)));
+        let events = when(&mut history, approve("registrar")).expect("approved");
+        let approved = approvals_in(&events);
+        assert_eq!(approved.len(), 1, "one completion");
+        let who: Vec<_> = approved[0].approvals.iter().map(|a| a.department.as_str()).collect();
+        assert_eq!(who, ["vice-dean", "registrar"], "the document names those who approved");
+        assert_eq!(given(&history).progress_percent(), 100);
+    }
+
+    #[test]
+    fn a_committee_needs_its_quorum_and_fails_only_when_it_cannot_reach_it() {
+        let members = [(1, "member-a"), (1, "member-b"), (1, "member-c")];
+        // Two of three: one rejection is recorded, the sheet stays open.
+        let mut history = with_quorum(&members, 1, 2);
+        let events = when(&mut history, reject("member-a", "Not convinced")).expect("recorded");
+        assert_eq!(events.len(), 1, "no sheet.rejected yet");
+        assert_eq!(given(&history).status, SheetStatus::Open);
+        when(&mut history, approve("member-b")).expect("approved");
+        assert_eq!(given(&history).progress_percent(), 50);
+        let events = when(&mut history, approve("member-c")).expect("approved");
+        assert_eq!(approvals_in(&events).len(), 1, "two of three approved");
+
+        // Two rejections of three: the quorum of two can no longer be reached.
+        let mut history = with_quorum(&members, 1, 2);
+        when(&mut history, reject("member-a", "No")).expect("recorded");
+        let events = when(&mut history, reject("member-b", "No")).expect("rejected");
+        assert!(matches!(events.last(), Some(SheetEvent::Rejected(r)) if r.department == "member-b"));
+        assert_eq!(given(&history).status, SheetStatus::Rejected);
+    }
+
+    #[test]
+    fn all_of_stays_the_default() {
+        let mut history = opened(&[(1, "library"), (1, "dormitory")]);
+        when(&mut history, approve("library")).expect("approved");
+        assert_eq!(given(&history).current_stage(), Some(1));
+        let events = when(&mut history, reject("dormitory", "Keys not returned")).expect("rejected");
+        assert!(matches!(events.last(), Some(SheetEvent::Rejected(_))), "one rejection fails an all-of stage");
+        // A quorum larger than the stage means all of it.
+        let mut history = with_quorum(&[(1, "library"), (1, "dormitory")], 1, 5);
+        when(&mut history, approve("library")).expect("approved");
+        assert_eq!(given(&history).current_stage(), Some(1));
     }
 
     fn at(minute: u32) -> DateTime<Utc> {

@@ -29,9 +29,10 @@ impl From<SheetError> for Status {
             SheetError::NotFound => Status::not_found(error.to_string()),
             SheetError::NoteRequired => FieldErrors::one("note", error.to_string()),
             SheetError::NotAnApprover => Status::permission_denied(error.to_string()),
-            SheetError::Closed(_) | SheetError::StageNotReached { .. } | SheetError::AlreadyDecided => {
-                Status::failed_precondition(error.to_string())
-            }
+            SheetError::Closed(_)
+            | SheetError::StageNotReached { .. }
+            | SheetError::AlreadyDecided
+            | SheetError::NoLongerNeeded(_) => Status::failed_precondition(error.to_string()),
             SheetError::InvalidRoute(_) => FieldErrors::one("route", error.to_string()),
         }
     }

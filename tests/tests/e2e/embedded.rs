@@ -195,7 +195,7 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
         name_kk: "Оқу туралы анықтама".into(),
         name_ru: "Справка об обучении".into(),
         name_en: "Certificate of study".into(),
-        route: vec![RouteStep { stage: 1, department: "registrar".into(), position: "registrar".into() }],
+        route: vec![RouteStep { stage: 1, department: "registrar".into(), position: "registrar".into(), required: 0 }],
         issues_document: "certificate_of_study".into(),
     };
     vec![
