@@ -17,7 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs, not baked in when it is compiled: clones sharing a target directory share this
+    // script's binary, and a compiled-in path would point at whichever clone built it.
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let out = PathBuf::from(env::var("OUT_DIR")?);
     let files: Vec<PathBuf> = PROTOS.iter().map(|p| root.join(p)).collect();
     let includes = [root.clone(), protoc_bin_vendored::include_path()?];

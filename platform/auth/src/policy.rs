@@ -90,6 +90,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule("/onewindow.routing.v1.RoutingService/ListInbox", AnyOf(APPROVER), "rows of the caller's department"),
     rule("/onewindow.routing.v1.RoutingService/Decide", AnyOf(APPROVER), "rows of the caller's department"),
+    rule("/onewindow.routing.v1.RoutingService/BulkApprove", AnyOf(APPROVER), "rows of the caller's department"),
     // documents
     rule("/onewindow.documents.v1.DocumentsService/GetDocument", SignedIn, "own documents; staff any"),
     rule(

@@ -209,7 +209,10 @@ fn main() {
         })
         .collect();
     let report = serde_json::json!({ "measured_at": Utc::now().to_rfc3339(), "runs": RUNS, "cases": json });
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench-results");
+    // Cargo runs a bench in its package's directory and says so in CARGO_MANIFEST_DIR (read now: the compiled
+    // binary may be shared by several clones through one target directory).
+    let package = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let dir = std::path::Path::new(&package).join("../../bench-results");
     let written = std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(dir.join("documents-render.json"), format!("{report:#}\n")));
     match written {

@@ -6,8 +6,8 @@ use chrono::Utc;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StreamRef, encode, load};
 use onewindow_proto::routing::v1::{
-    self as pb, DecideRequest, DecideResponse, GetSheetRequest, GetSheetResponse, ListInboxRequest, ListInboxResponse,
-    routing_service_server::RoutingService,
+    self as pb, BulkApproveRequest, BulkApproveResponse, DecideRequest, DecideResponse, GetSheetRequest,
+    GetSheetResponse, ListInboxRequest, ListInboxResponse, routing_service_server::RoutingService,
 };
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
@@ -112,9 +112,75 @@ impl RoutingService for RoutingApi {
             return Err(Status::invalid_argument("application_id and decision are required"));
         };
         principal.require(Role::Approver)?;
+        let (sheet, version) =
+            self.decide_one(&principal, application_id, decision, &request.note, request.expected_version).await?;
+        Ok(Response::new(DecideResponse { sheet: Some(sheet_pb(&principal.org, &sheet, version)) }))
+    }
 
+    #[tracing::instrument(skip_all, fields(sheets = request.get_ref().application_ids.len()))]
+    async fn bulk_approve(
+        &self,
+        request: Request<BulkApproveRequest>,
+    ) -> Result<Response<BulkApproveResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        principal.require(Role::Approver)?;
+        let request = request.into_inner();
+        let mut errors = FieldErrors::new();
+        let count = request.application_ids.len();
+        errors.check((1..=BULK_MAX).contains(&count), "application_ids", "must name 1 to 500 applications");
+        errors.into_result()?;
+        let mut results = Vec::with_capacity(count);
+        for raw in request.application_ids {
+            let mut result = pb::BulkApproveResult { application_id: raw.clone(), ..Default::default() };
+            match Uuid::parse_str(raw.trim()) {
+                Err(_) => result.error = "not an application id (a UUID)".into(),
+                Ok(id) => match self.approve_retrying(&principal, id, &request.note).await {
+                    Ok(version) => {
+                        result.approved = true;
+                        result.version = version;
+                    }
+                    Err(status) => result.error = status.message().to_owned(),
+                },
+            }
+            results.push(result);
+        }
+        let approved_count = results.iter().filter(|r| r.approved).count() as i32;
+        tracing::info!(department = %principal.department, approved_count, "bulk approval");
+        Ok(Response::new(BulkApproveResponse { results, approved_count }))
+    }
+}
+
+/// Applications one bulk approval may name.
+const BULK_MAX: usize = 500;
+/// A bulk approval re-reads a sheet another approver changed meanwhile this many times.
+const BULK_ATTEMPTS: usize = 5;
+
+impl RoutingApi {
+    /// One approval of a bulk: a sheet changed by someone else meanwhile is read and decided again, since the
+    /// caller asked for their row to be approved whatever the others did.
+    async fn approve_retrying(&self, principal: &Principal, id: Uuid, note: &str) -> Result<i64, Status> {
+        let mut last = Status::aborted("the sheet kept changing");
+        for _ in 0..BULK_ATTEMPTS {
+            match self.decide_one(principal, id, Decision::Approve, note, None).await {
+                Ok((_, version)) => return Ok(version),
+                Err(status) if status.code() == tonic::Code::Aborted => last = status,
+                Err(status) => return Err(status),
+            }
+        }
+        Err(last)
+    }
+
+    /// Decides the caller's row of one sheet and records it; the sheet and its version after.
+    async fn decide_one(
+        &self,
+        principal: &Principal,
+        application_id: Uuid,
+        decision: Decision,
+        note: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(Sheet, i64), Status> {
         let loaded = self.load(&principal.org, application_id).await?;
-        if let Some(expected) = request.expected_version.filter(|v| *v != loaded.version) {
+        if let Some(expected) = expected_version.filter(|v| *v != loaded.version) {
             return Err(Status::aborted(format!(
                 "the sheet is at version {}, not {expected}: read it again and retry",
                 loaded.version
@@ -128,7 +194,7 @@ impl RoutingService for RoutingApi {
                 department: principal.department.clone(),
             },
             decision,
-            note: request.note,
+            note: note.to_owned(),
             now: Utc::now(),
         };
         let events = decide(&loaded.state, command)?;
@@ -150,7 +216,7 @@ impl RoutingService for RoutingApi {
         }
         let version = loaded.version + events.len() as i64;
         tracing::info!(department = %principal.department, ?decision, status = %sheet.status, "row decided");
-        Ok(Response::new(DecideResponse { sheet: Some(sheet_pb(&principal.org, &sheet, version)) }))
+        Ok((sheet, version))
     }
 }
 
@@ -311,6 +377,45 @@ mod tests {
         assert_eq!(read, sheet);
         assert_eq!(read.organization_id, "kaznu");
         assert_eq!(read.application_number, "KZ-2026-000042");
+    }
+
+    #[tokio::test]
+    async fn a_librarian_approves_many_sheets_at_once_and_learns_why_some_were_not() {
+        let routing = Routing::new().await;
+        let library = approver("library");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(routing.open(&person(&[Role::Applicant], ""), two_stages()).await);
+        }
+        // One already approved by the library, one the library is not on.
+        routing.decide(&library, &ids[2], pb::Decision::Approve, "", None).await.expect("approved");
+        let elsewhere = routing
+            .open(&person(&[Role::Applicant], ""), json!([{ "stage": 1, "department": "dean", "position": "Dean" }]))
+            .await;
+        let mut asked = ids.clone();
+        asked.extend([elsewhere, "42".into()]);
+        let request = BulkApproveRequest { application_ids: asked.clone(), note: "Books returned".into() };
+        let answer = routing.api.bulk_approve(routing.tokens.request(&library, request)).await.expect("answered");
+        let answer = answer.into_inner();
+        assert_eq!(answer.approved_count, 2);
+        let outcome: Vec<(bool, bool)> = answer.results.iter().map(|r| (r.approved, r.error.is_empty())).collect();
+        assert_eq!(outcome, [(true, true), (true, true), (false, false), (false, false), (false, false)]);
+        assert_eq!(answer.results.iter().map(|r| r.application_id.clone()).collect::<Vec<_>>(), asked);
+        assert!(answer.results[2].error.contains("already decided"), "{}", answer.results[2].error);
+        assert!(answer.results[3].error.contains("not an approver"), "{}", answer.results[3].error);
+        for id in &ids[..2] {
+            let sheet = routing.get(&library, id).await.expect("sheet");
+            assert_eq!(sheet.rows[0].status, pb::RowStatus::Approved as i32);
+            assert_eq!(sheet.rows[0].note, "Books returned");
+        }
+
+        let too_many = BulkApproveRequest { application_ids: vec![ids[0].clone(); 501], note: String::new() };
+        let refused = routing.api.bulk_approve(routing.tokens.request(&library, too_many)).await;
+        assert_eq!(invalid_fields(&refused.expect_err("too many")), ["application_ids"]);
+        let applicant = person(&[Role::Applicant], "");
+        let request = BulkApproveRequest { application_ids: ids.clone(), note: String::new() };
+        let denied = routing.api.bulk_approve(routing.tokens.request(&applicant, request)).await;
+        assert_eq!(denied.expect_err("not an approver").code(), Code::PermissionDenied);
     }
 
     #[tokio::test]

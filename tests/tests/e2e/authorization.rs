@@ -49,6 +49,7 @@ const EXPECTED: &[(&str, Who)] = &[
     ("routing.v1.RoutingService/GetSheet", Who::SignedIn),
     ("routing.v1.RoutingService/ListInbox", Who::Roles(&[Role::Approver])),
     ("routing.v1.RoutingService/Decide", Who::Roles(&[Role::Approver])),
+    ("routing.v1.RoutingService/BulkApprove", Who::Roles(&[Role::Approver])),
     ("documents.v1.DocumentsService/GetDocument", Who::SignedIn),
     ("documents.v1.DocumentsService/DownloadDocument", Who::SignedIn),
     ("documents.v1.DocumentsService/VerifyDocument", Who::Anyone),
