@@ -119,6 +119,18 @@ impl Harness {
         published
     }
 
+    /// The first event of the producer's log after `after`. Readers see a commit once every older transaction on
+    /// the cluster has ended (the read horizon), so it may take a moment to show.
+    async fn first_after(&self, after: Position) -> onewindow_eventlog::RecordedEvent {
+        for _ in 0..400 {
+            if let Some(first) = self.producer.read_all(after, 1).await.expect("read").into_iter().next() {
+                return first;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no event became readable after {after:?} in 10 s");
+    }
+
     /// The causes of the consumer's effects, once there are `count` of them.
     async fn effects_once_there_are(&self, count: usize) -> Vec<String> {
         for _ in 0..400 {
@@ -167,17 +179,7 @@ async fn an_event_delivered_twice_has_one_effect() {
     h.bus.ensure_stream(SERVICE).await.expect("stream");
     h.start_consumer();
     let id = h.happen("twice").await;
-    // Readers see a commit once every older transaction on the cluster has ended (the read horizon), so the
-    // event may take a moment to show.
-    let mut recorded = None;
-    for _ in 0..400 {
-        if let Some(first) = h.producer.read_all(Position::START, 10).await.expect("read").into_iter().next() {
-            recorded = Some(first);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let recorded = recorded.expect("the committed event becomes readable");
+    let recorded = h.first_after(Position::START).await;
     assert_eq!(recorded.id, id);
     // Two deliveries of the same event, past JetStream's duplicate window (distinct message ids), as a relay
     // retrying after a long outage would cause.
@@ -195,7 +197,7 @@ async fn an_event_delivered_twice_has_one_effect() {
             .expect("ack");
     }
     let marker = h.happen("marker").await;
-    let marker_event = h.producer.read_all(recorded.position, 10).await.expect("read").remove(0);
+    let marker_event = h.first_after(recorded.position).await;
     assert_eq!(marker_event.id, marker);
     let body = serde_json::to_vec(&Envelope::from_recorded(&marker_event)).expect("json");
     let message =
