@@ -112,8 +112,15 @@ impl RoutingService for RoutingApi {
             return Err(Status::invalid_argument("application_id and decision are required"));
         };
         principal.require(Role::Approver)?;
-        let (sheet, version) =
-            self.decide_one(&principal, application_id, decision, &request.note, request.expected_version).await?;
+        let (sheet, version) = match request.expected_version {
+            // The caller decided on a version they saw: a sheet changed since is theirs to read again.
+            Some(expected) => {
+                self.decide_one(&principal, application_id, decision, &request.note, Some(expected)).await?
+            }
+            // Otherwise their row's decision does not depend on the other rows: a sheet another approver changed
+            // meanwhile is read and decided again, so parallel approvers never see a conflict.
+            None => self.decide_retrying(&principal, application_id, decision, &request.note).await?,
+        };
         Ok(Response::new(DecideResponse { sheet: Some(sheet_pb(&principal.org, &sheet, version)) }))
     }
 
@@ -134,8 +141,8 @@ impl RoutingService for RoutingApi {
             let mut result = pb::BulkApproveResult { application_id: raw.clone(), ..Default::default() };
             match Uuid::parse_str(raw.trim()) {
                 Err(_) => result.error = "not an application id (a UUID)".into(),
-                Ok(id) => match self.approve_retrying(&principal, id, &request.note).await {
-                    Ok(version) => {
+                Ok(id) => match self.decide_retrying(&principal, id, Decision::Approve, &request.note).await {
+                    Ok((_, version)) => {
                         result.approved = true;
                         result.version = version;
                     }
@@ -152,19 +159,30 @@ impl RoutingService for RoutingApi {
 
 /// Applications one bulk approval may name.
 const BULK_MAX: usize = 500;
-/// A bulk approval re-reads a sheet another approver changed meanwhile this many times.
-const BULK_ATTEMPTS: usize = 5;
+/// A decision re-reads a sheet that other approvers changed meanwhile this many times: enough for every row of a
+/// large parallel stage deciding at the same moment.
+const DECIDE_ATTEMPTS: u64 = 24;
 
 impl RoutingApi {
-    /// One approval of a bulk: a sheet changed by someone else meanwhile is read and decided again, since the
-    /// caller asked for their row to be approved whatever the others did.
-    async fn approve_retrying(&self, principal: &Principal, id: Uuid, note: &str) -> Result<i64, Status> {
+    /// Decides the caller's row, reading the sheet again when someone else's decision got in first: the caller
+    /// asked for their row to be decided whatever the others did, and each attempt checks the rules afresh.
+    async fn decide_retrying(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        decision: Decision,
+        note: &str,
+    ) -> Result<(Sheet, i64), Status> {
         let mut last = Status::aborted("the sheet kept changing");
-        for _ in 0..BULK_ATTEMPTS {
-            match self.decide_one(principal, id, Decision::Approve, note, None).await {
-                Ok((_, version)) => return Ok(version),
-                Err(status) if status.code() == tonic::Code::Aborted => last = status,
-                Err(status) => return Err(status),
+        for attempt in 1..=DECIDE_ATTEMPTS {
+            match self.decide_one(principal, id, decision, note, None).await {
+                Err(status) if status.code() == tonic::Code::Aborted => {
+                    last = status;
+                    // A little jitter, so racing approvers do not collide again in lockstep.
+                    let pause = rand::random::<u64>() % (attempt.min(8) + 1);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                outcome => return outcome,
             }
         }
         Err(last)
@@ -416,6 +434,41 @@ mod tests {
         let request = BulkApproveRequest { application_ids: ids.clone(), note: String::new() };
         let denied = routing.api.bulk_approve(routing.tokens.request(&applicant, request)).await;
         assert_eq!(denied.expect_err("not an approver").code(), Code::PermissionDenied);
+    }
+
+    /// Twelve departments of one parallel stage decide at the same moment, on a log several connections write to.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn twelve_approvers_deciding_at_once_are_all_recorded_once() {
+        let dir = std::env::temp_dir().join(format!("onewindow-routing-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let store =
+            onewindow_eventlog::open(&format!("sqlite:{}", dir.join("routing.db").display())).await.expect("log");
+        let tokens = Tokens::new();
+        let routing =
+            Arc::new(Routing { api: RoutingApi { store: store.clone(), auth: tokens.auth.clone() }, tokens, store });
+        let departments: Vec<String> = (1..=12).map(|i| format!("department-{i:02}")).collect();
+        let route: Vec<Value> =
+            departments.iter().map(|d| json!({ "stage": 1, "department": d, "position": "Head" })).collect();
+        let id = routing.open(&person(&[Role::Applicant], ""), Value::Array(route)).await;
+
+        let decisions = departments.iter().map(|department| {
+            let routing = routing.clone();
+            let (id, who) = (id.clone(), approver(department));
+            tokio::spawn(async move { routing.decide(&who, &id, pb::Decision::Approve, "", None).await })
+        });
+        for outcome in futures::future::join_all(decisions).await {
+            outcome.expect("no panic").expect("every decision is recorded");
+        }
+
+        let sheet = routing.get(&person(&[Role::Executor], ""), &id).await.expect("the sheet");
+        assert_eq!(sheet.status, pb::SheetStatus::Approved as i32);
+        assert_eq!(sheet.progress_percent, 100);
+        assert!(sheet.rows.iter().all(|r| r.status == pb::RowStatus::Approved as i32));
+        let stream = sheet_stream(&org(), Uuid::parse_str(&id).expect("a UUID"));
+        let events = routing.store.read_stream(&stream).await.expect("the stream");
+        let count = |kind: &str| events.iter().filter(|e| e.event_type == kind).count();
+        assert_eq!((count("sheet.row_decided"), count("sheet.approved")), (12, 1), "none lost, none twice");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
