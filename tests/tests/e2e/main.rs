@@ -4,6 +4,7 @@
 
 mod authorization;
 mod catalog;
+mod clearance;
 mod distributed;
 mod embedded;
 mod event_log;
