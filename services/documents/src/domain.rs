@@ -526,6 +526,10 @@ pub struct Names {
 }
 
 impl Names {
+    pub fn is_empty(&self) -> bool {
+        self.kk.is_empty() && self.ru.is_empty() && self.en.is_empty()
+    }
+
     /// The name in `language`, or the first one known.
     pub fn get(&self, language: Language) -> &str {
         let wanted = match language {
@@ -542,7 +546,10 @@ impl Names {
 pub struct ApprovalLine {
     pub full_name: String,
     pub position: String,
+    /// The department's code in the catalog.
     pub department: String,
+    /// Its name in kk, ru and en as the catalog defines it (empty when not known at issue: the code is printed).
+    pub department_names: Names,
     pub decided_at: Option<DateTime<Utc>>,
     pub note: String,
     /// Whom a substitute decided for.

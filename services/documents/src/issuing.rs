@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    SERVICE,
+    SERVICE, departments,
     domain::{
         self, ApprovalLine, Content, Document, DocumentError, DocumentKind, Holder, Language, Names, Stipend, Unit,
     },
@@ -162,6 +162,10 @@ impl EventHandler for IssueOnApproval {
         // The receipts issued at submission know the service's names in every language, and the reason.
         let form = self.form(org, &approved.application_id).await?;
         let form = form.as_ref().map(|issued| &issued.content);
+        let codes: Vec<&str> = approved.approvals.iter().map(|a| a.department.as_str()).collect();
+        let names = departments::names(self.issuer.store.as_ref(), org, &codes)
+            .await
+            .map_err(|e| HandleError::Transient(e.into()))?;
         let approvals: Vec<ApprovalLine> = approved
             .approvals
             .iter()
@@ -169,6 +173,7 @@ impl EventHandler for IssueOnApproval {
                 full_name: a.full_name.clone(),
                 position: a.position.clone(),
                 department: a.department.clone(),
+                department_names: names.get(&a.department).cloned().unwrap_or_default(),
                 decided_at: a.decided_at.or(Some(event.metadata.occurred_at)),
                 note: a.note.clone(),
                 acting_for: a.acting_for.clone(),
@@ -425,6 +430,35 @@ mod tests {
             assert!(!pdf_text(&pdf).contains(&issued.registration_number), "{:?}", copy.language);
             let tampered = payload.replace("Aruzhan", "Aruzhan-Maria");
             assert_eq!(signing::verify_qr(&tampered, &keys), Err(signing::QrError::BadSignature));
+        }
+    }
+
+    #[tokio::test]
+    async fn departments_are_printed_by_their_catalog_names_in_each_language() {
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        let mut defined = sheet_approved(&kaznu, "dept", Uuid::now_v7(), CS, "kk");
+        defined.event_type = "department.defined".into();
+        defined.payload = serde_json::json!({
+            "code": "Faculty of IT",
+            "name": { "kk": "Ақпараттық технологиялар факультеті", "ru": "Факультет информационных технологий",
+                      "en": "Faculty of Information Technology" }
+        });
+        crate::departments::CopyDepartmentNames::new(setup.store.clone()).handle(&defined).await.expect("copied");
+        setup.handler().handle(&sheet_approved(&kaznu, "app-1", Uuid::now_v7(), CS, "kk")).await.expect("issued");
+        let issued = issued(&setup, &kaznu, "app-1").await;
+        assert_eq!(issued.content.approvals[0].department_names.en, "Faculty of Information Technology");
+        for (language, name) in [
+            (Language::Kk, "Ақпараттықтехнологияларфакультеті"),
+            (Language::Ru, "Факультетинформационныхтехнологий"),
+            (Language::En, "FacultyofInformationTechnology"),
+        ] {
+            let copy = issued.copy(language).expect("copy");
+            let pdf = setup.blobs.get(&copy.blob_key).await.expect("get").expect("stored");
+            let text: String = pdf_text(&pdf).chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(text.contains(name), "{language:?}: {text}");
+            // A department the catalog has not named is printed by its code.
+            assert!(text.contains("Accounting"), "{language:?}");
         }
     }
 

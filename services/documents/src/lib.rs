@@ -15,6 +15,7 @@
 //! - `verification`: verification codes and the record of each check, pure
 //! - `pdf`: the templates of every document type in kk, ru and en, and the layout engine
 //! - `printing`: a document's content as a template's body
+//! - `departments`: the catalog's department names, copied so documents print names, not codes
 //! - `issuer`: issuing one document (number, render, sign, store, commit)
 //! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
 //! - `blobs`: the [`BlobStore`] port, with a directory ([`FsBlobStore`]) and a NATS object store behind it
@@ -22,6 +23,7 @@
 //! - `service`: the gRPC API
 
 mod blobs;
+mod departments;
 mod domain;
 mod issuer;
 mod issuing;
@@ -47,6 +49,10 @@ pub use blobs::{BlobStore, FsBlobStore, InvalidKey, NatsObjectStore};
 pub use domain::{DocumentError, mask_name};
 
 pub const SERVICE: &str = "documents";
+
+/// Stream types the relay never publishes: signing keys hold secrets, verification codes are the documents'
+/// unguessable handles, and department names are the catalog's to publish.
+const PRIVATE: &[&str] = &[signing::SIGNING_KEYS, verification::VERIFICATION_CODE, departments::DEPARTMENT_NAME];
 pub const DEFAULT_PORT: u16 = 50055;
 
 /// Adds the API to `grpc`; the workers are the relay of the documents log and the issuing consumer.
@@ -63,10 +69,12 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>
     };
     grpc.routes.add_service(DocumentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    let handlers: Vec<Arc<dyn EventHandler>> =
-        vec![Arc::new(issuing::IssueOnApproval::new(issuer.clone())), Arc::new(issuing::IssueReceipts::new(issuer))];
-    // Signing keys hold secrets and verification codes are the documents' unguessable handles: never published.
-    ctx.workers_keeping_private(SERVICE, &[signing::SIGNING_KEYS, verification::VERIFICATION_CODE], handlers)
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![
+        Arc::new(issuing::IssueOnApproval::new(issuer.clone())),
+        Arc::new(issuing::IssueReceipts::new(issuer)),
+        Arc::new(departments::CopyDepartmentNames::new(ctx.store.clone())),
+    ];
+    ctx.workers_keeping_private(SERVICE, PRIVATE, handlers)
 }
 
 /// The documents service's own settings, from the environment.

@@ -33,7 +33,8 @@ pub fn printed(
         course: content.holder.course,
         group: content.holder.group.clone(),
     };
-    let approvals: Vec<pdf::Approval> = content.approvals.iter().map(|a| approval(a, registration.issued_at)).collect();
+    let approvals: Vec<pdf::Approval> =
+        content.approvals.iter().map(|a| approval(a, language, registration.issued_at)).collect();
     let service_name = content.service_names.get(language).to_owned();
     let body = match kind {
         DocumentKind::CertificateOfStudy => {
@@ -57,7 +58,7 @@ pub fn printed(
                 .approvals
                 .iter()
                 .map(|a| pdf::ClearanceRow {
-                    department: a.department.clone(),
+                    department: department(a, language),
                     full_name: a.full_name.clone(),
                     position: a.position.clone(),
                     decision: pdf::Decision::Approved,
@@ -116,11 +117,20 @@ pub fn printed(
     }
 }
 
-fn approval(line: &ApprovalLine, fallback: DateTime<Utc>) -> pdf::Approval {
+/// The department as printed: its name in `language`, or its code when the name was not known at issue.
+fn department(line: &ApprovalLine, language: Language) -> String {
+    if line.department_names.is_empty() {
+        line.department.clone()
+    } else {
+        line.department_names.get(language).to_owned()
+    }
+}
+
+fn approval(line: &ApprovalLine, language: Language, fallback: DateTime<Utc>) -> pdf::Approval {
     pdf::Approval {
         full_name: line.full_name.clone(),
         position: line.position.clone(),
-        department: line.department.clone(),
+        department: department(line, language),
         decided_at: line.decided_at.unwrap_or(fallback),
         acting_for: line.acting_for.clone(),
     }

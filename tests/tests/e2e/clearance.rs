@@ -161,6 +161,8 @@ async fn every_department_clears_a_graduate_and_the_clearance_sheet_is_issued() 
     let compact = |text: &str| text.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let text = compact(&pdf_text(&pdf));
     assert!(text.contains("ОБХОДНОЙЛИСТ"), "{text}");
+    // Departments are printed by their catalog names, not their codes.
+    assert!(text.contains("Научнаябиблиотека") && !text.contains("head-of-library-library"), "{text}");
     for (full_name, _) in &approvers {
         assert!(text.contains(&compact(full_name)), "{full_name} is on the sheet:\n{text}");
     }

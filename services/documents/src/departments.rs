@@ -1,0 +1,164 @@
+//! The names of the organisation's departments in kk, ru and en, copied from the catalog's `department.defined`
+//! events, so documents print "Научная библиотека", not `library`.
+//!
+//! Each department is a stream `department_name/<code>` of documents' own log (a private stream type: the catalog
+//! publishes the names already). A redefinition with the same names records nothing.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_trait::async_trait;
+use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_eventlog::{
+    Aggregate, Commit, CommitOutcome, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{SERVICE, domain::Names};
+
+pub const DEPARTMENT_NAME: &str = "department_name";
+pub const CONSUMER: &str = "documents-catalog";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum DepartmentNameEvent {
+    #[serde(rename = "department_name.recorded")]
+    Recorded { code: String, name: Names },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DepartmentName(pub Option<Names>);
+
+impl Aggregate for DepartmentName {
+    type Event = DepartmentNameEvent;
+
+    fn apply(&mut self, event: &DepartmentNameEvent, _: &RecordedEvent) {
+        let DepartmentNameEvent::Recorded { name, .. } = event;
+        self.0 = Some(name.clone());
+    }
+}
+
+fn stream(org: &OrgId, code: &str) -> StreamRef {
+    StreamRef::new(org, DEPARTMENT_NAME, code)
+}
+
+/// `department.defined`, read for the names.
+#[derive(Debug, Deserialize)]
+struct DepartmentDefined {
+    code: String,
+    name: Names,
+}
+
+/// Keeps the names of the catalog's departments.
+pub struct CopyDepartmentNames {
+    store: Arc<dyn EventStore>,
+}
+
+impl CopyDepartmentNames {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EventHandler for CopyDepartmentNames {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "catalog", event_types: vec!["department.defined"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let defined: DepartmentDefined =
+            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        if defined.code.trim().is_empty() {
+            return Err(HandleError::Poison(anyhow::anyhow!("department.defined without a code")));
+        }
+        let stream = stream(&event.stream.org, &defined.code);
+        let metadata = onewindow_server::reaction_metadata(SERVICE, event);
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        let transient = |e: StoreError| HandleError::Transient(e.into());
+        // Only this consumer writes these streams, one event at a time: a lost race is a redelivery in flight.
+        for _ in 0..3 {
+            let current = load::<DepartmentName>(self.store.as_ref(), &stream).await.map_err(transient)?;
+            let events = if current.state.0.as_ref() == Some(&defined.name) {
+                Vec::new()
+            } else {
+                let recorded = DepartmentNameEvent::Recorded { code: defined.code.clone(), name: defined.name.clone() };
+                vec![encode(&recorded, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
+            };
+            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
+            match self.store.commit(commit).await {
+                Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
+                    return Ok(());
+                }
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(error) => return Err(transient(error)),
+            }
+        }
+        Err(HandleError::Transient(anyhow::anyhow!("the name of {} stayed contended", defined.code)))
+    }
+}
+
+/// The names of `codes` as copied so far; a department not copied yet is missing (documents then print its code).
+pub async fn names(store: &dyn EventStore, org: &OrgId, codes: &[&str]) -> Result<HashMap<String, Names>, StoreError> {
+    let mut found = HashMap::new();
+    for code in codes {
+        if found.contains_key(*code) {
+            continue;
+        }
+        if let Some(name) = load::<DepartmentName>(store, &stream(org, code)).await?.state.0 {
+            found.insert((*code).to_owned(), name);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use onewindow_eventlog::{EventMetadata, Position};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn defined(org: &OrgId, code: &str, ru: &str) -> RecordedEvent {
+        let id = Uuid::now_v7();
+        RecordedEvent {
+            position: Position::START,
+            id,
+            stream: StreamRef::new(org, "department", code),
+            version: 1,
+            event_type: "department.defined".into(),
+            schema_version: 1,
+            payload: json!({ "code": code, "name": { "kk": "Ғылыми кітапхана", "ru": ru, "en": "Library" } }),
+            metadata: EventMetadata {
+                occurred_at: Utc::now(),
+                actor: "admin".into(),
+                correlation_id: id,
+                causation_id: id,
+                trace_context: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_copied_once_and_follow_redefinitions() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let org = OrgId::parse("kaznu").expect("org");
+        let handler = CopyDepartmentNames::new(store.clone());
+        let first = defined(&org, "library", "Научная библиотека");
+        handler.handle(&first).await.expect("copied");
+        handler.handle(&first).await.expect("redelivered");
+        handler.handle(&defined(&org, "library", "Научная библиотека")).await.expect("the same names again");
+        assert_eq!(store.stream_version(&stream(&org, "library")).await.expect("version"), 1, "recorded once");
+        handler.handle(&defined(&org, "library", "Библиотека")).await.expect("renamed");
+        let found = names(store.as_ref(), &org, &["library", "dean", "library"]).await.expect("names");
+        assert_eq!(found.len(), 1, "a department not copied is missing");
+        assert_eq!((found["library"].ru.as_str(), found["library"].kk.as_str()), ("Библиотека", "Ғылыми кітапхана"));
+        let elsewhere = names(store.as_ref(), &OrgId::parse("kaznmu").expect("org"), &["library"]).await;
+        assert!(elsewhere.expect("names").is_empty(), "per organisation");
+    }
+}
