@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use onewindow_eventlog::OrgId;
 use serde::{Deserialize, Serialize};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 use tonic::{Status, metadata::MetadataMap};
 use uuid::Uuid;
 
@@ -77,19 +77,25 @@ impl Claims {
 
 /// The bearer token of a request's `authorization` metadata.
 pub fn bearer_token(metadata: &MetadataMap) -> Option<&str> {
-    metadata.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    bearer(metadata.get("authorization")?.to_str().ok()?)
+}
+
+/// The token of an `authorization: Bearer <token>` header's value.
+pub fn bearer(authorization: &str) -> Option<&str> {
+    authorization.strip_prefix("Bearer ").map(str::trim)
 }
 
 /// Verifies access tokens against identity's public keys, cached.
 pub struct Authenticator {
     source: Arc<dyn KeySource>,
     keys: RwLock<HashMap<String, DecodingKey>>,
-    last_fetch: RwLock<Option<Instant>>,
+    /// When the keys were last fetched; held while fetching, so concurrent misses wait for one fetch.
+    last_fetch: Mutex<Option<Instant>>,
 }
 
 impl Authenticator {
     pub fn new(source: Arc<dyn KeySource>) -> Arc<Self> {
-        Arc::new(Self { source, keys: RwLock::new(HashMap::new()), last_fetch: RwLock::new(None) })
+        Arc::new(Self { source, keys: RwLock::new(HashMap::new()), last_fetch: Mutex::new(None) })
     }
 
     /// The caller of `request`, or `UNAUTHENTICATED`.
@@ -104,12 +110,12 @@ impl Authenticator {
 
     /// The gate of every call (see [`crate::policy`]): `None` for a call open to anyone, the verified caller for a
     /// call that needs one and that the caller's roles allow, or the status that refuses it.
-    pub async fn authorize(&self, path: &str, metadata: &MetadataMap) -> Result<Option<Principal>, Status> {
+    pub async fn authorize(&self, path: &str, token: Option<&str>) -> Result<Option<Principal>, Status> {
         match crate::policy::gate(path) {
             crate::policy::Gate::Open => Ok(None),
             crate::policy::Gate::Closed => Err(Status::permission_denied(format!("{path} has no access rule"))),
             crate::policy::Gate::Token(access) => {
-                let token = bearer_token(metadata).ok_or(AuthError::Missing)?;
+                let token = token.ok_or(AuthError::Missing)?;
                 let principal = self.verify(token).await?;
                 crate::policy::admit(access, &principal)?;
                 Ok(Some(principal))
@@ -147,17 +153,23 @@ impl Authenticator {
     }
 
     async fn refresh_for(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        if self.last_fetch.read().await.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {
+        // One fetch at a time: calls that missed the cache together wait for it rather than each fetching, or
+        // finding the quiet period started by a fetch whose keys are not in yet.
+        let mut last_fetch = self.last_fetch.lock().await;
+        if let Some(key) = self.keys.read().await.get(kid) {
+            return Ok(key.clone());
+        }
+        if last_fetch.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {
             return Err(AuthError::Invalid(format!("unknown signing key {kid:?}")));
         }
         // Only a successful fetch starts the quiet period: while identity is down every call reports UNAVAILABLE.
         let fetched = self.source.fetch().await?;
-        *self.last_fetch.write().await = Some(Instant::now());
         let mut keys = self.keys.write().await;
         for key in fetched {
             let decoding = DecodingKey::from_ed_pem(key.pem.as_bytes()).map_err(|e| AuthError::Key(e.to_string()))?;
             keys.insert(key.key_id, decoding);
         }
+        *last_fetch = Some(Instant::now());
         keys.get(kid).cloned().ok_or_else(|| AuthError::Invalid(format!("unknown signing key {kid:?}")))
     }
 }
@@ -215,5 +227,31 @@ mod tests {
             .expect("token");
         assert!(matches!(verifier.verify(&expired).await, Err(AuthError::Invalid(_))), "expired");
         assert!(matches!(verifier.verify("not.a.token").await, Err(AuthError::Invalid(_))), "garbled");
+    }
+
+    /// A service that just started and gets many calls at once fetches the keys once, and every call passes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_first_calls_all_pass() {
+        let pair = SigningKeyPair::generate("k1").expect("key");
+        let issuer = TokenIssuer::new(&pair, Duration::minutes(5)).expect("issuer");
+        let token = issuer.issue(&principal(), Utc::now()).expect("token").0;
+        let verifier = verifier_of(&pair);
+        let calls = (0..16).map(|_| {
+            let (verifier, token) = (verifier.clone(), token.clone());
+            tokio::spawn(async move { verifier.verify(&token).await })
+        });
+        for outcome in futures_join(calls).await {
+            outcome.expect("no panic").expect("verified");
+        }
+    }
+
+    async fn futures_join<T>(
+        handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+    ) -> Vec<Result<T, tokio::task::JoinError>> {
+        let mut results = Vec::new();
+        for handle in handles {
+            results.push(handle.await);
+        }
+        results
     }
 }

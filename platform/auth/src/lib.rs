@@ -14,6 +14,6 @@ mod keys;
 pub mod policy;
 mod principal;
 
-pub use authenticator::{AuthError, Authenticator, bearer_token};
+pub use authenticator::{AuthError, Authenticator, bearer, bearer_token};
 pub use keys::{IdentityKeySource, KeySource, PublicKey, SigningKeyPair, StaticKeySource, TokenIssuer};
 pub use principal::{Principal, Role};

@@ -11,7 +11,6 @@ use std::{
 };
 
 use onewindow_auth::Authenticator;
-use tonic::metadata::MetadataMap;
 
 #[derive(Clone)]
 pub struct AuthorizeLayer {
@@ -60,8 +59,13 @@ where
         let mut inner = std::mem::replace(&mut self.inner, ready);
         let auth = self.auth.clone();
         Box::pin(async move {
-            let metadata = MetadataMap::from_headers(request.headers().clone());
-            match auth.authorize(request.uri().path(), &metadata).await {
+            let token = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(onewindow_auth::bearer)
+                .map(str::to_owned);
+            match auth.authorize(request.uri().path(), token.as_deref()).await {
                 Ok(Some(principal)) => {
                     request.extensions_mut().insert(principal);
                     inner.call(request).await

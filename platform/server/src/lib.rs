@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - `serve`: [`serve`] runs the gRPC routes and the workers (relay, consumers) until shutdown, together
+//! - `caller`: where a call comes from (its network) and a budget of calls per network
 //! - `authorize`: the layer that passes every call through the policy table before its handler
 //! - `errors`: [`FieldErrors`] and the mapping of store errors to gRPC statuses
 //! - `context`: [`ServiceContext`], what every service is built from, and event metadata for requests and reactions
@@ -10,12 +11,14 @@
 //! - `shutdown`: signals, and [`connect`]ing a distributed service to its database, NATS and identity
 
 mod authorize;
+mod caller;
 mod config;
 mod context;
 mod errors;
 mod serve;
 mod shutdown;
 
+pub use caller::{NetworkLimiter, caller_address, network_of, trust_forwarded_for_from_env};
 pub use config::{ServiceConfig, env_or, env_parse, env_required};
 pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};

@@ -22,13 +22,10 @@ struct Payload {
     document_id: Option<Uuid>,
     #[serde(default)]
     registration_number: String,
+    /// `document.issued` of a receipt (the printed form, the notification of acceptance), not the result.
     #[serde(default)]
-    document_type: String,
+    receipt: bool,
 }
-
-/// The receipts documents issues at submission (the printed form, the notification of acceptance) are not the
-/// result the application waits for.
-const RECEIPTS: [&str; 2] = ["application_form", "acceptance_notice"];
 
 fn payload(event: &RecordedEvent) -> Result<Payload, HandleError> {
     serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))
@@ -80,7 +77,8 @@ impl EventHandler for DocumentIssued {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let p = payload(event)?;
-        if RECEIPTS.contains(&p.document_type.as_str()) {
+        // The application waits for its result; the receipts of its submission do not move it.
+        if p.receipt {
             return Ok(());
         }
         let document_id =

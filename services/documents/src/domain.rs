@@ -412,6 +412,10 @@ pub struct Issued {
     /// The kind's catalog name, e.g. `certificate_of_study` (absent in the first version: a certificate of study).
     #[serde(default = "certificate_of_study")]
     pub document_type: String,
+    /// A receipt of a submission (the application form, the notification of acceptance), not the result the
+    /// application waits for: consumers of results pass over it.
+    #[serde(default)]
+    pub receipt: bool,
     pub application_id: String,
     pub holder_id: Uuid,
     pub holder_name: String,
@@ -565,7 +569,8 @@ pub struct Stipend {
     pub to: Option<chrono::NaiveDate>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     Valid,
     Revoked,

@@ -104,7 +104,8 @@ impl Issuer {
         let started = Instant::now();
         let org = &order.org;
         let stream = document_stream(org, order.document_id);
-        if let Some(existing) = load::<Document>(self.store.as_ref(), &stream).await?.state.issued {
+        let mut document = load::<Document>(self.store.as_ref(), &stream).await?;
+        if let Some(existing) = document.state.issued {
             return Ok(Outcome::Existing(Box::new(existing)));
         }
         let keys = self.key_ring(org).await?;
@@ -131,9 +132,12 @@ impl Issuer {
             .ok_or_else(|| IssueError::Render(anyhow::anyhow!("no copy in the chosen language")))?;
 
         for attempt in 1..=ATTEMPTS {
-            let document = load::<Document>(self.store.as_ref(), &stream).await?;
-            if let Some(existing) = document.state.issued {
-                return Ok(Outcome::Existing(Box::new(existing)));
+            // After a lost race the document may have been issued by the winner (a redelivery on another replica).
+            if attempt > 1 {
+                document = load::<Document>(self.store.as_ref(), &stream).await?;
+                if let Some(existing) = document.state.issued {
+                    return Ok(Outcome::Existing(Box::new(existing)));
+                }
             }
             let replaced = match &order.replaces {
                 Some((id, reason)) => {
@@ -154,6 +158,7 @@ impl Issuer {
             let issued = Issued {
                 document_id: order.document_id,
                 document_type: order.kind.as_str().to_owned(),
+                receipt: order.kind.is_receipt(),
                 application_id: order.application_id.clone(),
                 holder_id: order.holder_id,
                 holder_name: order.content.holder.full_name.clone(),

@@ -19,7 +19,6 @@
 //! - `issuer`: issuing one document (number, render, sign, store, commit)
 //! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
 //! - `blobs`: the [`BlobStore`] port, with a directory ([`FsBlobStore`]) and a NATS object store behind it
-//! - `rate_limit`: the public verification's budget per network
 //! - `service`: the gRPC API
 
 mod blobs;
@@ -29,7 +28,6 @@ mod issuer;
 mod issuing;
 pub mod pdf;
 mod printing;
-mod rate_limit;
 mod service;
 pub mod signing;
 #[cfg(test)]
@@ -50,6 +48,10 @@ pub use domain::{DocumentError, mask_name};
 
 pub const SERVICE: &str = "documents";
 
+/// Public verifications allowed per minute from one network when `ONEWINDOW_VERIFY_PER_MINUTE` is not set: an HR
+/// office checking a pile of documents gets through, a scraper counting numbers does not.
+const DEFAULT_VERIFY_PER_MINUTE: u32 = 30;
+
 /// Stream types the relay never publishes: signing keys hold secrets, verification codes are the documents'
 /// unguessable handles, and department names are the catalog's to publish.
 const PRIVATE: &[&str] = &[signing::SIGNING_KEYS, verification::VERIFICATION_CODE, departments::DEPARTMENT_NAME];
@@ -64,7 +66,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>
         blobs,
         auth: ctx.auth.clone(),
         issuer: issuer.clone(),
-        limiter: Arc::new(rate_limit::VerifyLimiter::per_minute(settings.verify_per_minute)),
+        limiter: Arc::new(onewindow_server::NetworkLimiter::per_minute(settings.verify_per_minute, "verifications")),
         trust_forwarded_for: settings.trust_forwarded_for,
     };
     grpc.routes.add_service(DocumentsServiceServer::new(api));
@@ -92,11 +94,11 @@ impl Settings {
         let verify_per_minute = std::env::var("ONEWINDOW_VERIFY_PER_MINUTE")
             .ok()
             .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(rate_limit::DEFAULT_PER_MINUTE);
+            .unwrap_or(DEFAULT_VERIFY_PER_MINUTE);
         Self {
             verify_url: onewindow_server::env_or("ONEWINDOW_VERIFY_URL", issuer::DEFAULT_VERIFY_URL),
             verify_per_minute,
-            trust_forwarded_for: std::env::var("ONEWINDOW_TRUST_FORWARDED_FOR").is_ok_and(|v| v == "true" || v == "1"),
+            trust_forwarded_for: onewindow_server::trust_forwarded_for_from_env(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The documents gRPC API: a document's record and PDFs for its holder and staff, revocation and reissue, the
 //! journals, the signing keys, and the public verification.
 
-use std::{net::IpAddr, pin::Pin, sync::Arc};
+use std::{pin::Pin, sync::Arc};
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -9,7 +9,7 @@ use futures::Stream;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, decode, encode, load};
 use onewindow_proto::documents::v1::{self as pb, DocumentStatus, documents_service_server::DocumentsService};
-use onewindow_server::{FieldErrors, store_status};
+use onewindow_server::{FieldErrors, NetworkLimiter, caller_address, network_of, store_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -21,7 +21,6 @@ use crate::{
     },
     issuer::{self, IssueError, IssueOrder, Issuer, Outcome, document_stream, journal_position, key_ring_stream},
     printing,
-    rate_limit::VerifyLimiter,
     signing::{self, KeyRing, PublicKey, QrError},
     verification::{self, CodeIndex, Method, Recorded, VERIFICATION, VERIFICATION_CODE, VerificationEvent},
 };
@@ -39,7 +38,7 @@ pub struct DocumentsApi {
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) auth: Arc<Authenticator>,
     pub(crate) issuer: Arc<Issuer>,
-    pub(crate) limiter: Arc<VerifyLimiter>,
+    pub(crate) limiter: Arc<NetworkLimiter>,
     /// Behind a gateway the caller's address is the first of `x-forwarded-for`; only trusted when configured.
     pub(crate) trust_forwarded_for: bool,
 }
@@ -161,7 +160,8 @@ fn valid_journal(journal: Option<&pb::JournalRef>, mut errors: FieldErrors) -> R
 /// What a verification request names.
 enum Target {
     Number(OrgId, RegistrationNumber),
-    Qr(String),
+    /// The organisation the payload names, and the payload (its signature not checked yet).
+    Qr(OrgId, String),
     Code(OrgId, String),
 }
 
@@ -262,21 +262,11 @@ impl DocumentsApi {
         Ok((loaded.state, loaded.version))
     }
 
-    /// The caller's network, for the rate limit and the holder's record.
-    fn source<T>(&self, request: &Request<T>) -> Option<IpAddr> {
-        if self.trust_forwarded_for
-            && let Some(forwarded) = request.metadata().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-            && let Some(first) = forwarded.split(',').next().and_then(|ip| ip.trim().parse().ok())
-        {
-            return Some(first);
-        }
-        request.remote_addr().map(|addr| addr.ip())
-    }
-
-    /// Finds the document a verification names. A QR payload whose signature fails finds nothing.
-    async fn find(&self, target: &Target) -> Result<(Found, bool), Status> {
-        let not_found = |reason: &str| Ok((Found::NotFound { reason: reason.to_owned() }, false));
-        let (org, id, qr_approvers, qr_signature) = match target {
+    /// Finds the document a verification names, with the organisation's `keys`. A QR payload whose signature fails
+    /// finds nothing.
+    async fn find(&self, target: &Target, keys: &[PublicKey]) -> Result<Found, Status> {
+        let not_found = |reason: &str| Ok(Found::NotFound { reason: reason.to_owned() });
+        let (org, id, qr_approvers) = match target {
             Target::Number(org, number) => {
                 if &number.org != org {
                     return not_found("no such number");
@@ -287,20 +277,15 @@ impl DocumentsApi {
                 let entry = self.store.read_event(&journal, version).await.map_err(store_status)?;
                 let Some(entry) = entry else { return not_found("no such number") };
                 match decode::<JournalEvent>(&entry).map_err(|e| store_status(StoreError::Corrupt(e.to_string())))? {
-                    JournalEvent::NumberTaken { document_id, .. } => (org.clone(), document_id, None, true),
+                    JournalEvent::NumberTaken { document_id, .. } => (org.clone(), document_id, None),
                     JournalEvent::NumberVoided { reason, .. } => {
                         return not_found(&format!("the number was voided: {reason}"));
                     }
                     JournalEvent::ContinuedFromPaper { .. } => return not_found("no such number"),
                 }
             }
-            Target::Qr(payload) => {
-                let (claims, _, _) =
-                    signing::read_qr(payload).map_err(|e| FieldErrors::one("qr_payload", e.to_string()))?;
-                let org = OrgId::parse(&claims.organization_id)
-                    .map_err(|_| FieldErrors::one("qr_payload", QrError::Malformed.to_string()))?;
-                let (ring, _) = self.key_ring(&org).await?;
-                let claims = match signing::verify_qr(payload, &ring.public_keys()) {
+            Target::Qr(org, payload) => {
+                let claims = match signing::verify_qr(payload, keys) {
                     Ok(claims) => claims,
                     Err(error) => return not_found(&error.to_string()),
                 };
@@ -310,12 +295,12 @@ impl DocumentsApi {
                 if link_org != org.as_str() {
                     return not_found("the code names no document");
                 }
-                let Some(id) = self.code_document(&org, code).await? else { return not_found("no such document") };
-                (org, id, Some(claims.approvers), true)
+                let Some(id) = self.code_document(org, code).await? else { return not_found("no such document") };
+                (org.clone(), id, Some(claims.approvers))
             }
             Target::Code(org, code) => {
                 let Some(id) = self.code_document(org, code).await? else { return not_found("no such document") };
-                (org.clone(), id, None, true)
+                (org.clone(), id, None)
             }
         };
         let (document, _) = match self.document(&org, id).await {
@@ -330,7 +315,7 @@ impl DocumentsApi {
                 .map(|i| i.content.approvals.iter().map(|a| a.full_name.clone()).collect())
                 .unwrap_or_default()
         });
-        Ok((Found::Document { org, document: Box::new(document), approvers }, qr_signature))
+        Ok(Found::Document { org, document: Box::new(document), approvers })
     }
 
     async fn code_document(&self, org: &OrgId, code: &str) -> Result<Option<Uuid>, Status> {
@@ -405,7 +390,11 @@ fn target(request: &pb::VerifyDocumentRequest) -> Result<Target, Status> {
         return Err(errors.into_result().err().unwrap_or_else(|| Status::invalid_argument(message)));
     }
     if !request.qr_payload.trim().is_empty() {
-        return Ok(Target::Qr(request.qr_payload.clone()));
+        let (claims, _, _) =
+            signing::read_qr(&request.qr_payload).map_err(|e| FieldErrors::one("qr_payload", e.to_string()))?;
+        let org = OrgId::parse(&claims.organization_id)
+            .map_err(|_| FieldErrors::one("qr_payload", QrError::Malformed.to_string()))?;
+        return Ok(Target::Qr(org, request.qr_payload.clone()));
     }
     let org = || {
         OrgId::parse(request.organization_id.trim())
@@ -486,16 +475,18 @@ impl DocumentsService for DocumentsApi {
         &self,
         request: Request<pb::VerifyDocumentRequest>,
     ) -> Result<Response<pb::VerifyDocumentResponse>, Status> {
-        let source = verification::network_of(self.source(&request));
-        self.limiter.check(if source.is_empty() { "unknown" } else { &source })?;
+        let source = network_of(caller_address(&request, self.trust_forwarded_for));
+        self.limiter.check(&source)?;
         let request = request.into_inner();
         let target = target(&request)?;
         let method = match &target {
             Target::Number(..) => Method::Number,
-            Target::Qr(_) => Method::Qr,
+            Target::Qr(..) => Method::Qr,
             Target::Code(..) => Method::Code,
         };
-        let (found, qr_signature) = self.find(&target).await?;
+        let (Target::Number(org, _) | Target::Qr(org, _) | Target::Code(org, _)) = &target;
+        let keys = self.key_ring(org).await?.0.public_keys();
+        let found = self.find(&target, &keys).await?;
         let (org, document, approvers) = match found {
             Found::Document { org, document, approvers } => (org, document, approvers),
             Found::NotFound { reason } => {
@@ -507,8 +498,8 @@ impl DocumentsService for DocumentsApi {
             }
         };
         let issued = issued(&document)?;
-        let (ring, _) = self.key_ring(&org).await?;
-        let signature_valid = qr_signature && record_signature_valid(issued, &ring.public_keys());
+        // A QR payload whose signature failed found nothing: what is found here passed it, if it was scanned.
+        let signature_valid = record_signature_valid(issued, &keys);
         let status = document.status();
         self.record_check(
             &org,
@@ -521,7 +512,7 @@ impl DocumentsService for DocumentsApi {
                 method,
                 verifier: verification::verifier_label(&request.verifier),
                 source,
-                status: format!("{status:?}").to_lowercase(),
+                status,
                 signature_valid,
                 verified_at: Utc::now(),
             },
@@ -645,17 +636,10 @@ impl DocumentsService for DocumentsApi {
             .rev()
             .map(|r| pb::Verification {
                 verified_at: Some(onewindow_proto::timestamp(r.verified_at)),
-                method: serde_json::to_value(r.method)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                method: r.method.as_str().to_owned(),
                 verifier: r.verifier.clone(),
                 source: r.source.clone(),
-                status: match r.status.as_str() {
-                    "revoked" => DocumentStatus::Revoked,
-                    "reissued" => DocumentStatus::Reissued,
-                    _ => DocumentStatus::Valid,
-                } as i32,
+                status: status_pb(r.status) as i32,
                 signature_valid: r.signature_valid,
             })
             .collect();
@@ -806,7 +790,7 @@ mod tests {
             blobs: setup.blobs.clone(),
             auth: tokens.auth.clone(),
             issuer: setup.issuer(),
-            limiter: Arc::new(VerifyLimiter::per_minute(per_minute)),
+            limiter: Arc::new(NetworkLimiter::per_minute(per_minute, "verifications")),
             trust_forwarded_for: false,
         }
     }

@@ -189,47 +189,71 @@ pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// Writes `bytes` to a fresh temporary PDF file.
+fn temp_pdf(bytes: &[u8]) -> PathBuf {
+    let path = temp_dir("pdf").join("d.pdf");
+    std::fs::write(&path, bytes).expect("write the temporary PDF");
+    path
+}
+
+/// Removes a file of [`temp_pdf`] with its folder.
+fn remove(path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// Runs a tool of poppler-utils or zbar-tools; a missing tool fails the test instead of skipping it.
-fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+fn run(tool: &str, args: &[&std::ffi::OsStr]) -> String {
     let output = std::process::Command::new(tool)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("`{tool}` could not be run ({e}); install poppler-utils and zbar-tools"));
     assert!(output.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
-    output
+    String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 /// The PDF's text as `pdftotext` extracts it.
 pub fn pdf_text(pdf: &[u8]) -> String {
-    let dir = temp_dir("text");
-    let path = dir.join("d.pdf");
-    std::fs::write(&path, pdf).expect("write the PDF");
-    let output = run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str(), "-".as_ref()]);
-    let _ = std::fs::remove_dir_all(dir);
-    String::from_utf8(output.stdout).expect("UTF-8 text")
+    let path = temp_pdf(pdf);
+    let text = run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str(), "-".as_ref()]);
+    remove(&path);
+    text
 }
 
-/// Rasterises the PDF's last page and reads its QR code with a real decoder (`zbarimg`).
+/// The PDF's document information as `pdfinfo` prints it.
+pub fn pdf_info(pdf: &[u8]) -> String {
+    let path = temp_pdf(pdf);
+    let info = run("pdfinfo", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str()]);
+    remove(&path);
+    info
+}
+
+pub fn page_count(pdf: &[u8]) -> usize {
+    pdf_info(pdf)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("pdfinfo reports the page count")
+}
+
+/// Rasterises the PDF's last page (where the QR code is) and reads the code with a real decoder (`zbarimg`).
 pub fn decode_qr(pdf: &[u8]) -> String {
-    let dir = temp_dir("qr");
-    let path = dir.join("d.pdf");
-    std::fs::write(&path, pdf).expect("write the PDF");
-    let prefix = dir.join("page");
-    run(
-        "pdftoppm",
-        &[
-            "-r".as_ref(),
-            "200".as_ref(),
-            "-png".as_ref(),
-            "-singlefile".as_ref(),
-            "-f".as_ref(),
-            "1".as_ref(),
-            path.as_os_str(),
-            prefix.as_os_str(),
-        ],
-    );
-    let png = prefix.with_extension("png");
-    let output = run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), png.as_os_str()]);
-    let _ = std::fs::remove_dir_all(dir);
-    String::from_utf8(output.stdout).expect("UTF-8 payload").trim_end_matches('\n').to_owned()
+    let path = temp_pdf(pdf);
+    let prefix = path.with_extension("");
+    let last = page_count(pdf).to_string();
+    let args: [&std::ffi::OsStr; 8] = [
+        "-r".as_ref(),
+        "200".as_ref(),
+        "-png".as_ref(),
+        "-singlefile".as_ref(),
+        "-f".as_ref(),
+        last.as_ref(),
+        path.as_os_str(),
+        prefix.as_os_str(),
+    ];
+    run("pdftoppm", &args);
+    let payload = run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), prefix.with_extension("png").as_os_str()]);
+    remove(&path);
+    payload.trim_end_matches('\n').to_owned()
 }

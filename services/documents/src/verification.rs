@@ -12,6 +12,8 @@ use onewindow_eventlog::{Aggregate, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::Status;
+
 pub const VERIFICATION_CODE: &str = "verification_code";
 pub const VERIFICATION: &str = "verification";
 
@@ -48,6 +50,16 @@ pub enum Method {
     Code,
 }
 
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Number => "number",
+            Method::Qr => "qr",
+            Method::Code => "code",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
 pub enum VerificationEvent {
@@ -71,10 +83,10 @@ pub struct Recorded {
     pub method: Method,
     /// Who said they were checking ("HR of Kaspi Bank"), as typed; empty when they did not say.
     pub verifier: String,
-    /// The network the check came from, with the host part hidden ("203.0.113.0/24").
+    /// The network the check came from, with the host part hidden ("203.0.113.0/24", or "unknown").
     pub source: String,
     /// "valid", "revoked" or "reissued".
-    pub status: String,
+    pub status: Status,
     pub signature_valid: bool,
     pub verified_at: DateTime<Utc>,
 }
@@ -102,32 +114,9 @@ pub fn verifier_label(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(VERIFIER_MAX_CHARS).collect()
 }
 
-/// The caller's network without the host: a /24 for IPv4, a /48 for IPv6, so the holder learns where from
-/// without the verifier's exact address being kept.
-pub fn network_of(address: Option<std::net::IpAddr>) -> String {
-    match address {
-        Some(std::net::IpAddr::V4(v4)) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        Some(std::net::IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-        }
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sources_hide_the_host() {
-        assert_eq!(network_of(Some("203.0.113.77".parse().expect("ip"))), "203.0.113.0/24");
-        assert_eq!(network_of(Some("2001:db8:abcd:12::1".parse().expect("ip"))), "2001:db8:abcd::/48");
-        assert_eq!(network_of(None), "");
-    }
 
     #[test]
     fn verifier_names_are_one_short_line() {

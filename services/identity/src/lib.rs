@@ -73,7 +73,7 @@ impl Settings {
                 .ok()
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(rate_limit::DEFAULT_PER_MINUTE),
-            trust_forwarded_for: std::env::var("ONEWINDOW_TRUST_FORWARDED_FOR").is_ok_and(|v| v == "true" || v == "1"),
+            trust_forwarded_for: onewindow_server::trust_forwarded_for_from_env(),
         }
     }
 }
@@ -125,7 +125,10 @@ impl Identity {
             issuer: self.issuer.clone(),
             auth: ctx.auth.clone(),
             clock: self.clock.clone(),
-            limiter: Arc::new(rate_limit::NetworkLimiter::per_minute(self.settings.sign_in_per_minute)),
+            limiter: Arc::new(onewindow_server::NetworkLimiter::per_minute(
+                self.settings.sign_in_per_minute,
+                "sign-in attempts",
+            )),
             unknown_logins: Arc::default(),
             trust_forwarded_for: self.settings.trust_forwarded_for,
         };

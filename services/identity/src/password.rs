@@ -160,7 +160,8 @@ pub fn verify_no_code(code: &str) {
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied from paper (no I, O, 0, 1).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/// A one-time access code: 12 characters of a 32-letter alphabet (60 bits), shown as `XXXX-XXXX-XXXX`.
+/// A one-time access code: 12 characters of a 32-letter alphabet (60 bits), in three groups of four, e.g.
+/// `K7QM-2HXR-9PTA`.
 pub fn generate_access_code() -> String {
     let mut rng = OsRng;
     let chars: Vec<char> = (0..12).map(|_| char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())])).collect();

@@ -10,7 +10,7 @@
 //! No secret reaches a log line or an error message: passwords, one-time codes, tokens and card data are never
 //! formatted, and refusals name the field and the rule, not the value.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use onewindow_auth::{Authenticator, Principal, Role, TokenIssuer};
@@ -19,7 +19,7 @@ use onewindow_eventlog::{
     load_all,
 };
 use onewindow_proto::identity::v1::{self as pb, identity_service_server::IdentityService};
-use onewindow_server::{FieldErrors, request_metadata, store_status};
+use onewindow_server::{FieldErrors, NetworkLimiter, caller_address, network_of, request_metadata, store_status};
 use serde::Serialize;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -40,7 +40,7 @@ use crate::{
         off_the_runtime, token_digest, verify, verify_access_code, verify_no_code, verify_no_password,
     },
     proto::{account_pb, card_form, card_pb, channel_from_pb, role_from_pb},
-    rate_limit::{NetworkLimiter, UnknownLogins, network_of},
+    rate_limit::UnknownLogins,
     refresh::{self, Family, FamilyEvent, Origin, REFRESH_FAMILY, REFRESH_TOKEN, Refresh, TokenEvent, TokenFamily},
     security::{SECURITY, SecurityEvent, SignInGuard, sign_in_failed},
 };
@@ -202,13 +202,7 @@ fn check_new_password(errors: &mut FieldErrors, field: &str, new_password: &str,
 impl IdentityApi {
     /// The caller's source network, for the rate limit and the security events.
     fn network<T>(&self, request: &Request<T>) -> String {
-        let forwarded = self
-            .trust_forwarded_for
-            .then(|| request.metadata().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-            .flatten()
-            .and_then(|value| value.split(',').next())
-            .and_then(|first| first.trim().parse::<IpAddr>().ok());
-        network_of(forwarded.or_else(|| request.remote_addr().map(|addr| addr.ip())))
+        network_of(caller_address(request, self.trust_forwarded_for))
     }
 
     fn metadata(&self, actor: String, now: DateTime<Utc>) -> EventMetadata {

@@ -69,13 +69,10 @@ struct DocumentIssued {
     registration_number: String,
     #[serde(default)]
     language: String,
+    /// A receipt of the submission (the printed form, the notification of acceptance), not the result.
     #[serde(default)]
-    document_type: String,
+    receipt: bool,
 }
-
-/// Receipts (the printed form, the notification of acceptance) come with the submission, which is notified
-/// already: only the result the applicant waits for is "ready".
-const RECEIPTS: [&str; 2] = ["application_form", "acceptance_notice"];
 
 /// An application number may be sent as text or as a number; either reads as text.
 fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -166,7 +163,8 @@ impl EventHandler for NotifyIssued {
             return deliver(self.store.as_ref(), event, &delivery, &message).await;
         }
         let issued: DocumentIssued = serde_json::from_value(event.payload.clone()).map_err(poison)?;
-        if RECEIPTS.contains(&issued.document_type.as_str()) {
+        // The submission was notified already: only the result the applicant waits for is "ready".
+        if issued.receipt {
             return Ok(());
         }
         let message = Message::DocumentIssued { registration_number: &issued.registration_number };
@@ -480,6 +478,18 @@ pub(crate) mod tests {
         let n = &inbox.notifications[0].recorded;
         assert_eq!((n.kind.as_str(), n.title.as_str()), ("document.issued", "Your document is ready"));
         assert!(n.body.contains("KAZNU-CS-2026-000001"));
+    }
+
+    #[tokio::test]
+    async fn a_receipt_of_the_submission_is_not_announced_as_the_result() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let holder = Uuid::now_v7();
+        let mut receipt = issued(&kaznu, holder, "ru");
+        receipt.payload["document_type"] = json!("acceptance_notice");
+        receipt.payload["receipt"] = json!(true);
+        NotifyIssued::new(store.clone()).handle(&receipt).await.expect("passed over");
+        assert!(inbox(store.as_ref(), &kaznu, holder).await.notifications.is_empty());
     }
 
     #[tokio::test]
