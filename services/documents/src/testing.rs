@@ -253,7 +253,11 @@ pub fn decode_qr(pdf: &[u8]) -> String {
         prefix.as_os_str(),
     ];
     run("pdftoppm", &args);
-    let payload = run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), prefix.with_extension("png").as_os_str()]);
+    // QR codes only: a table's rules can look like a one-dimensional barcode to zbar, and its text would be read too.
+    let png = prefix.with_extension("png");
+    let args: [&std::ffi::OsStr; 5] =
+        ["--quiet".as_ref(), "--raw".as_ref(), "-Sdisable".as_ref(), "-Sqrcode.enable".as_ref(), png.as_os_str()];
+    let payload = run("zbarimg", &args);
     remove(&path);
     payload.trim_end_matches('\n').to_owned()
 }
