@@ -13,7 +13,7 @@ use onewindow_eventlog::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{RouteStep, ServiceSnapshot};
+use crate::domain::{Language, RequiredDocument, RouteStep, ServiceNames, ServiceSnapshot};
 
 pub const SERVICE_COPY: &str = "service_copy";
 const CONSUMER: &str = "applications-catalog";
@@ -51,6 +51,16 @@ struct Defined {
     route: Vec<Stage>,
     #[serde(default)]
     issues_document: String,
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    average_processing_hours: u32,
+    #[serde(default)]
+    required_documents: Vec<Required>,
+    #[serde(default)]
+    reasons: Vec<Names>,
+    #[serde(default)]
+    document_languages: Vec<Language>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +68,29 @@ struct Names {
     kk: String,
     ru: String,
     en: String,
+}
+
+impl From<Names> for ServiceNames {
+    fn from(n: Names) -> Self {
+        ServiceNames { kk: n.kk, ru: n.ru, en: n.en }
+    }
+}
+
+#[derive(Deserialize)]
+struct Required {
+    name: Names,
+    #[serde(default = "one")]
+    max_files: u32,
+    #[serde(default = "yes")]
+    required: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -87,6 +120,15 @@ fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
             }),
         ),
         issues_document: if defined.issues_document == "none" { String::new() } else { defined.issues_document },
+        office: defined.office,
+        average_processing_hours: defined.average_processing_hours,
+        required_documents: defined
+            .required_documents
+            .into_iter()
+            .map(|r| RequiredDocument { name: r.name.into(), max_files: r.max_files.max(1), required: r.required })
+            .collect(),
+        reasons: defined.reasons.into_iter().map(Into::into).collect(),
+        document_languages: defined.document_languages,
     }
 }
 

@@ -82,7 +82,7 @@ impl RouteStep {
 }
 
 /// What the application copied from the catalog when it was created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSnapshot {
     pub code: String,
     pub version: i64,
@@ -92,6 +92,31 @@ pub struct ServiceSnapshot {
     pub route: Vec<RouteStep>,
     /// "certificate_of_study", or empty when the service issues no document.
     pub issues_document: String,
+    /// The office (a catalog section code) whose staff execute the service. Fields below were added after the
+    /// first release: older copies read them as empty.
+    #[serde(default)]
+    pub office: String,
+    /// The service's average processing time in working hours: the planned completion date counts from it.
+    #[serde(default)]
+    pub average_processing_hours: u32,
+    /// What the applicant attaches; an attachment names its slot by the index in this list.
+    #[serde(default)]
+    pub required_documents: Vec<RequiredDocument>,
+    /// The reasons to pick from ("Other" is always possible: free text).
+    #[serde(default)]
+    pub reasons: Vec<ServiceNames>,
+    /// The languages the issued document can be had in (empty when none is issued).
+    #[serde(default)]
+    pub document_languages: Vec<Language>,
+}
+
+/// One document the applicant attaches (several pages may be several files, up to `max_files`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredDocument {
+    pub name: ServiceNames,
+    pub max_files: u32,
+    /// False for a document the applicant may attach but need not.
+    pub required: bool,
 }
 
 impl ServiceSnapshot {
@@ -339,6 +364,11 @@ mod tests {
                     required: 0,
                 }],
                 issues_document: "certificate_of_study".into(),
+                office: "registrar".into(),
+                average_processing_hours: 8,
+                required_documents: Vec::new(),
+                reasons: Vec::new(),
+                document_languages: vec![Language::Kk, Language::Ru, Language::En],
             },
             document_language: Some(Language::Kk),
             reason: String::new(),

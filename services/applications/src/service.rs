@@ -18,8 +18,8 @@ use tonic::{Request, Response, Status, transport::Channel};
 use uuid::Uuid;
 
 use crate::domain::{
-    APPLICATION, Application, ApplicationError, CounterEvent, Created, Language, NUMBER_COUNTER, RouteStep,
-    ServiceSnapshot, create, format_number, submit,
+    APPLICATION, Application, ApplicationError, CounterEvent, Created, Language, NUMBER_COUNTER, RequiredDocument,
+    RouteStep, ServiceNames, ServiceSnapshot, create, format_number, submit,
 };
 
 /// How often a lost race for the next application number is retried before giving up.
@@ -117,6 +117,21 @@ fn application_pb(org: &OrgId, state: &Application, version: i64) -> Result<pb::
 }
 
 /// The catalog's document type as the events name it (`certificate_of_study`), or empty for none.
+fn names(text: Option<onewindow_proto::catalog::v1::LocalizedText>) -> ServiceNames {
+    let text = text.unwrap_or_default();
+    ServiceNames { kk: text.kk, ru: text.ru, en: text.en }
+}
+
+/// The catalog names languages "kk", "ru" and "en".
+fn language_code(code: &str) -> Option<Language> {
+    match code {
+        "kk" => Some(Language::Kk),
+        "ru" => Some(Language::Ru),
+        "en" => Some(Language::En),
+        _ => None,
+    }
+}
+
 fn issued_document_name(value: i32) -> &'static str {
     use onewindow_proto::catalog::v1::DocumentType;
     match DocumentType::try_from(value) {
@@ -196,6 +211,19 @@ impl ApplicationsApi {
             name_en: name.en,
             route,
             issues_document,
+            office: service.office,
+            average_processing_hours: u32::try_from(service.average_processing_hours).unwrap_or(0),
+            required_documents: service
+                .required_documents
+                .into_iter()
+                .map(|r| RequiredDocument {
+                    name: names(r.name),
+                    max_files: u32::try_from(r.max_files).unwrap_or(1).max(1),
+                    required: r.required,
+                })
+                .collect(),
+            reasons: service.reasons.into_iter().map(|r| names(Some(r))).collect(),
+            document_languages: service.document_languages.iter().filter_map(|l| language_code(l)).collect(),
         })
     }
 }
@@ -367,7 +395,7 @@ mod tests {
                     name_ru: String::new(),
                     name_en: String::new(),
                     route: vec![step(1, "library"), step(2, "deans-office")],
-                    issues_document: String::new(),
+                    ..ServiceSnapshot::default()
                 },
                 document_language: None,
                 reason: String::new(),

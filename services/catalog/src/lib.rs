@@ -13,7 +13,8 @@
 //! - `convert`: domain ↔ protobuf
 //! - `service`: the gRPC API and the admin operations
 
-pub mod calendar;
+/// The calendar lives in `platform/calendar` (applications and routing count working hours on it too).
+pub use onewindow_calendar as calendar;
 mod convert;
 mod domain;
 mod search;

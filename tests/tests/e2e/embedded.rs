@@ -197,6 +197,7 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
         name_en: "Certificate of study".into(),
         route: vec![RouteStep { stage: 1, department: "registrar".into(), position: "registrar".into(), required: 0 }],
         issues_document: "certificate_of_study".into(),
+        ..ServiceSnapshot::default()
     };
     vec![
         E::Created(Created {
