@@ -11,4 +11,5 @@ mod event_log;
 mod identity;
 mod make_run;
 mod outbox;
+mod routing;
 mod tenancy;
