@@ -111,12 +111,17 @@ async fn a_rejection_is_reworked_and_a_deputy_approves_for_the_dean_through_the_
         }
     };
     let dean_row = sheet.rows.iter().position(|r| r.department == "deans-office").expect("the dean's row");
-    assert_eq!(sheet.rows[dean_row].approver_ids, [dean_id.clone()], "the dean was resolved through identity");
+    assert_eq!(
+        sheet.rows[dean_row].approver_ids,
+        std::slice::from_ref(&dean_id),
+        "the dean was resolved through identity"
+    );
 
     // The dean rejects; the student answers; the dean, away now, delegates to the deputy.
     let rejected = decision(&id, routing::Decision::Reject, "Attach your student card");
     routing.decide(authed(rejected, &dean)).await.expect("rejected");
-    let answer = AnswerRejectionRequest { application_id: id.clone(), row: dean_row as i32, comment: "Attached".into() };
+    let answer =
+        AnswerRejectionRequest { application_id: id.clone(), row: dean_row as i32, comment: "Attached".into() };
     let sheet = routing.answer_rejection(authed(answer, &student)).await.expect("answered").into_inner();
     assert_eq!(sheet.sheet.expect("sheet").rows[dean_row].conversation.len(), 2);
     let early = routing.decide(authed(decision(&id, routing::Decision::Approve, ""), &deputy)).await;
