@@ -40,6 +40,7 @@ const ADMIN: &[Role] = &[Role::Admin];
 const APPLICANT: &[Role] = &[Role::Applicant];
 const APPROVER: &[Role] = &[Role::Approver];
 const SIGNATORY: &[Role] = &[Role::Signatory];
+const APPROVER_OR_SIGNATORY: &[Role] = &[Role::Approver, Role::Signatory];
 const DELEGATORS: &[Role] = &[Role::Approver, Role::Signatory, Role::Admin];
 
 const fn rule(method: &'static str, access: Access, scope: &'static str) -> Rule {
@@ -95,7 +96,11 @@ pub const RULES: &[Rule] = &[
         SignedIn,
         "the sheet of an own application; approvers the sheets they are on; executors, admins, integrators any",
     ),
-    rule("/onewindow.routing.v1.RoutingService/ListInbox", AnyOf(APPROVER), "rows of the caller's department"),
+    rule(
+        "/onewindow.routing.v1.RoutingService/ListInbox",
+        AnyOf(APPROVER_OR_SIGNATORY),
+        "rows the caller decides: their own, their department's open ones, those they substitute on",
+    ),
     rule("/onewindow.routing.v1.RoutingService/Decide", AnyOf(APPROVER), "rows of the caller's department"),
     rule("/onewindow.routing.v1.RoutingService/BulkApprove", AnyOf(APPROVER), "rows of the caller's department"),
     rule("/onewindow.routing.v1.RoutingService/AnswerRejection", AnyOf(APPLICANT), "own applications' sheets only"),

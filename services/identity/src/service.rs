@@ -1,7 +1,8 @@
 //! The identity gRPC API, and account registration for seeding.
 //!
 //! Who may call what: `SignIn`, `RefreshToken`, `SignOut`, `ActivateAccount` and `ListSigningKeys` need no access
-//! token (the password, refresh token or one-time code is the credential); `GetMe`, `UpdateProfile` and
+//! token (the password, refresh token or one-time code is the credential); nor does `ListPostHolders`, which routing
+//! calls with no user's token and which answers only names, posts and ids of approvers and signatories; `GetMe`, `UpdateProfile` and
 //! `ChangePassword` act on the caller's own account; `GetCard` reads the caller's own card, or any card of the
 //! caller's organisation for admins and executors; `UpdateCard`, `ImportAccounts`, `UpdateAccount` and
 //! `IssueAccessCode` are for admins, within their organisation (every stream read is the caller's organisation's,

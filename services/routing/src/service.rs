@@ -168,7 +168,9 @@ impl RoutingService for RoutingApi {
 
     async fn list_inbox(&self, request: Request<ListInboxRequest>) -> Result<Response<ListInboxResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
-        principal.require(Role::Approver)?;
+        if !(principal.has(Role::Approver) || principal.has(Role::Signatory)) {
+            return Err(Status::permission_denied("the inbox is for approvers and signatories"));
+        }
         let request = request.into_inner();
         let mut errors = FieldErrors::new();
         errors.check(request.min_age_hours >= 0, "min_age_hours", "must not be negative");
@@ -972,7 +974,9 @@ mod tests {
         let sign =
             |who: &Principal| routing.api.sign(routing.tokens.request(who, SignRequest { application_id: id.clone() }));
         assert_eq!(sign(&vice_rector).await.expect_err("stage 1 first").code(), Code::FailedPrecondition);
+        assert!(routing.inbox(&vice_rector).await.expect("inbox").is_empty(), "not yet the signatory's turn");
         routing.decide(&approver("library"), &id, pb::Decision::Approve, "", None).await.expect("library");
+        assert_eq!(routing.inbox(&vice_rector).await.expect("inbox"), std::slice::from_ref(&id), "theirs to sign now");
         assert_eq!(
             sign(&person(&[Role::Signatory], "deans-office")).await.expect_err("not theirs").code(),
             Code::PermissionDenied

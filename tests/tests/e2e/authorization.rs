@@ -48,7 +48,7 @@ const EXPECTED: &[(&str, Who)] = &[
     ("applications.v1.ApplicationsService/SubmitApplication", Who::Roles(&[Role::Applicant])),
     ("applications.v1.ApplicationsService/GetApplication", Who::SignedIn),
     ("routing.v1.RoutingService/GetSheet", Who::SignedIn),
-    ("routing.v1.RoutingService/ListInbox", Who::Roles(&[Role::Approver])),
+    ("routing.v1.RoutingService/ListInbox", Who::Roles(&[Role::Approver, Role::Signatory])),
     ("routing.v1.RoutingService/Decide", Who::Roles(&[Role::Approver])),
     ("routing.v1.RoutingService/BulkApprove", Who::Roles(&[Role::Approver])),
     ("routing.v1.RoutingService/AnswerRejection", Who::Roles(&[Role::Applicant])),
