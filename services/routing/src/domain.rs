@@ -465,8 +465,12 @@ impl Sheet {
             .iter()
             .filter_map(|row| {
                 let d = row.decision.as_ref().filter(|d| d.decision == Decision::Approve)?;
-                // A deemed approval names the post: nobody signed it.
-                let full_name = if d.deemed { row.step.approver_names.join(", ") } else { d.by_name.clone() };
+                // A deemed approval names the post's holders (or the post): nobody decided it.
+                let full_name = match (d.deemed, row.step.approver_names.is_empty()) {
+                    (false, _) => d.by_name.clone(),
+                    (true, false) => row.step.approver_names.join(", "),
+                    (true, true) => row.step.position.clone(),
+                };
                 Some(Approval {
                     full_name,
                     // The position of the person who approved, as the document prints it; the route's
@@ -1434,6 +1438,7 @@ mod tests {
         assert_eq!(approved.len(), 1, "deemed through to the end");
         assert_eq!(approved[0].approvals.len(), 3);
         assert!(approved[0].approvals[2].note.contains("deemed approved"));
+        assert_eq!(approved[0].approvals[2].full_name, "Head of dean", "no names recorded: the post is named instead");
     }
 
     #[test]
