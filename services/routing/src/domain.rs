@@ -891,10 +891,14 @@ fn reminder_lead_minutes(limit_hours: u32) -> u32 {
 /// What is due on `sheet` at `now`, if anything.
 pub fn deadline_due(sheet: &Sheet, calendar: &WorkingCalendar, now: DateTime<Utc>) -> Option<DeadlineDue> {
     let (stage, deadline_at) = sheet.deadline(calendar)?;
-    let waiting: Vec<&Row> = sheet.stage_rows(stage).filter(|r| r.status() != RowStatus::Approved).collect();
+    // The rows an approver owes a decision on; a rejection awaiting the applicant's answer is not one of them.
+    let owing: Vec<&Row> = sheet.stage_rows(stage).filter(|r| r.open_for_decision()).collect();
+    if owing.is_empty() {
+        return None;
+    }
     if now >= deadline_at {
-        let silence = waiting.iter().map(|r| r.step.on_silence).find(|s| !s.is_none()).unwrap_or_default();
-        let undecided = waiting.iter().any(|r| r.is_pending());
+        let silence = owing.iter().map(|r| r.step.on_silence).find(|s| !s.is_none()).unwrap_or_default();
+        let undecided = owing.iter().any(|r| r.is_pending());
         return match silence {
             Silence::Approve if undecided => {
                 Some(DeadlineDue::Deem { stage, deadline_at, decision: Decision::Approve })
@@ -902,9 +906,8 @@ pub fn deadline_due(sheet: &Sheet, calendar: &WorkingCalendar, now: DateTime<Utc
             Silence::Reject if undecided => Some(DeadlineDue::Deem { stage, deadline_at, decision: Decision::Reject }),
             _ if sheet.escalated.contains(&stage) => None,
             _ => {
-                let mut departments: Vec<String> = waiting.iter().map(|r| r.step.department.clone()).collect();
-                departments.dedup();
-                Some(DeadlineDue::Escalate { stage, deadline_at, departments })
+                let departments: BTreeSet<String> = owing.iter().map(|r| r.step.department.clone()).collect();
+                Some(DeadlineDue::Escalate { stage, deadline_at, departments: departments.into_iter().collect() })
             }
         };
     }
@@ -912,10 +915,8 @@ pub fn deadline_due(sheet: &Sheet, calendar: &WorkingCalendar, now: DateTime<Utc
     if sheet.reminded.contains(&stage) || left > reminder_lead_minutes(sheet.time_limit_hours(stage)) {
         return None;
     }
-    let mut notify: Vec<Uuid> = waiting.iter().flat_map(|r| r.step.approver_ids.iter().copied()).collect();
-    notify.sort();
-    notify.dedup();
-    Some(DeadlineDue::Remind { stage, deadline_at, notify })
+    let notify: BTreeSet<Uuid> = owing.iter().flat_map(|r| r.step.approver_ids.iter().copied()).collect();
+    Some(DeadlineDue::Remind { stage, deadline_at, notify: notify.into_iter().collect() })
 }
 
 /// The events of what is due: `heads` are the people an escalation notifies (looked up by the caller).
@@ -1439,6 +1440,24 @@ mod tests {
         assert_eq!(approved[0].approvals.len(), 3);
         assert!(approved[0].approvals[2].note.contains("deemed approved"));
         assert_eq!(approved[0].approvals[2].full_name, "Head of dean", "no names recorded: the post is named instead");
+    }
+
+    #[test]
+    fn a_stage_waiting_only_for_the_applicants_answer_is_not_chased() {
+        let mut history = timed(&[(1, "library"), (1, "dormitory")], 2, Silence::None);
+        for (row, department) in [(0, "library"), (1, "dormitory")] {
+            let mut approver = person_of(department);
+            approver.user_id = given(&history).rows[row].step.approver_ids[0];
+            let approve = DecideCommand { approver, decision: Decision::Approve, note: String::new(), now: at(5) };
+            let reject = DecideCommand { decision: Decision::Reject, note: "Sign page 2".into(), ..approve.clone() };
+            when(&mut history, if row == 0 { reject } else { approve }).expect("decided");
+        }
+        let (_, deadline) = given(&history).deadline(&calendar()).expect("deadline");
+        let late = deadline + Duration::hours(1);
+        assert_eq!(deadline_due(&given(&history), &calendar(), late), None, "the applicant owes the answer");
+        answer(&mut history, 0, "Signed").expect("answered");
+        let due = deadline_due(&given(&history), &calendar(), late).expect("the library owes a decision again");
+        assert!(matches!(due, DeadlineDue::Escalate { departments, .. } if departments == ["library"]));
     }
 
     #[test]
