@@ -1,6 +1,7 @@
 //! Routing end to end in one process: the certificate of study's dean, resolved through identity as the sheet
 //! opens, rejects; the student answers; the dean, away, delegates to a deputy who approves "acting for" the dean;
-//! the registrar approves; the issued certificate prints who acted for whom.
+//! the registrar approves; the issued certificate prints who acted for whom. And an academic-leave order whose
+//! final stage (the catalog's vice-rector) is signed, with a signature record, before the order is issued.
 
 use std::time::{Duration, Instant};
 
@@ -53,26 +54,9 @@ async fn a_rejection_is_reworked_and_a_deputy_approves_for_the_dean_through_the_
     let (registrar, _) = sign_in(channel.clone(), "registrar", &login("registrar").password).await;
 
     // A deputy of another department, as the organisation's administrator would import them.
-    let identity = onewindow_eventlog::open(&format!("sqlite:{}", system.data_dir.join("identity.db").display()))
-        .await
-        .expect("identity's log");
-    let password = format!("{}Aa1", uuid::Uuid::now_v7());
-    let deputy_id = register_account(
-        identity.as_ref(),
-        NewAccount {
-            org: OrgId::parse(ORG).expect("org"),
-            login: "deputy".into(),
-            password: password.clone(),
-            full_name: "Dana Deputova".into(),
-            roles: vec![Role::Approver],
-            department: "international-office".into(),
-            position: "deputy".into(),
-            email: "deputy@example.kz".into(),
-        },
-    )
-    .await
-    .expect("registered");
-    let (deputy, _) = sign_in(channel.clone(), "deputy", &password).await;
+    let post = ("international-office", "deputy");
+    let (deputy, deputy_id) =
+        staff(&system, channel.clone(), "deputy", "Dana Deputova", vec![Role::Approver], post).await;
 
     let mut applications = ApplicationsServiceClient::new(channel.clone());
     let created = applications
@@ -128,7 +112,7 @@ async fn a_rejection_is_reworked_and_a_deputy_approves_for_the_dean_through_the_
     assert_eq!(early.expect_err("no delegation yet").code(), Code::PermissionDenied);
     let now = chrono::Utc::now();
     let delegation = DelegateApprovalsRequest {
-        substitute_id: deputy_id.to_string(),
+        substitute_id: deputy_id.clone(),
         substitute_name: "Dana Deputova".into(),
         starts_at: Some(onewindow_proto::timestamp(now - chrono::Duration::minutes(1))),
         ends_at: Some(onewindow_proto::timestamp(now + chrono::Duration::days(7))),
@@ -163,4 +147,116 @@ async fn a_rejection_is_reworked_and_a_deputy_approves_for_the_dean_through_the_
     let text = compact(&pdf_text(&pdf));
     assert!(text.contains("DanaDeputova"), "{text}");
     assert!(text.contains("actingfor"), "the certificate prints who the deputy acted for:\n{text}");
+}
+
+/// Registers an account straight into identity's log, as the organisation's administrator would import it, and
+/// signs it in: its token and user id.
+async fn staff(
+    system: &EmbeddedSystem,
+    channel: Channel,
+    login: &str,
+    full_name: &str,
+    roles: Vec<Role>,
+    (department, position): (&str, &str),
+) -> (String, String) {
+    let identity = onewindow_eventlog::open(&format!("sqlite:{}", system.data_dir.join("identity.db").display()))
+        .await
+        .expect("identity's log");
+    let password = format!("{}Aa1", uuid::Uuid::now_v7());
+    let account = NewAccount {
+        org: OrgId::parse(ORG).expect("org"),
+        login: login.into(),
+        password: password.clone(),
+        full_name: full_name.into(),
+        roles,
+        department: department.into(),
+        position: position.into(),
+        email: format!("{login}@example.kz"),
+    };
+    register_account(identity.as_ref(), account).await.expect("registered");
+    sign_in(channel, login, &password).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vice_rector_signs_an_academic_leave_order_after_the_parallel_stage() {
+    let system = EmbeddedSystem::start().await;
+    let channel = Channel::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
+    let cast = system.cast(ORG);
+    let (student, _) = sign_in(channel.clone(), &cast.student.login, &cast.student.password).await;
+    let dean_login = cast.approvers.iter().find(|a| a.login == "dean").expect("the demo dean").clone();
+    let (dean, _) = sign_in(channel.clone(), "dean", &dean_login.password).await;
+    let office = ("student-office", "specialist");
+    let (specialist, _) =
+        staff(&system, channel.clone(), "specialist", "Aigerim Specialist", vec![Role::Approver], office).await;
+    let affairs = ("academic-affairs", "director");
+    let (director, _) =
+        staff(&system, channel.clone(), "director", "Nurlan Director", vec![Role::Approver], affairs).await;
+    let rectorate = ("rectorate", "vice-rector-academic");
+    let (vice_rector, vice_rector_id) =
+        staff(&system, channel.clone(), "vicerector", "Gulnara Vice-Rector", vec![Role::Signatory], rectorate).await;
+
+    let mut applications = ApplicationsServiceClient::new(channel.clone());
+    let created = applications
+        .create_application(authed(
+            CreateApplicationRequest {
+                service_code: "academic-leave".into(),
+                document_language: apps::Language::En as i32,
+                reason: "health".into(),
+                email: "student@example.kz".into(),
+                phone: String::new(),
+            },
+            &student,
+        ))
+        .await
+        .expect("created")
+        .into_inner()
+        .application
+        .expect("an application");
+    let submit = SubmitApplicationRequest {
+        application_id: created.id.clone(),
+        expected_version: Some(created.version),
+        agreed_to_terms: true,
+    };
+    applications.submit_application(authed(submit, &student)).await.expect("submitted");
+    let id = created.id.clone();
+
+    let mut routing = RoutingServiceClient::new(channel.clone());
+    let started = Instant::now();
+    let sheet = loop {
+        match routing.get_sheet(authed(GetSheetRequest { application_id: id.clone() }, &student)).await {
+            Ok(answer) => break answer.into_inner().sheet.expect("a sheet"),
+            Err(status) if status.code() == Code::NotFound && started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("no sheet: {status:?}"),
+        }
+    };
+    let last = sheet.rows.last().expect("rows");
+    assert!(last.signatory, "the catalog's vice-rector stage is a signatory's");
+    assert_eq!(last.approver_ids, std::slice::from_ref(&vice_rector_id));
+
+    let sign = || routing::SignRequest { application_id: id.clone() };
+    let early = routing.sign(authed(sign(), &vice_rector)).await.expect_err("the first stage is open");
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    for token in [&dean, &specialist, &director] {
+        routing.decide(authed(decision(&id, routing::Decision::Approve, ""), token)).await.expect("approved");
+    }
+    let inbox = routing.list_inbox(authed(routing::ListInboxRequest::default(), &vice_rector)).await.expect("inbox");
+    assert_eq!(inbox.into_inner().sheets.len(), 1, "the order waits for the vice-rector's signature");
+    let signed = routing.sign(authed(sign(), &vice_rector)).await.expect("signed").into_inner();
+    let signature = signed.signature.expect("a signature record");
+    assert_eq!((signature.signed_by_name.as_str(), signature.sha256.len()), ("Gulnara Vice-Rector", 64));
+    assert_eq!(signed.sheet.expect("sheet").status, routing::SheetStatus::Approved as i32);
+
+    let started = Instant::now();
+    loop {
+        let request = authed(GetApplicationRequest { application_id: id.clone() }, &student);
+        let application = applications.get_application(request).await.expect("read").into_inner().application;
+        let application = application.expect("an application");
+        if application.status == apps::ApplicationStatus::Issued as i32 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "not issued: {application:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
