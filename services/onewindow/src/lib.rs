@@ -74,7 +74,8 @@ pub async fn run_embedded(
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
     workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, upstream));
-    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
+    let identity_directory = onewindow_routing::identity_directory(&format!("http://{address}"))?;
+    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc, identity_directory)?);
     workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
     let notifications = context("notifications")?;
     workers.extend(onewindow_notifications::register(&notifications, &mut grpc));

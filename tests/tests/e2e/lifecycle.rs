@@ -299,12 +299,24 @@ async fn an_application_is_edited_submitted_worked_on_and_withdrawn_with_everyon
         })
         .collect();
     told.sort();
-    let decided_by = events
+    // Every approver on the sheet (routing resolved both posts to people when it opened) and the executor.
+    let mut expected: Vec<(String, String)> = events
         .iter()
-        .find(|e| e.event_type == "application.approval_recorded")
-        .map(|e| e.payload["decided_by_id"].as_str().unwrap_or_default().to_owned())
-        .expect("the dean's id");
-    assert_eq!(told, [("approver".to_owned(), decided_by), ("executor".to_owned(), accepted.executor_id.clone())]);
+        .filter(|e| e.event_type == "application.work_started")
+        .flat_map(|e| e.payload["approver_ids"].as_array().cloned().unwrap_or_default())
+        .chain(
+            events
+                .iter()
+                .filter(|e| e.event_type == "application.approval_recorded")
+                .map(|e| e.payload["decided_by_id"].clone()),
+        )
+        .map(|id| ("approver".to_owned(), id.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(expected.len(), 2, "the dean and the registrar: {expected:?}");
+    expected.push(("executor".to_owned(), accepted.executor_id.clone()));
+    assert_eq!(told, expected);
 
     // As of a moment before the withdrawal it was in work; as of the submission, submitted.
     let as_of = |moment: prost_types::Timestamp| {

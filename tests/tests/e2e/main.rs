@@ -12,4 +12,5 @@ mod identity;
 mod lifecycle;
 mod make_run;
 mod outbox;
+mod routing;
 mod tenancy;
