@@ -9,7 +9,9 @@
 //! - `service`: the gRPC API (thin), and committing reactions
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services, kept from its events
+//! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
 
+pub mod attachments;
 mod catalog_copy;
 mod consumers;
 mod domain;
@@ -54,11 +56,13 @@ pub fn catalog_client(url: &str) -> anyhow::Result<CatalogServiceClient<Channel>
     Ok(CatalogServiceClient::new(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect_lazy()))
 }
 
-/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`.
+/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL` and the
+/// attachments' blob store settings ([`attachments::open_blob_store`]).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let catalog = catalog_client(&env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"))?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc, catalog);
+    attachments::register(&ctx, &mut grpc, attachments::open_blob_store(&config).await?)?;
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

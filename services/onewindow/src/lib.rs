@@ -68,12 +68,15 @@ pub async fn run_embedded(
 
     let address = listener.local_addr()?;
     let catalog = onewindow_applications::catalog_client(&format!("http://{address}"))?;
-    let blobs = Arc::new(onewindow_documents::FsBlobStore::new(config.data_dir.join("blobs")));
+    let blobs = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("blobs")));
 
     let mut grpc = Grpc::new(auth.clone());
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
-    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, catalog));
+    let applications = context("applications")?;
+    workers.extend(onewindow_applications::register(&applications, &mut grpc, catalog));
+    let attachments = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("attachments")));
+    onewindow_applications::attachments::register(&applications, &mut grpc, attachments)?;
     workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
     workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
     let notifications = context("notifications")?;
