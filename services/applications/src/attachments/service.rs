@@ -283,7 +283,11 @@ impl AttachmentsService for AttachmentsApi {
             }
         }
         tracing::info!(%attachment_id, content_type, size_bytes = file.size_bytes, "attachment stored");
-        let attachment = Attachment { file, uploaded_at: metadata.occurred_at };
+        // Answer with what was stored (the log keeps times to its own precision), as later reads will show it.
+        let (stored, _) =
+            attachments_of(self.store.as_ref(), &principal.org, upload.application_id).await.map_err(store_status)?;
+        let attachment =
+            stored.get(attachment_id).cloned().unwrap_or(Attachment { file, uploaded_at: metadata.occurred_at });
         Ok(Response::new(pb::UploadAttachmentResponse {
             attachment: Some(attachment_pb(&attachment)),
             version: committed_version(outcome, version),
