@@ -70,7 +70,9 @@ async fn register_people(identity: &dyn EventStore) -> People {
         .expect("account");
         logins.push(Login { login: login.into(), password });
     }
-    let [student, other_student, dean, librarian, admin] = <[Login; 5]>::try_from(logins).ok().expect("five people");
+    let Ok([student, other_student, dean, librarian, admin]) = <[Login; 5]>::try_from(logins) else {
+        panic!("five people")
+    };
     People { student, other_student, dean, librarian, admin }
 }
 
