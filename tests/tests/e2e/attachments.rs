@@ -108,6 +108,27 @@ const PNG: &[u8] = &[
     0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+/// An 8×8 grey baseline JPEG (libjpeg's djpeg decodes it): one quantisation table, a one-code Huffman table each
+/// for DC and AC, and one block whose DC difference is 0 followed by end-of-block.
+fn jpeg() -> Vec<u8> {
+    fn segment(marker: u8, body: &[u8]) -> Vec<u8> {
+        let length = u16::try_from(body.len() + 2).expect("a short segment").to_be_bytes();
+        [&[0xff, marker], length.as_slice(), body].concat()
+    }
+    let one_code = |class: u8| [[class, 1].as_slice(), &[0; 15], &[0x00]].concat();
+    [
+        vec![0xff, 0xd8],
+        segment(0xe0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+        segment(0xdb, &[[0u8].as_slice(), &[1; 64]].concat()),
+        segment(0xc0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]),
+        segment(0xc4, &one_code(0x00)),
+        segment(0xc4, &one_code(0x10)),
+        segment(0xda, &[1, 1, 0x00, 0, 63, 0]),
+        vec![0b0011_1111, 0xff, 0xd9],
+    ]
+    .concat()
+}
+
 /// The start of an x86-64 ELF executable.
 fn elf() -> Vec<u8> {
     let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0, 1, 0, 0, 0];
@@ -327,7 +348,9 @@ async fn scenario(identity_url: &str, applications_url: &str, people: &People, b
     }
 
     // Up to the required document's limit of files.
-    for n in listed.attachments.len()..MAX_FILES {
+    let receipt = me.upload(Upload::new(app, "receipt.png", &jpeg())).await.expect("a JPEG").attachment.expect("a");
+    assert_eq!(receipt.content_type, "image/jpeg", "the content decides, not the name");
+    for n in listed.attachments.len() + 1..MAX_FILES {
         me.upload(Upload::new(app, &format!("page {n}.pdf"), &pdf(&format!("page {n}")))).await.expect("room left");
     }
     let full = me.upload(Upload::new(app, "one too many.pdf", &report)).await.expect_err("full");

@@ -133,6 +133,27 @@ pub(crate) mod samples {
         0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ];
 
+    /// An 8×8 grey baseline JPEG (libjpeg's djpeg decodes it): one quantisation table, a one-code Huffman table each
+    /// for DC and AC, and one block whose DC difference is 0 followed by end-of-block.
+    pub fn jpeg() -> Vec<u8> {
+        fn segment(marker: u8, body: &[u8]) -> Vec<u8> {
+            let length = u16::try_from(body.len() + 2).expect("a short segment").to_be_bytes();
+            [&[0xff, marker], length.as_slice(), body].concat()
+        }
+        let one_code = |class: u8| [[class, 1].as_slice(), &[0; 15], &[0x00]].concat();
+        [
+            vec![0xff, 0xd8],
+            segment(0xe0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+            segment(0xdb, &[[0u8].as_slice(), &[1; 64]].concat()),
+            segment(0xc0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]),
+            segment(0xc4, &one_code(0x00)),
+            segment(0xc4, &one_code(0x10)),
+            segment(0xda, &[1, 1, 0x00, 0, 63, 0]),
+            vec![0b0011_1111, 0xff, 0xd9],
+        ]
+        .concat()
+    }
+
     /// The start of an x86-64 ELF executable.
     pub fn elf() -> Vec<u8> {
         let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0, 1, 0, 0, 0];
@@ -152,7 +173,7 @@ mod tests {
         let limits = Limits::default();
         assert_eq!(limits.check(&pdf()), Ok("application/pdf"));
         assert_eq!(limits.check(PNG), Ok("image/png"));
-        assert_eq!(limits.check(&[0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F', 0]), Ok("image/jpeg"));
+        assert_eq!(limits.check(&jpeg()), Ok("image/jpeg"));
         let elf = limits.check(&elf()).expect_err("an executable");
         assert!(elf.contains("application/x-executable"), "{elf}");
         assert!(limits.check(HTML).is_err(), "HTML is not a scan");

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_blobs::BlobStore;
-use onewindow_eventlog::{Commit, CommitOutcome, EventStore, OrgId, StoreError, StreamRef, encode, load};
+use onewindow_eventlog::{Commit, CommitOutcome, EventStore, OrgId, StreamRef, load};
 use onewindow_proto::{
     applications::v1::{self as pb, attachments_service_server::AttachmentsService, upload_attachment_request::Part},
     timestamp,
@@ -26,6 +26,7 @@ use super::{
     domain::{
         ATTACHMENT, Attachment, AttachmentCommand, AttachmentError, AttachmentEvent, Draft, Uploaded, blob_key, decide,
     },
+    encode_all,
 };
 use crate::domain::{APPLICATION, Application, Created, Status as ApplicationStatus};
 
@@ -71,6 +72,20 @@ impl Owner {
 
 fn parse_id(field: &str, raw: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(raw.trim()).map_err(|_| FieldErrors::one(field, "must be a UUID"))
+}
+
+/// An application's and one of its attachments' ids, both named when invalid.
+fn parse_ids(application_id: &str, attachment_id: &str) -> Result<(Uuid, Uuid), Status> {
+    let mut errors = FieldErrors::new();
+    let application_id = Uuid::parse_str(application_id.trim());
+    errors.check(application_id.is_ok(), "application_id", "must be a UUID");
+    let attachment_id = Uuid::parse_str(attachment_id.trim());
+    errors.check(attachment_id.is_ok(), "attachment_id", "must be a UUID");
+    errors.into_result()?;
+    match (application_id, attachment_id) {
+        (Ok(application_id), Ok(attachment_id)) => Ok((application_id, attachment_id)),
+        _ => Err(Status::invalid_argument("invalid ids")),
+    }
 }
 
 /// Who reads an application's files: whoever reads the application (as `GetApplication` decides): the applicant,
@@ -259,11 +274,7 @@ impl AttachmentsService for AttachmentsApi {
         check_version(upload.expected_version, version)?;
         let events = decide(&state, &owner.draft(), command(file.clone()))?;
         let metadata = request_metadata(principal.actor(), Some(upload.application_id));
-        let encoded = events
-            .iter()
-            .map(|e| encode(e, 1, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| store_status(StoreError::from(e)))?;
+        let encoded = encode_all(&events, &metadata).map_err(store_status)?;
 
         self.blobs.put(&file.blob_key, content).await.map_err(|error| {
             tracing::error!(error = %format!("{error:#}"), "the attachment could not be stored");
@@ -318,15 +329,7 @@ impl AttachmentsService for AttachmentsApi {
     ) -> Result<Response<Self::DownloadAttachmentStream>, Status> {
         let principal = self.auth.authenticate(&request).await?;
         let body = request.get_ref();
-        let mut errors = FieldErrors::new();
-        let application_id = Uuid::parse_str(body.application_id.trim());
-        errors.check(application_id.is_ok(), "application_id", "must be a UUID");
-        let attachment_id = Uuid::parse_str(body.attachment_id.trim());
-        errors.check(attachment_id.is_ok(), "attachment_id", "must be a UUID");
-        errors.into_result()?;
-        let (Ok(application_id), Ok(attachment_id)) = (application_id, attachment_id) else {
-            return Err(Status::invalid_argument("invalid ids"));
-        };
+        let (application_id, attachment_id) = parse_ids(&body.application_id, &body.attachment_id)?;
         self.readable(&principal, application_id).await?;
         let (state, _) =
             attachments_of(self.store.as_ref(), &principal.org, application_id).await.map_err(store_status)?;
@@ -361,26 +364,14 @@ impl AttachmentsService for AttachmentsApi {
     ) -> Result<Response<pb::DeleteAttachmentResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
         let body = request.into_inner();
-        let mut errors = FieldErrors::new();
-        let application_id = Uuid::parse_str(body.application_id.trim());
-        errors.check(application_id.is_ok(), "application_id", "must be a UUID");
-        let attachment_id = Uuid::parse_str(body.attachment_id.trim());
-        errors.check(attachment_id.is_ok(), "attachment_id", "must be a UUID");
-        errors.into_result()?;
-        let (Ok(application_id), Ok(attachment_id)) = (application_id, attachment_id) else {
-            return Err(Status::invalid_argument("invalid ids"));
-        };
+        let (application_id, attachment_id) = parse_ids(&body.application_id, &body.attachment_id)?;
         let owner = self.owned(&principal, application_id).await?;
         let (state, version) =
             attachments_of(self.store.as_ref(), &principal.org, application_id).await.map_err(store_status)?;
         check_version(body.expected_version, version)?;
         let events = decide(&state, &owner.draft(), AttachmentCommand::Delete { attachment_id })?;
         let metadata = request_metadata(principal.actor(), Some(application_id));
-        let encoded = events
-            .iter()
-            .map(|e| encode(e, 1, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| store_status(StoreError::from(e)))?;
+        let encoded = encode_all(&events, &metadata).map_err(store_status)?;
         let stream_ref = StreamRef::new(&principal.org, ATTACHMENT, application_id.to_string());
         let outcome = self.store.commit(Commit::append(stream_ref, version, encoded)).await.map_err(store_status)?;
         for event in &events {
