@@ -27,7 +27,8 @@ pub use demo::{DemoAccount, demo_accounts, seed_demo};
 /// Settings of the embedded mode.
 #[derive(Debug, Clone)]
 pub struct EmbeddedConfig {
-    /// Where the SQLite files and the PDFs are kept (`ONEWINDOW_DATA_DIR`, default `./data`).
+    /// Where the SQLite files, the PDFs (`blobs/`) and the attachments (`attachments/`) are kept
+    /// (`ONEWINDOW_DATA_DIR`, default `./data`).
     pub data_dir: PathBuf,
     /// Seed the demo organisations, accounts and catalog on start.
     pub seed_demo: bool,
