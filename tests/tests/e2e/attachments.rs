@@ -413,6 +413,12 @@ async fn attachments_of_a_draft_in_the_embedded_mode() {
     let blobs = FsBlobStore::new(&files_dir);
     let application = scenario(&system.url, &system.url, &people, &blobs).await;
 
+    // Another organisation's student finds nothing there.
+    let stranger = sign_in(&system.url, "kaznmu", &system.cast("kaznmu").student).await.expect("kaznmu's student");
+    let channel = Channel::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
+    let stranger = Caller { client: AttachmentsServiceClient::new(channel), token: stranger };
+    assert_eq!(stranger.list(&application).await.expect_err("another organisation").code(), Code::NotFound);
+
     // Exactly the listed files are on disk: refused, replaced, deleted and lost-race uploads left nothing.
     let on_disk = std::fs::read_dir(files_dir.join(ORG).join("attachments").join(&application))
         .expect("the application's folder")

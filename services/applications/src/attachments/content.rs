@@ -28,10 +28,21 @@ impl Limits {
     /// `ONEWINDOW_ATTACHMENT_MAX_BYTES` (default 10 MiB) and `ONEWINDOW_ATTACHMENT_TYPES` (comma-separated MIME
     /// types, default PDF, JPEG and PNG).
     pub fn from_env() -> anyhow::Result<Self> {
-        let max_bytes = onewindow_server::env_parse("ONEWINDOW_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)?;
-        anyhow::ensure!(max_bytes > 0, "ONEWINDOW_ATTACHMENT_MAX_BYTES must be above 0");
-        let types = onewindow_server::env_or("ONEWINDOW_ATTACHMENT_TYPES", DEFAULT_TYPES);
-        let accepted = parse_types(&types);
+        let setting = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::parse(
+            setting("ONEWINDOW_ATTACHMENT_MAX_BYTES").as_deref(),
+            setting("ONEWINDOW_ATTACHMENT_TYPES").as_deref(),
+        )
+    }
+
+    fn parse(max_bytes: Option<&str>, types: Option<&str>) -> anyhow::Result<Self> {
+        let max_bytes = match max_bytes {
+            None => DEFAULT_MAX_BYTES,
+            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                anyhow::anyhow!("ONEWINDOW_ATTACHMENT_MAX_BYTES={raw:?} is not a positive number of bytes")
+            })?,
+        };
+        let accepted = parse_types(types.unwrap_or(DEFAULT_TYPES));
         let unknown: Vec<_> = accepted.iter().filter(|t| !infer::is_mime_supported(t)).collect();
         anyhow::ensure!(
             unknown.is_empty(),
@@ -189,6 +200,18 @@ mod tests {
         assert_eq!(limits.check(&exactly), Ok("application/pdf"));
         exactly.push(b' ');
         assert_eq!(limits.check(&exactly), Err("the file is larger than 1 KiB".into()));
+    }
+
+    #[test]
+    fn settings_are_checked_when_read() {
+        assert_eq!(Limits::parse(None, None).expect("defaults"), Limits::default());
+        let set = Limits::parse(Some("2048"), Some("image/png")).expect("set");
+        assert_eq!((set.max_bytes, set.accepted), (2048, vec!["image/png".to_owned()]));
+        for (max, types) in
+            [(Some("0"), None), (Some("ten"), None), (None, Some("text/x-made-up")), (None, Some(" , "))]
+        {
+            assert!(Limits::parse(max, types).is_err(), "{max:?} {types:?}");
+        }
     }
 
     #[test]
