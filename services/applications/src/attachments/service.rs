@@ -230,7 +230,7 @@ type DownloadStream = Pin<Box<dyn Stream<Item = Result<pb::DownloadAttachmentRes
 
 #[tonic::async_trait]
 impl AttachmentsService for AttachmentsApi {
-    #[tracing::instrument(skip_all, fields(application_id = tracing::field::Empty), err)]
+    #[tracing::instrument(skip_all, fields(application_id = tracing::field::Empty))]
     async fn upload_attachment(
         &self,
         request: Request<Streaming<pb::UploadAttachmentRequest>>,
@@ -305,7 +305,7 @@ impl AttachmentsService for AttachmentsApi {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id))]
     async fn list_attachments(
         &self,
         request: Request<pb::ListAttachmentsRequest>,
@@ -322,7 +322,7 @@ impl AttachmentsService for AttachmentsApi {
 
     type DownloadAttachmentStream = DownloadStream;
 
-    #[tracing::instrument(skip_all, fields(attachment_id = %request.get_ref().attachment_id), err)]
+    #[tracing::instrument(skip_all, fields(attachment_id = %request.get_ref().attachment_id))]
     async fn download_attachment(
         &self,
         request: Request<pb::DownloadAttachmentRequest>,
@@ -357,7 +357,7 @@ impl AttachmentsService for AttachmentsApi {
         Ok(Response::new(Box::pin(tokio_stream::iter(messages.into_iter().map(Ok)))))
     }
 
-    #[tracing::instrument(skip_all, fields(attachment_id = %request.get_ref().attachment_id), err)]
+    #[tracing::instrument(skip_all, fields(attachment_id = %request.get_ref().attachment_id))]
     async fn delete_attachment(
         &self,
         request: Request<pb::DeleteAttachmentRequest>,
