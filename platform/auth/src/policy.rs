@@ -113,6 +113,18 @@ pub const RULES: &[Rule] = &[
         SignedIn,
         "own applications; approvers those on their route; executors, admins and integrators any",
     ),
+    rule("/onewindow.applications.v1.AttachmentsService/UploadAttachment", AnyOf(APPLICANT), "own drafts only"),
+    rule("/onewindow.applications.v1.AttachmentsService/DeleteAttachment", AnyOf(APPLICANT), "own drafts only"),
+    rule(
+        "/onewindow.applications.v1.AttachmentsService/ListAttachments",
+        SignedIn,
+        "as GetApplication: own applications; approvers those on their route; executors, admins, integrators any",
+    ),
+    rule(
+        "/onewindow.applications.v1.AttachmentsService/DownloadAttachment",
+        SignedIn,
+        "as GetApplication: own applications; approvers those on their route; executors, admins, integrators any",
+    ),
     // routing
     rule(
         "/onewindow.routing.v1.RoutingService/GetSheet",

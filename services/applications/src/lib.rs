@@ -10,7 +10,9 @@
 //! - `upstream`: what is asked of the catalog and identity over gRPC, with the caller's token
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
+//! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
 
+pub mod attachments;
 mod catalog_copy;
 mod consumers;
 pub mod convert;
@@ -40,19 +42,26 @@ pub use upstream::Upstream;
 pub const SERVICE: &str = "applications";
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// Adds the applications API to `grpc` and returns its relay and consumers.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, upstream: Upstream) -> Vec<Worker> {
-    let api = service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), upstream };
+/// Adds the applications API and the attachments API (files in `attachment_blobs`) to `grpc` and returns the
+/// relay and consumers.
+pub fn register(
+    ctx: &ServiceContext,
+    grpc: &mut Grpc,
+    upstream: Upstream,
+    attachment_blobs: Arc<dyn onewindow_blobs::BlobStore>,
+) -> anyhow::Result<Vec<Worker>> {
+    attachments::register(ctx, grpc, attachment_blobs.clone())?;
+    let api = service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), upstream, attachment_blobs };
     grpc.routes.add_service(ApplicationsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    ctx.workers(
+    Ok(ctx.workers(
         SERVICE,
         vec![
             Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
             Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
             Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
         ],
-    )
+    ))
 }
 
 /// Clients of the catalog and identity that connect on first use (they may start after us).
@@ -66,8 +75,8 @@ pub fn upstream(catalog_url: &str, identity_url: &str) -> anyhow::Result<Upstrea
     })
 }
 
-/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL` and
-/// `ONEWINDOW_IDENTITY_URL`.
+/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`,
+/// `ONEWINDOW_IDENTITY_URL` and the attachments' blob store settings ([`attachments::open_blob_store`]).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let upstream = upstream(
         &env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"),
@@ -75,6 +84,6 @@ pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: Cancell
     )?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, upstream);
+    let workers = register(&ctx, &mut grpc, upstream, attachments::open_blob_store(&config).await?)?;
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }
