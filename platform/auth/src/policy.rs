@@ -104,6 +104,11 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.applications.v1.ApplicationsService/IssueApplication", AnyOf(STAFF), "the caller's organisation"),
     rule("/onewindow.applications.v1.ApplicationsService/RefuseApplication", AnyOf(STAFF), "the caller's organisation"),
     rule(
+        "/onewindow.applications.v1.ApplicationsService/PrintApplication",
+        SignedIn,
+        "as GetApplication, and the documents service's rules on downloads",
+    ),
+    rule(
         "/onewindow.applications.v1.ApplicationsService/AddComment",
         SignedIn,
         "the applicant of the application, or staff",

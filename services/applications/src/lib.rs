@@ -26,6 +26,7 @@ use onewindow_bus::Worker;
 use onewindow_proto::{
     applications::v1::applications_service_server::{ApplicationsServiceServer, SERVICE_NAME},
     catalog::v1::catalog_service_client::CatalogServiceClient,
+    documents::v1::documents_service_client::DocumentsServiceClient,
     identity::v1::identity_service_client::IdentityServiceClient,
 };
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
@@ -64,23 +65,25 @@ pub fn register(
     ))
 }
 
-/// Clients of the catalog and identity that connect on first use (they may start after us).
-pub fn upstream(catalog_url: &str, identity_url: &str) -> anyhow::Result<Upstream> {
+/// Clients of the catalog, identity and documents that connect on first use (they may start after us).
+pub fn upstream(catalog_url: &str, identity_url: &str, documents_url: &str) -> anyhow::Result<Upstream> {
     let lazy = |url: &str| -> anyhow::Result<Channel> {
         Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect_lazy())
     };
     Ok(Upstream {
         catalog: CatalogServiceClient::new(lazy(catalog_url)?),
         identity: IdentityServiceClient::new(lazy(identity_url)?),
+        documents: DocumentsServiceClient::new(lazy(documents_url)?),
     })
 }
 
 /// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`,
-/// `ONEWINDOW_IDENTITY_URL` and the attachments' blob store settings ([`attachments::open_blob_store`]).
+/// `ONEWINDOW_IDENTITY_URL`, `ONEWINDOW_DOCUMENTS_URL` and the attachments' blob store settings ([`attachments::open_blob_store`]).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let upstream = upstream(
         &env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"),
         &env_or("ONEWINDOW_IDENTITY_URL", "http://127.0.0.1:50051"),
+        &env_or("ONEWINDOW_DOCUMENTS_URL", "http://127.0.0.1:50055"),
     )?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());

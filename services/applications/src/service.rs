@@ -41,7 +41,8 @@ impl From<ApplicationError> for Status {
             ApplicationError::AlreadyExists => Status::already_exists("the application exists already"),
             ApplicationError::InvalidTransition { .. }
             | ApplicationError::SheetNotApproved
-            | ApplicationError::DocumentIssuedAutomatically => Status::failed_precondition(error.to_string()),
+            | ApplicationError::DocumentIssuedAutomatically
+            | ApplicationError::FormNotIssuedYet => Status::failed_precondition(error.to_string()),
             ApplicationError::Invalid(fields) => {
                 let mut errors = FieldErrors::new();
                 for (field, problem) in fields {
@@ -549,6 +550,40 @@ impl ApplicationsService for ApplicationsApi {
         )?;
         let application = self.commit(target, events).await?;
         Ok(Response::new(pb::AddCommentResponse { application: Some(application) }))
+    }
+    type PrintApplicationStream =
+        std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::PrintApplicationResponse, Status>> + Send>>;
+
+    async fn print_application(
+        &self,
+        request: Request<pb::PrintApplicationRequest>,
+    ) -> Result<Response<Self::PrintApplicationStream>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let body = request.get_ref();
+        let language = match language_from_pb(body.language) {
+            Ok(Some(Language::Kk)) => "kk",
+            Ok(Some(Language::Ru)) => "ru",
+            Ok(Some(Language::En)) => "en",
+            Ok(None) => "",
+            Err(()) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
+        };
+        let id = parse_id("application_id", &body.application_id)?;
+        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        if !loaded.state.exists() {
+            return Err(ApplicationError::NotFound.into());
+        }
+        if !may_read(&principal, &loaded.state) {
+            return Err(Status::permission_denied("this application belongs to someone else"));
+        }
+        let (document_id, number) = crate::domain::printable_form(&loaded.state)?;
+        let pdf = self.upstream.download(request.metadata(), document_id, language).await?;
+        let mut first = Some((document_id.to_string(), number));
+        let chunks = futures::StreamExt::map(pdf, move |chunk| {
+            let (document_id, registration_number) = first.take().unwrap_or_default();
+            chunk.map(|c| pb::PrintApplicationResponse { chunk: c.chunk, document_id, registration_number })
+        });
+        Ok(Response::new(Box::pin(chunks)))
     }
 }
 

@@ -68,7 +68,8 @@ pub async fn run_embedded(
     }
 
     let address = listener.local_addr()?;
-    let upstream = onewindow_applications::upstream(&format!("http://{address}"), &format!("http://{address}"))?;
+    let here = format!("http://{address}");
+    let upstream = onewindow_applications::upstream(&here, &here, &here)?;
     let blobs = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("blobs")));
 
     let mut grpc = Grpc::new(auth.clone());

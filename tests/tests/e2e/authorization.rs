@@ -58,6 +58,7 @@ const EXPECTED: &[(&str, Who)] = &[
     ("applications.v1.ApplicationsService/IssueApplication", Who::Roles(&[Role::Executor, Role::Admin])),
     ("applications.v1.ApplicationsService/RefuseApplication", Who::Roles(&[Role::Executor, Role::Admin])),
     ("applications.v1.ApplicationsService/AddComment", Who::SignedIn),
+    ("applications.v1.ApplicationsService/PrintApplication", Who::SignedIn),
     ("applications.v1.AttachmentsService/UploadAttachment", Who::Roles(&[Role::Applicant])),
     ("applications.v1.AttachmentsService/ListAttachments", Who::SignedIn),
     ("applications.v1.AttachmentsService/DownloadAttachment", Who::SignedIn),
