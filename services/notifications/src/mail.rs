@@ -125,6 +125,6 @@ mod tests {
         let notification = Uuid::now_v7();
         assert_eq!(email_id(notification), email_id(notification));
         assert_ne!(email_id(notification), notification);
-        assert_ne!(email_id(notification), crate::domain::notification_id(notification));
+        assert_ne!(email_id(notification), crate::domain::notification_id(notification, Uuid::nil()));
     }
 }

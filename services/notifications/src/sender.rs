@@ -152,7 +152,7 @@ pub(crate) mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::consumers::{NotifySubmitted, tests::submitted};
+    use crate::consumers::{NotifyFromApplications, tests::submitted};
 
     /// Fails the first `failures` sends (all of them with `u32::MAX`), then accepts; remembers what it accepted.
     struct FakeTransport {
@@ -193,7 +193,10 @@ pub(crate) mod tests {
     /// A store with one queued e-mail, from a Kazakh submission; returns its stream.
     pub(crate) async fn queued_email(store: &Arc<dyn EventStore>) -> StreamRef {
         let kaznu = OrgId::parse("kaznu").expect("org");
-        NotifySubmitted::new(store.clone()).handle(&submitted(&kaznu, Uuid::now_v7(), "kk")).await.expect("notified");
+        NotifyFromApplications::new(store.clone())
+            .handle(&submitted(&kaznu, Uuid::now_v7(), "kk"))
+            .await
+            .expect("notified");
         let streams = store.list_streams(&kaznu, "email").await.expect("streams");
         assert_eq!(streams.len(), 1, "one e-mail queued");
         StreamRef::new(&kaznu, "email", streams[0].clone())
