@@ -10,5 +10,6 @@ mod embedded;
 mod event_log;
 mod identity;
 mod make_run;
+mod notifications_public;
 mod outbox;
 mod tenancy;
