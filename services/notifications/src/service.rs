@@ -126,7 +126,7 @@ pub(crate) async fn dead_letters(store: &dyn EventStore, org: &OrgId) -> Result<
             ));
         }
     }
-    letters.sort_by(|a, b| b.0.cmp(&a.0));
+    letters.sort_by_key(|(failed_at, _)| std::cmp::Reverse(*failed_at));
     Ok(letters.into_iter().map(|(_, letter)| letter).collect())
 }
 
@@ -417,5 +417,40 @@ mod tests {
         let api = api().await;
         let refused = api.list_notifications(Request::new(ListNotificationsRequest {})).await;
         assert_eq!(refused.expect_err("no token").code(), tonic::Code::Unauthenticated);
+    }
+
+    #[tokio::test]
+    async fn preferences_are_read_and_set_per_kind_and_channel() {
+        let api = api().await;
+        let me = principal("kaznu", Uuid::now_v7());
+        let all = api.get_preferences_of(&me).await.expect("get").preferences;
+        assert_eq!(all.len(), crate::texts::KINDS.len() * 2);
+        assert!(all.iter().all(|p| p.enabled));
+
+        let off = |kind: &str, channel: pb::Channel| pb::Preference {
+            kind: kind.into(),
+            channel: channel as i32,
+            enabled: false,
+        };
+        let request = SetPreferencesRequest { preferences: vec![off("sheet.row_decided", pb::Channel::Email)] };
+        let set = api.set_preferences_of(&me, &request).await.expect("set").preferences;
+        let disabled: Vec<_> = set.iter().filter(|p| !p.enabled).map(|p| (p.kind.as_str(), p.channel)).collect();
+        assert_eq!(disabled, [("sheet.row_decided", pb::Channel::Email as i32)]);
+        // Setting the same again records nothing; another user is untouched.
+        let version = api.store.stream_version(&preferences_stream(&me.org, me.user_id)).await.expect("version");
+        api.set_preferences_of(&me, &request).await.expect("again");
+        assert_eq!(api.store.stream_version(&preferences_stream(&me.org, me.user_id)).await.expect("v"), version);
+        let other = principal("kaznu", Uuid::now_v7());
+        assert!(api.get_preferences_of(&other).await.expect("get").preferences.iter().all(|p| p.enabled));
+
+        let bad = SetPreferencesRequest {
+            preferences: vec![off("nonsense", pb::Channel::Email), off("document.issued", pb::Channel::Unspecified)],
+        };
+        let refused = api.set_preferences_of(&me, &bad).await.expect_err("invalid");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(refused.message().contains("preferences[0].kind"), "{}", refused.message());
+        assert!(refused.message().contains("preferences[1].channel"), "{}", refused.message());
+        let empty = api.set_preferences_of(&me, &SetPreferencesRequest::default()).await.expect_err("empty");
+        assert!(empty.message().contains("preferences"), "{}", empty.message());
     }
 }

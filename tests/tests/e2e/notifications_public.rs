@@ -210,12 +210,19 @@ async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
     // The integrator also registers a webhook whose receiver fails twice before it accepts.
     let receiver = receiver(2).await;
     let erp_token = sign_in(&identity.url, ORG, &erp).await.expect("the integrator signs in");
-    let channel =
-        tonic::transport::Endpoint::from_shared(notifications.url.clone()).expect("url").connect().await.expect("connect");
+    let channel = tonic::transport::Endpoint::from_shared(notifications.url.clone())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
     let mut integrations = IntegrationsServiceClient::new(channel);
-    let request = RegisterWebhookRequest { url: receiver.url.clone(), event_types: vec![public::STATUS_CHANGED.into()] };
-    let registered =
-        integrations.register_webhook(authed(request, &erp_token).expect("request")).await.expect("webhook").into_inner();
+    let request =
+        RegisterWebhookRequest { url: receiver.url.clone(), event_types: vec![public::STATUS_CHANGED.into()] };
+    let registered = integrations
+        .register_webhook(authed(request, &erp_token).expect("request"))
+        .await
+        .expect("webhook")
+        .into_inner();
 
     let endpoints = Endpoints {
         identity: identity.url.clone(),
@@ -252,7 +259,8 @@ async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
         received.push(event);
     }
     assert_eq!(statuses_of(&received, &application_id), FLOW);
-    let ours: Vec<&Value> = received.iter().filter(|e| e["data"]["application_id"] == application_id.as_str()).collect();
+    let ours: Vec<&Value> =
+        received.iter().filter(|e| e["data"]["application_id"] == application_id.as_str()).collect();
     assert_eq!(ours[0]["data"]["application_number"], outcome.application.number.as_str());
     assert_eq!(ours.last().expect("issued")["data"]["document_number"], outcome.document.registration_number.as_str());
     let sequences: Vec<i64> = ours.iter().map(|e| e["sequence"].as_i64().expect("sequence")).collect();
@@ -329,9 +337,8 @@ async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
     assert_eq!(statuses_of(&bodies, &application_id), FLOW, "each status change exactly once, in order");
     assert_eq!(ids(&bodies), ids(&received), "the same CloudEvents as on NATS");
     for request in &accepted {
-        let header = |name: &str| {
-            request.headers.iter().find(|(n, _)| n == &name.to_ascii_lowercase()).map(|(_, v)| v.clone())
-        };
+        let header =
+            |name: &str| request.headers.iter().find(|(n, _)| n == &name.to_ascii_lowercase()).map(|(_, v)| v.clone());
         let signature = header(webhooks::SIGNATURE_HEADER).expect("signed");
         let (t, _) = signature.split_once(',').expect("t=…,v1=…");
         let timestamp: i64 = t.trim_start_matches("t=").parse().expect("a timestamp");
