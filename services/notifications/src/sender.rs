@@ -67,7 +67,10 @@ impl EmailSender {
             let after = self.store.load_checkpoint(CHECKPOINT).await?;
             let batch = self.store.read_all(after, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else { return Ok(handled) };
-            for event in batch.iter().filter(|e| e.event_type == "email.queued") {
+            // A retry an administrator asked for puts a dead letter back in the queue.
+            let to_send =
+                |e: &&RecordedEvent| e.event_type == "email.queued" || e.event_type == "email.retry_requested";
+            for event in batch.iter().filter(to_send) {
                 self.deliver(event).await?;
                 handled += 1;
                 self.store.save_checkpoint(CHECKPOINT, event.position).await?;
@@ -250,5 +253,28 @@ pub(crate) mod tests {
         restarted.send_pending().await.expect("again");
         assert_eq!(transport.sent().len(), 1);
         assert_eq!(types(&store, &stream).await, ["email.queued", "email.sent"]);
+    }
+
+    #[tokio::test]
+    async fn a_dead_letter_retried_by_an_administrator_is_sent() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let stream = queued_email(&store).await;
+        let transport = FakeTransport::failing(5);
+        let sender = EmailSender::new(store.clone(), transport.clone(), QUICK);
+        sender.send_pending().await.expect("tried");
+        let email = load::<Email>(store.as_ref(), &stream).await.expect("email");
+        assert!(matches!(email.state, Email::DeadLettered(_)));
+        let events = crate::mail::retry(&email.state).expect("a dead letter");
+        let metadata = onewindow_server::request_metadata("admin".into(), None);
+        let encoded = events.iter().map(|e| encode(e, 1, &metadata).expect("encode")).collect();
+        store.commit(Commit::append(stream.clone(), email.version, encoded)).await.expect("retry requested");
+        sender.send_pending().await.expect("sent");
+        assert_eq!(transport.sent().len(), 1);
+        assert_eq!(
+            types(&store, &stream).await,
+            ["email.queued", "email.dead_lettered", "email.retry_requested", "email.sent"]
+        );
+        let sent = load::<Email>(store.as_ref(), &stream).await.expect("email").state;
+        assert_eq!(crate::mail::retry(&sent), Err(crate::mail::NotDeadLettered));
     }
 }

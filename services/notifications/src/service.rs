@@ -9,12 +9,12 @@ use std::{
 
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal};
-use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, encode, load};
+use onewindow_eventlog::{Commit, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, encode, load};
 use onewindow_proto::notifications::v1::{
     self as pb, GetPreferencesRequest, GetPreferencesResponse, ListDeadLettersRequest, ListDeadLettersResponse,
-    ListNotificationsRequest, ListNotificationsResponse, MarkReadRequest, MarkReadResponse, SetPreferencesRequest,
-    SetPreferencesResponse, WatchNotificationsRequest, WatchNotificationsResponse,
-    notifications_service_server::NotificationsService,
+    ListNotificationsRequest, ListNotificationsResponse, MarkReadRequest, MarkReadResponse, RetryDeadLetterRequest,
+    RetryDeadLetterResponse, SetPreferencesRequest, SetPreferencesResponse, WatchNotificationsRequest,
+    WatchNotificationsResponse, notifications_service_server::NotificationsService,
 };
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tokio_stream::wrappers::ReceiverStream;
@@ -107,7 +107,15 @@ pub(crate) async fn dead_letters(store: &dyn EventStore, org: &OrgId) -> Result<
                 (e.stream.stream_id.as_str(), to)
             })
             .collect();
-        for event in events.iter().filter(|e| e.event_type.ends_with(".dead_lettered")) {
+        // A dead letter is one whose stream ends with it: a retried one is no longer dead.
+        let mut latest: HashMap<&str, &RecordedEvent> = HashMap::new();
+        for event in &events {
+            let newer = latest.get(event.stream.stream_id.as_str()).is_none_or(|l| l.version < event.version);
+            if newer {
+                latest.insert(event.stream.stream_id.as_str(), event);
+            }
+        }
+        for event in latest.values().filter(|e| e.event_type.ends_with(".dead_lettered")) {
             let reason = event.payload.get("reason").and_then(|v| v.as_str()).unwrap_or_default();
             let attempts = event.payload.get("attempts").and_then(|v| v.as_i64()).unwrap_or_default();
             letters.push((
@@ -254,6 +262,57 @@ impl NotificationsService for NotificationsApi {
         let dead_letters = dead_letters(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
         Ok(Response::new(ListDeadLettersResponse { dead_letters }))
     }
+
+    async fn retry_dead_letter(
+        &self,
+        request: Request<RetryDeadLetterRequest>,
+    ) -> Result<Response<RetryDeadLetterResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let request = request.get_ref();
+        retry_dead_letter(self.store.as_ref(), &principal.org, principal.actor(), &request.channel, &request.id)
+            .await?;
+        tracing::info!(channel = %request.channel, id = %request.id, "dead letter retried");
+        Ok(Response::new(RetryDeadLetterResponse {}))
+    }
+}
+
+/// Puts a dead letter back in its sender's queue, as `actor`.
+pub(crate) async fn retry_dead_letter(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: String,
+    channel: &str,
+    id: &str,
+) -> Result<(), Status> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| FieldErrors::one("id", "must be a UUID"))?;
+    let metadata = request_metadata(actor, None);
+    let (stream, version, events) = match channel.trim() {
+        "email" => {
+            let stream = StreamRef::new(org, EMAIL, id.to_string());
+            let email = load::<crate::mail::Email>(store, &stream).await.map_err(store_status)?;
+            if !email.exists() {
+                return Err(Status::not_found(format!("no e-mail {id}")));
+            }
+            let events = crate::mail::retry(&email.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
+            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            (stream, email.version, encoded.map_err(|e| store_status(e.into()))?)
+        }
+        "webhook" => {
+            let stream = StreamRef::new(org, WEBHOOK_DELIVERY, id.to_string());
+            let delivery = load::<crate::webhooks::Delivery>(store, &stream).await.map_err(store_status)?;
+            if !delivery.exists() {
+                return Err(Status::not_found(format!("no webhook delivery {id}")));
+            }
+            let events =
+                crate::webhooks::retry(&delivery.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
+            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            (stream, delivery.version, encoded.map_err(|e| store_status(e.into()))?)
+        }
+        _ => return Err(FieldErrors::one("channel", "must be \"email\" or \"webhook\"")),
+    };
+    // A concurrent retry of the same letter loses with ABORTED: the letter is queued once.
+    store.commit(Commit::append(stream, version, events)).await.map_err(store_status)?;
+    Ok(())
 }
 
 impl NotificationsApi {

@@ -152,7 +152,10 @@ impl WebhookSender {
             let after = self.store.load_checkpoint(CHECKPOINT).await?;
             let batch = self.store.read_all(after, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else { return Ok(handled) };
-            for event in batch.iter().filter(|e| e.event_type == "webhook_delivery.queued") {
+            let to_send = |e: &&RecordedEvent| {
+                e.event_type == "webhook_delivery.queued" || e.event_type == "webhook_delivery.retry_requested"
+            };
+            for event in batch.iter().filter(to_send) {
                 self.deliver(event).await?;
                 handled += 1;
                 self.store.save_checkpoint(CHECKPOINT, event.position).await?;
@@ -475,9 +478,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_receiver_that_never_accepts_becomes_a_dead_letter_for_administrators() {
+    async fn a_receiver_that_keeps_failing_becomes_a_dead_letter_an_administrator_can_retry() {
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
-        let receiver = receiver(u32::MAX).await;
+        let receiver = receiver(QUICK.attempts).await;
         let integrator = integrator(store.clone()).await;
         let request = RegisterWebhookRequest { url: receiver.url.clone(), event_types: vec![] };
         integrator.api.register_webhook(authed(request, &integrator.token)).await.expect("registered");
@@ -492,6 +495,32 @@ mod tests {
         assert_eq!((letters[0].channel.as_str(), letters[0].destination.as_str()), ("webhook", receiver.url.as_str()));
         assert_eq!(letters[0].attempts, 4);
         assert!(letters[0].reason.contains("503"), "{}", letters[0].reason);
+
+        // The receiver is mended; the administrator retries; it is delivered and no longer a dead letter.
+        let org = &integrator.principal.org;
+        let retry = |channel: &'static str, id: String| {
+            let store = store.clone();
+            async move { crate::service::retry_dead_letter(store.as_ref(), org, "admin".into(), channel, &id).await }
+        };
+        assert_eq!(
+            retry("sms", letters[0].id.clone()).await.expect_err("channel").code(),
+            tonic::Code::InvalidArgument
+        );
+        assert_eq!(
+            retry("email", letters[0].id.clone()).await.expect_err("not an e-mail").code(),
+            tonic::Code::NotFound
+        );
+        retry("webhook", letters[0].id.clone()).await.expect("retried");
+        let again = retry("webhook", letters[0].id.clone()).await.expect_err("queued already");
+        assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+        WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), QUICK)
+            .send_pending()
+            .await
+            .expect("sent");
+        assert_eq!(receiver.accepted.lock().expect("lock").len(), 1);
+        assert!(crate::service::dead_letters(store.as_ref(), org).await.expect("letters").is_empty());
+        let deliveries = integrator.api.deliveries_of(&integrator.principal, None).await.expect("deliveries");
+        assert_eq!((deliveries[0].status.as_str(), deliveries[0].attempts), ("delivered", 1));
     }
 
     #[tokio::test]

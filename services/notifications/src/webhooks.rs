@@ -123,6 +123,9 @@ pub enum DeliveryEvent {
     Delivered { attempts: u32, status_code: u16 },
     #[serde(rename = "webhook_delivery.dead_lettered")]
     DeadLettered { attempts: u32, reason: String },
+    /// An administrator asked for a dead-lettered delivery to be tried again: a fresh round of attempts.
+    #[serde(rename = "webhook_delivery.retry_requested")]
+    RetryRequested { delivery_id: Uuid },
 }
 
 /// `webhook_delivery.queued`: everything the sender needs (the body is the exact bytes to POST).
@@ -190,6 +193,11 @@ impl Aggregate for Delivery {
                 self.status = DeliveryStatus::DeadLettered;
                 self.finished_at = Some(recorded.metadata.occurred_at);
             }
+            DeliveryEvent::RetryRequested { .. } => {
+                self.attempts = 0;
+                self.status = DeliveryStatus::Pending;
+                self.finished_at = None;
+            }
         }
     }
 }
@@ -198,6 +206,16 @@ impl Delivery {
     /// The delivery still to make, if it is neither delivered nor given up on.
     pub fn pending(&self) -> Option<&DeliveryQueued> {
         self.queued.as_ref().filter(|_| self.status == DeliveryStatus::Pending)
+    }
+}
+
+/// Decides trying a dead-lettered delivery again.
+pub fn retry(delivery: &Delivery) -> Result<Vec<DeliveryEvent>, crate::mail::NotDeadLettered> {
+    match (&delivery.queued, delivery.status) {
+        (Some(queued), DeliveryStatus::DeadLettered) => {
+            Ok(vec![DeliveryEvent::RetryRequested { delivery_id: queued.delivery_id }])
+        }
+        _ => Err(crate::mail::NotDeadLettered),
     }
 }
 
