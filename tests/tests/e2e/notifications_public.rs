@@ -16,7 +16,8 @@ use onewindow_eventlog::OrgId;
 use onewindow_identity::{NewAccount, register_account, roles};
 use onewindow_notifications::{public, webhooks};
 use onewindow_proto::notifications::v1::{
-    ListWebhookDeliveriesRequest, RegisterWebhookRequest, integrations_service_client::IntegrationsServiceClient,
+    ListNotificationsRequest, ListWebhookDeliveriesRequest, Notification, RegisterWebhookRequest,
+    integrations_service_client::IntegrationsServiceClient, notifications_service_client::NotificationsServiceClient,
 };
 use onewindow_tests::{NatsServer, ServiceProcess, fresh_postgres_database};
 use serde_json::{Value, json};
@@ -345,4 +346,61 @@ async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
         assert_eq!(signature, webhooks::signature(&registered.secret, timestamp, &request.body));
         assert!(header(webhooks::DELIVERY_HEADER).is_some());
     }
+
+    // A redelivered event (the submission again, as after a lost ack) notifies nobody twice, publishes no second
+    // CloudEvent and queues no second webhook delivery.
+    let student = sign_in(&identity.url, ORG, &cast.student).await.expect("student");
+    let inbox_channel = tonic::transport::Endpoint::from_shared(notifications.url.clone())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let inbox = NotificationsServiceClient::new(inbox_channel);
+    let list = |mut inbox: NotificationsServiceClient<tonic::transport::Channel>| {
+        let token = student.clone();
+        async move {
+            let request = authed(ListNotificationsRequest {}, &token).expect("request");
+            inbox.list_notifications(request).await.expect("list").into_inner().notifications
+        }
+    };
+    let before: Vec<Notification> = list(inbox.clone()).await;
+    let submitted_notes = |notes: &[Notification]| notes.iter().filter(|n| n.kind == "application.submitted").count();
+    assert_eq!(submitted_notes(&before), 1);
+    let public_before = stream.clone().info().await.expect("info").state.messages;
+    let deliveries_before = deliveries.len();
+
+    let applications_stream = jetstream.get_stream("ONEWINDOW_APPLICATIONS").await.expect("applications' stream");
+    let subject = format!("onewindow.v1.{ORG}.applications.application.submitted");
+    let original = applications_stream.get_last_raw_message_by_subject(&subject).await.expect("the submission");
+    let envelope: Value = serde_json::from_slice(&original.payload).expect("envelope");
+    assert_eq!(envelope["stream_id"], application_id.as_str(), "the last submission is ours");
+    let again = async_nats::jetstream::message::PublishMessage::build()
+        .payload(original.payload.clone())
+        .message_id(format!("redelivery-{}", uuid::Uuid::now_v7()));
+    let sequence = jetstream.send_publish(subject, again).await.expect("publish").await.expect("ack").sequence;
+    for consumer in ["notifications-applications", "notifications-public-events", "notifications-webhooks"] {
+        let mut handled = false;
+        for _ in 0..600 {
+            let mut durable: async_nats::jetstream::consumer::PullConsumer =
+                applications_stream.get_consumer(consumer).await.expect("the durable consumer");
+            if durable.info().await.expect("info").ack_floor.stream_sequence >= sequence {
+                handled = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(handled, "{consumer} did not handle the redelivery\n{}", logs());
+    }
+    let after = list(inbox.clone()).await;
+    assert_eq!(after.len(), before.len(), "no new notification");
+    assert_eq!(submitted_notes(&after), 1);
+    assert_eq!(stream.clone().info().await.expect("info").state.messages, public_before, "no second CloudEvent");
+    let request = ListWebhookDeliveriesRequest { webhook_id: webhook_id.clone() };
+    let deliveries_after = integrations
+        .list_webhook_deliveries(authed(request, &erp_token).expect("request"))
+        .await
+        .expect("deliveries")
+        .into_inner()
+        .deliveries;
+    assert_eq!(deliveries_after.len(), deliveries_before, "no second webhook delivery");
 }
