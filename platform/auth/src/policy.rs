@@ -120,6 +120,11 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.notifications.v1.IntegrationsService/RegisterWebhook", AnyOf(INTEGRATOR), "own webhooks"),
     rule("/onewindow.notifications.v1.IntegrationsService/ListWebhooks", AnyOf(INTEGRATOR), "own webhooks"),
     rule("/onewindow.notifications.v1.IntegrationsService/ListWebhookDeliveries", AnyOf(INTEGRATOR), "own webhooks"),
+    rule(
+        "/onewindow.notifications.v1.IntegrationsService/WatchPublicEvents",
+        AnyOf(INTEGRATOR),
+        "the caller's organisation",
+    ),
 ];
 
 /// Paths that are not onewindow's API: the standard health and reflection services, open to all (probes,

@@ -26,6 +26,7 @@
 //! - `smtp`: the SMTP adapter (lettre)
 //! - `public`: the public CloudEvents mapped from applications' events, pure
 //! - `nats`: the publisher of the public events to JetStream
+//! - `public_log`: the public events kept in the notifications log, for `WatchPublicEvents` (replay without NATS)
 //! - `webhooks`: webhooks and their deliveries as events, and the signature, pure
 //! - `webhook_sender`: the consumer queuing deliveries, the sender worker and its `WebhookTransport` port
 //! - `http`: the HTTP adapter (reqwest)
@@ -40,6 +41,7 @@ mod mail;
 mod nats;
 mod preferences;
 pub mod public;
+mod public_log;
 mod sender;
 mod service;
 mod smtp;
@@ -79,6 +81,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
         Arc::new(consumers::NotifyFromRouting::new(ctx.store.clone())),
         Arc::new(consumers::NotifyIssued::new(ctx.store.clone())),
         Arc::new(webhook_sender::QueueWebhookDeliveries::new(ctx.store.clone())),
+        Arc::new(public_log::RecordPublicEvents::new(ctx.store.clone())),
     ];
     // Contacts, e-mails, webhooks (secrets, other systems' URLs) and the copy of applications stay in this
     // service's log.
@@ -100,6 +103,7 @@ const PRIVATE: &[&str] = &[
     webhooks::WEBHOOK_DELIVERY,
     preferences::PREFERENCES,
     preferences::APPLICATION_COPY,
+    public_log::PUBLIC_EVENT,
 ];
 
 /// The publisher of the public CloudEvents to `ONEWINDOW_PUBLIC` (distributed mode only: the embedded mode has no

@@ -270,7 +270,7 @@ impl WebhookSender {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{
         Arc, Mutex,
         atomic::{AtomicU32, Ordering},
@@ -387,13 +387,13 @@ mod tests {
 
     const QUICK: Retry = Retry { attempts: 4, first_delay: Duration::from_millis(1) };
 
-    struct Integrator {
-        api: IntegrationsApi,
-        token: String,
-        principal: Principal,
+    pub(crate) struct Integrator {
+        pub(crate) api: IntegrationsApi,
+        pub(crate) token: String,
+        pub(crate) principal: Principal,
     }
 
-    async fn integrator(store: Arc<dyn EventStore>) -> Integrator {
+    pub(crate) async fn integrator(store: Arc<dyn EventStore>) -> Integrator {
         let pair = SigningKeyPair::generate("test-key").expect("key");
         let auth = Authenticator::new(Arc::new(StaticKeySource(vec![pair.public()])));
         let principal = Principal {
@@ -409,7 +409,7 @@ mod tests {
         Integrator { api: IntegrationsApi { store, auth }, token, principal }
     }
 
-    fn authed<T>(message: T, token: &str) -> Request<T> {
+    pub(crate) fn authed<T>(message: T, token: &str) -> Request<T> {
         let mut request = Request::new(message);
         request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
         request

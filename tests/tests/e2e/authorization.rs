@@ -71,6 +71,7 @@ const EXPECTED: &[(&str, Who)] = &[
     ("notifications.v1.IntegrationsService/RegisterWebhook", Who::Roles(&[Role::Integrator])),
     ("notifications.v1.IntegrationsService/ListWebhooks", Who::Roles(&[Role::Integrator])),
     ("notifications.v1.IntegrationsService/ListWebhookDeliveries", Who::Roles(&[Role::Integrator])),
+    ("notifications.v1.IntegrationsService/WatchPublicEvents", Who::Roles(&[Role::Integrator])),
 ];
 
 #[derive(Debug, Clone, Copy)]
