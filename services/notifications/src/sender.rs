@@ -222,6 +222,10 @@ pub(crate) mod tests {
         assert_eq!(dead.payload["attempts"], 5);
         assert!(dead.payload["reason"].as_str().expect("reason").contains("connection refused"));
         assert_eq!(dead.payload["email_id"].as_str(), Some(stream.stream_id.as_str()));
+        let letters = crate::service::dead_letters(store.as_ref(), &stream.org).await.expect("dead letters");
+        assert_eq!(letters.len(), 1);
+        assert_eq!((letters[0].channel.as_str(), letters[0].destination.as_str()), ("email", "a@example.kz"));
+        assert_eq!((letters[0].id.as_str(), letters[0].attempts), (stream.stream_id.as_str(), 5));
         // Given up on means not tried again, even from the start of the log.
         store.save_checkpoint(CHECKPOINT, onewindow_eventlog::Position::START).await.expect("rewind");
         sender.send_pending().await.expect("again");

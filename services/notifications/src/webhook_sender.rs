@@ -280,7 +280,8 @@ pub(crate) mod tests {
     use onewindow_auth::{Authenticator, Principal, Role, SigningKeyPair, StaticKeySource, TokenIssuer};
     use onewindow_eventlog::{OrgId, Position};
     use onewindow_proto::notifications::v1::{
-        ListWebhookDeliveriesRequest, RegisterWebhookRequest, integrations_service_server::IntegrationsService,
+        ListWebhookDeliveriesRequest, ListWebhooksRequest, RegisterWebhookRequest,
+        integrations_service_server::IntegrationsService,
     };
     use tokio::{
         io::{AsyncReadExt, AsyncWriteExt},
@@ -431,6 +432,15 @@ pub(crate) mod tests {
             .into_inner();
         let secret = registered.secret.clone();
         assert!(secret.starts_with("whsec_"));
+        let listed = integrator
+            .api
+            .list_webhooks(authed(ListWebhooksRequest {}, &integrator.token))
+            .await
+            .expect("webhooks")
+            .into_inner()
+            .webhooks;
+        assert_eq!(listed, vec![registered.webhook.clone().expect("webhook")]);
+        assert_eq!(listed[0].url, receiver.url);
 
         let queuer = QueueWebhookDeliveries::new(store.clone());
         let events = life("app-1");
