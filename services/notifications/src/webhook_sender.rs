@@ -1,18 +1,21 @@
 //! Webhooks: the consumer queuing a delivery per webhook that wants a public event, and the sender POSTing each
 //! queued delivery, signed, until the receiver accepts it (a 2xx), retrying with backoff, then dead-lettering.
 //!
-//! Every failed attempt is recorded in the delivery's stream, so integrators see what happened
-//! (`ListWebhookDeliveries`) and a restart does not send a delivered event again.
+//! Every failed attempt is recorded in the delivery's stream with when to try again, so integrators see what
+//! happened (`ListWebhookDeliveries`), a restart does not send a delivered event again nor forget a retry, and a
+//! receiver that is down delays only its own deliveries.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use onewindow_bus::{EventHandler, HandleError, Subscription};
 use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, RecordedEvent, StoreError, StreamAppend, StreamRef,
     encode, load,
 };
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::{
     SERVICE,
@@ -140,43 +143,122 @@ pub struct WebhookSender {
     retry: Retry,
 }
 
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// POSTs made.
+    pub attempts: usize,
+    /// When the earliest delivery waiting for its retry is due, if one is.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// A pending delivery found in the log, with what its attempt needs.
+struct Candidate {
+    /// Where its first event (the queueing) stands: the order of a webhook's deliveries.
+    queued_at: onewindow_eventlog::Position,
+    /// The position before the event that made it a candidate: where the checkpoint waits while it is pending.
+    before: onewindow_eventlog::Position,
+    cause: RecordedEvent,
+    state: Delivery,
+    version: i64,
+}
+
+/// The events after which a delivery may have an attempt to make.
+fn schedules_an_attempt(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        "webhook_delivery.queued" | "webhook_delivery.retry_requested" | "webhook_delivery.attempt_failed"
+    )
+}
+
 impl WebhookSender {
     pub fn new(store: Arc<dyn EventStore>, transport: Arc<dyn WebhookTransport>, retry: Retry) -> Self {
         Self { store, transport, retry }
     }
 
-    /// Delivers what was queued since the checkpoint; returns how many deliveries were handled.
-    pub async fn send_pending(&self) -> Result<usize, StoreError> {
-        let mut handled = 0;
+    /// Makes every attempt that is due and records each outcome; a failed attempt records when to try again
+    /// (`attempt_failed.retry_at`). Each webhook gets its deliveries in the order they were queued: while one
+    /// waits for its retry, the later ones of the same webhook wait too, and other webhooks are not held up.
+    ///
+    /// The checkpoint stays just before the oldest delivery still pending, so a restart finds it again from the log
+    /// alone; deliveries already finished are passed over.
+    pub async fn send_pending(&self) -> Result<Pass, StoreError> {
+        let mut pass = Pass::default();
+        let mut after = self.store.load_checkpoint(CHECKPOINT).await?;
+        // Pending deliveries per webhook, by the position they were queued at.
+        let mut pending: BTreeMap<Uuid, Vec<Candidate>> = BTreeMap::new();
         loop {
-            let after = self.store.load_checkpoint(CHECKPOINT).await?;
             let batch = self.store.read_all(after, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else { return Ok(handled) };
-            let to_send = |e: &&RecordedEvent| {
-                e.event_type == "webhook_delivery.queued" || e.event_type == "webhook_delivery.retry_requested"
-            };
-            for event in batch.iter().filter(to_send) {
-                self.deliver(event).await?;
-                handled += 1;
-                self.store.save_checkpoint(CHECKPOINT, event.position).await?;
+            if batch.is_empty() {
+                break;
             }
-            self.store.save_checkpoint(CHECKPOINT, last).await?;
+            for event in batch {
+                let before = after;
+                after = event.position;
+                if !schedules_an_attempt(&event.event_type) {
+                    continue;
+                }
+                let delivery = load::<Delivery>(self.store.as_ref(), &event.stream).await?;
+                // Only the stream's last event schedules its next attempt; finished deliveries have none.
+                let Some(webhook_id) = delivery.state.pending().map(|p| p.webhook_id) else { continue };
+                if delivery.version != event.version {
+                    continue;
+                }
+                let queued_at = delivery.events.first().map_or(event.position, |e| e.position);
+                let candidate =
+                    Candidate { queued_at, before, cause: event, state: delivery.state, version: delivery.version };
+                pending.entry(webhook_id).or_default().push(candidate);
+            }
         }
+        let mut hold: Option<onewindow_eventlog::Position> = None;
+        for (_, mut deliveries) in pending {
+            deliveries.sort_by_key(|c| c.queued_at);
+            let mut waiting = false;
+            for candidate in deliveries {
+                let now = Utc::now();
+                let due = candidate.state.next_attempt_at.filter(|due| *due > now);
+                if !waiting {
+                    if let Some(due) = due {
+                        pass.next_due = Some(pass.next_due.map_or(due, |d| d.min(due)));
+                        waiting = true;
+                    } else {
+                        pass.attempts += 1;
+                        let retry_at = self.attempt(&candidate.cause, &candidate.state, candidate.version).await?;
+                        // A failed attempt is followed by its `attempt_failed`, which the next pass reads.
+                        if let Some(due) = retry_at {
+                            pass.next_due = Some(pass.next_due.map_or(due, |d| d.min(due)));
+                            waiting = true;
+                        }
+                        continue;
+                    }
+                }
+                hold = Some(hold.map_or(candidate.before, |h| h.min(candidate.before)));
+            }
+        }
+        self.store.save_checkpoint(CHECKPOINT, hold.unwrap_or(after)).await?;
+        Ok(pass)
     }
 
-    /// Delivers until shutdown, waking on every local commit and polling for other replicas' commits.
+    /// Delivers until shutdown, waking on every local commit, when a retry is due, and polling for other replicas.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut appended = self.store.appended();
         let mut failures = 0u32;
         loop {
+            let mut pause = POLL;
             match self.send_pending().await {
-                Ok(_) => failures = 0,
+                Ok(pass) => {
+                    failures = 0;
+                    if let Some(due) = pass.next_due {
+                        let wait = (due - Utc::now()).to_std().unwrap_or_default();
+                        pause = pause.min(wait);
+                    }
+                }
                 Err(error) => {
                     failures += 1;
+                    pause = Duration::from_millis(200 * 2u64.pow(failures.min(6)));
                     tracing::warn!(%error, failures, "reading the webhook outbox failed; retrying");
                 }
             }
-            let pause = if failures == 0 { POLL } else { Duration::from_millis(200 * 2u64.pow(failures.min(6))) };
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = appended.changed(), if failures == 0 => {}
@@ -185,57 +267,48 @@ impl WebhookSender {
         }
     }
 
-    async fn deliver(&self, queued: &RecordedEvent) -> Result<(), StoreError> {
-        let stream = queued.stream.clone();
-        let delivery = load::<Delivery>(self.store.as_ref(), &stream).await?;
-        let Some(pending) = delivery.state.pending().cloned() else { return Ok(()) };
-        let Some(secret) = self.secret(&stream, pending.webhook_id).await? else {
-            return self
-                .record(
-                    queued,
-                    &stream,
-                    delivery.version,
-                    DeliveryEvent::DeadLettered {
-                        attempts: delivery.state.attempts,
-                        reason: "the webhook no longer exists".into(),
-                    },
-                )
-                .await
-                .map(|_| ());
+    /// One POST of a pending delivery, and its outcome recorded; when to try again if it failed (none when the
+    /// delivery is finished: delivered or dead-lettered).
+    async fn attempt(
+        &self,
+        cause: &RecordedEvent,
+        delivery: &Delivery,
+        version: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let Some(pending) = delivery.pending() else { return Ok(None) };
+        let attempt = delivery.attempts + 1;
+        let Some(secret) = self.secret(&cause.stream, pending.webhook_id).await? else {
+            let reason = "the webhook no longer exists".to_owned();
+            let dead = DeliveryEvent::DeadLettered { attempts: delivery.attempts, reason };
+            return self.record(cause, version, dead).await.map(|()| None);
         };
-        let mut version = delivery.version;
-        let mut delay = self.retry.first_delay;
-        let mut attempt = delivery.state.attempts + 1;
-        loop {
-            let post = SignedPost {
-                url: pending.url.clone(),
-                body: pending.body.clone(),
-                headers: vec![
-                    ("Content-Type", "application/cloudevents+json".to_owned()),
-                    (DELIVERY_HEADER, pending.delivery_id.to_string()),
-                    (SIGNATURE_HEADER, signature(&secret, chrono::Utc::now().timestamp(), &pending.body)),
-                ],
-            };
-            let outcome = match self.transport.post(&post).await {
-                Ok(status_code) => DeliveryEvent::Delivered { attempts: attempt, status_code },
-                Err(error) if attempt >= self.retry.attempts => {
-                    tracing::error!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery dead-lettered");
-                    DeliveryEvent::DeadLettered { attempts: attempt, reason: error.to_string() }
-                }
-                Err(error) => {
-                    tracing::warn!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery failed; retrying");
-                    let failed = DeliveryEvent::AttemptFailed { attempt, error: error.to_string() };
-                    let Some(next) = self.record(queued, &stream, version, failed).await? else { return Ok(()) };
-                    version = next;
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                    attempt += 1;
-                    continue;
-                }
-            };
-            self.record(queued, &stream, version, outcome).await?;
-            return Ok(());
-        }
+        let post = SignedPost {
+            url: pending.url.clone(),
+            body: pending.body.clone(),
+            headers: vec![
+                ("Content-Type", "application/cloudevents+json".to_owned()),
+                (DELIVERY_HEADER, pending.delivery_id.to_string()),
+                (SIGNATURE_HEADER, signature(&secret, Utc::now().timestamp(), &pending.body)),
+            ],
+        };
+        let outcome = match self.transport.post(&post).await {
+            Ok(status_code) => DeliveryEvent::Delivered { attempts: attempt, status_code },
+            Err(error) if attempt >= self.retry.attempts => {
+                tracing::error!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery dead-lettered");
+                DeliveryEvent::DeadLettered { attempts: attempt, reason: error.to_string() }
+            }
+            Err(error) => {
+                tracing::warn!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery failed; will retry");
+                let backoff = self.retry.first_delay * 2u32.saturating_pow(attempt - 1);
+                let retry_at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::MAX);
+                DeliveryEvent::AttemptFailed { attempt, error: error.to_string(), retry_at: Some(retry_at) }
+            }
+        };
+        let retry_at = match &outcome {
+            DeliveryEvent::AttemptFailed { retry_at, .. } => *retry_at,
+            _ => None,
+        };
+        self.record(cause, version, outcome).await.map(|()| retry_at)
     }
 
     /// The webhook's secret, read now: a delivery queued long ago is signed with the webhook's current key.
@@ -244,27 +317,34 @@ impl WebhookSender {
         Ok(load::<Webhook>(self.store.as_ref(), &stream).await?.state.registered.map(|w| w.secret))
     }
 
-    /// Appends one event to the delivery; the new version, or `None` when another replica wrote first (it then
-    /// owns the delivery).
-    async fn record(
-        &self,
-        queued: &RecordedEvent,
-        stream: &StreamRef,
-        version: i64,
-        event: DeliveryEvent,
-    ) -> Result<Option<i64>, StoreError> {
+    /// Appends one event to the delivery; a lost race means another replica recorded this attempt (it owns it).
+    async fn record(&self, cause: &RecordedEvent, version: i64, event: DeliveryEvent) -> Result<(), StoreError> {
         let metadata = EventMetadata {
-            occurred_at: chrono::Utc::now(),
+            occurred_at: Utc::now(),
             actor: format!("service:{SERVICE}"),
-            correlation_id: queued.metadata.correlation_id,
-            causation_id: queued.id,
-            trace_context: queued.metadata.trace_context.clone(),
+            correlation_id: cause.metadata.correlation_id,
+            causation_id: cause.id,
+            trace_context: cause.metadata.trace_context.clone(),
         };
         let encoded = encode(&event, 1, &metadata)?;
-        match self.store.commit(Commit::append(stream.clone(), version, vec![encoded])).await {
-            Ok(_) => Ok(Some(version + 1)),
-            Err(StoreError::Concurrency { .. }) => Ok(None),
+        match self.store.commit(Commit::append(cause.stream.clone(), version, vec![encoded])).await {
+            Ok(_) | Err(StoreError::Concurrency { .. }) => Ok(()),
             Err(error) => Err(error),
+        }
+    }
+
+    /// Passes until no delivery is pending: every retry waited for, as `run` would (tests use short delays).
+    #[cfg(test)]
+    pub(crate) async fn send_until_settled(&self) -> Result<usize, StoreError> {
+        let mut attempts = 0;
+        loop {
+            let pass = self.send_pending().await?;
+            attempts += pass.attempts;
+            match pass.next_due {
+                Some(due) => tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await,
+                None if pass.attempts == 0 => return Ok(attempts),
+                None => {}
+            }
         }
     }
 }
@@ -449,7 +529,7 @@ pub(crate) mod tests {
         }
         queuer.handle(&events[0]).await.expect("a redelivery queues nothing new");
         let sender = WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), QUICK);
-        assert_eq!(sender.send_pending().await.expect("sent"), 5);
+        assert_eq!(sender.send_until_settled().await.expect("sent"), 7, "two failed attempts, then five POSTs");
 
         let accepted = receiver.accepted.lock().expect("lock").clone();
         assert_eq!(receiver.tries.load(Ordering::SeqCst), 7, "two refusals, then one POST per event");
@@ -483,7 +563,7 @@ pub(crate) mod tests {
 
         // A restart that lost its checkpoint sends nothing again.
         store.save_checkpoint(CHECKPOINT, Position::START).await.expect("rewind");
-        sender.send_pending().await.expect("again");
+        assert_eq!(sender.send_until_settled().await.expect("again"), 0);
         assert_eq!(receiver.accepted.lock().expect("lock").len(), 5);
     }
 
@@ -496,7 +576,7 @@ pub(crate) mod tests {
         integrator.api.register_webhook(authed(request, &integrator.token)).await.expect("registered");
         QueueWebhookDeliveries::new(store.clone()).handle(&life("app-2")[0]).await.expect("queued");
         WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), QUICK)
-            .send_pending()
+            .send_until_settled()
             .await
             .expect("tried");
         assert_eq!(receiver.tries.load(Ordering::SeqCst), QUICK.attempts);
@@ -524,7 +604,7 @@ pub(crate) mod tests {
         let again = retry("webhook", letters[0].id.clone()).await.expect_err("queued already");
         assert_eq!(again.code(), tonic::Code::FailedPrecondition);
         WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), QUICK)
-            .send_pending()
+            .send_until_settled()
             .await
             .expect("sent");
         assert_eq!(receiver.accepted.lock().expect("lock").len(), 1);
@@ -552,5 +632,41 @@ pub(crate) mod tests {
         queuer.handle(&internal).await.expect("handled");
         assert!(store.list_streams(&integrator.principal.org, WEBHOOK_DELIVERY).await.expect("list").is_empty());
         assert!(store.list_streams(&elsewhere.stream.org, WEBHOOK_DELIVERY).await.expect("list").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failing_receiver_holds_up_only_its_own_deliveries_and_gets_them_in_order_after_a_restart() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let (flaky, steady) = (receiver(1).await, receiver(0).await);
+        let integrator = integrator(store.clone()).await;
+        for url in [&flaky.url, &steady.url] {
+            let request = RegisterWebhookRequest { url: url.clone(), event_types: vec![] };
+            integrator.api.register_webhook(authed(request, &integrator.token)).await.expect("registered");
+        }
+        let queuer = QueueWebhookDeliveries::new(store.clone());
+        for event in life("app-1") {
+            queuer.handle(&event).await.expect("queued");
+        }
+        let patient = Retry { attempts: 4, first_delay: Duration::from_millis(200) };
+        let sender = WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), patient);
+        let pass = sender.send_pending().await.expect("one pass");
+        assert_eq!(pass.attempts, 6, "the flaky receiver's first delivery, and all five of the steady one");
+        assert!(pass.next_due.is_some(), "a retry is scheduled");
+        let statuses = |receiver: &Receiver| -> Vec<String> {
+            let accepted = receiver.accepted.lock().expect("lock").clone();
+            accepted
+                .iter()
+                .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).expect("json"))
+                .map(|e| e["data"]["status"].as_str().expect("status").to_owned())
+                .collect()
+        };
+        assert_eq!(statuses(&steady), ["submitted", "accepted", "in_work", "completed", "issued"]);
+        assert_eq!(flaky.tries.load(Ordering::SeqCst), 1, "its later deliveries wait behind the failed one");
+
+        // A restarted sender finds the waiting deliveries from the log and delivers them in order.
+        let restarted = WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), patient);
+        assert_eq!(restarted.send_until_settled().await.expect("settled"), 5);
+        assert_eq!(statuses(&flaky), ["submitted", "accepted", "in_work", "completed", "issued"]);
+        assert_eq!(statuses(&steady).len(), 5, "nothing twice");
     }
 }

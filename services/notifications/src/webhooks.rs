@@ -118,7 +118,13 @@ pub enum DeliveryEvent {
     #[serde(rename = "webhook_delivery.queued")]
     Queued(DeliveryQueued),
     #[serde(rename = "webhook_delivery.attempt_failed")]
-    AttemptFailed { attempt: u32, error: String },
+    AttemptFailed {
+        attempt: u32,
+        error: String,
+        /// When the next attempt is due.
+        #[serde(default)]
+        retry_at: Option<DateTime<Utc>>,
+    },
     #[serde(rename = "webhook_delivery.delivered")]
     Delivered { attempts: u32, status_code: u16 },
     #[serde(rename = "webhook_delivery.dead_lettered")]
@@ -167,6 +173,8 @@ pub struct Delivery {
     pub attempts: u32,
     pub last_error: String,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When the next attempt is due after a failed one (none: at once).
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl Aggregate for Delivery {
@@ -178,9 +186,10 @@ impl Aggregate for Delivery {
                 self.queued = Some(queued.clone());
                 self.queued_at = Some(recorded.metadata.occurred_at);
             }
-            DeliveryEvent::AttemptFailed { attempt, error } => {
+            DeliveryEvent::AttemptFailed { attempt, error, retry_at } => {
                 self.attempts = *attempt;
                 self.last_error = error.clone();
+                self.next_attempt_at = *retry_at;
             }
             DeliveryEvent::Delivered { attempts, .. } => {
                 self.attempts = *attempts;
@@ -197,6 +206,7 @@ impl Aggregate for Delivery {
                 self.attempts = 0;
                 self.status = DeliveryStatus::Pending;
                 self.finished_at = None;
+                self.next_attempt_at = None;
             }
         }
     }
