@@ -132,8 +132,9 @@ pub struct Retry {
 
 impl Default for Retry {
     fn default() -> Self {
-        // 1 + 2 + 4 + ... + 64 s: about two minutes of a receiver's outage before the dead letter.
-        Self { attempts: 8, first_delay: Duration::from_secs(1) }
+        // 1 + 2 + 4 + ... + 1024 s: about half an hour of a receiver's outage before the dead letter (other
+        // webhooks are not held up meanwhile).
+        Self { attempts: 12, first_delay: Duration::from_secs(1) }
     }
 }
 
