@@ -83,8 +83,8 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
         Arc::new(webhook_sender::QueueWebhookDeliveries::new(ctx.store.clone())),
         Arc::new(public_log::RecordPublicEvents::new(ctx.store.clone())),
     ];
-    // Contacts, e-mails, webhooks (secrets, other systems' URLs) and the copy of applications stay in this
-    // service's log.
+    // Contacts, e-mails, preferences, webhooks (secrets, other systems' URLs), the copy of applications and the
+    // public events' own log stay in this service's log (`PRIVATE`).
     let mut workers = ctx.workers_keeping_private(SERVICE, PRIVATE, handlers);
     let (store, shutdown) = (ctx.store.clone(), ctx.shutdown.clone());
     workers.push(Worker::new(webhook_sender::CHECKPOINT, async move {
@@ -107,7 +107,7 @@ const PRIVATE: &[&str] = &[
 ];
 
 /// The publisher of the public CloudEvents to `ONEWINDOW_PUBLIC` (distributed mode only: the embedded mode has no
-/// NATS; its integrators use webhooks).
+/// NATS; its integrators use webhooks or `WatchPublicEvents`).
 async fn public_events_worker(ctx: &ServiceContext, config: &ServiceConfig) -> anyhow::Result<Worker> {
     let client = async_nats::ConnectOptions::new()
         .name("onewindow-notifications-public")
