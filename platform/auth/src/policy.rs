@@ -6,9 +6,10 @@
 //! staff only their organisation (every read is already addressed with the caller's organisation). An RPC
 //! missing from the table is refused: new calls are closed until someone decides who may make them.
 //!
-//! Integrator accounts (other university systems) hold the `integrator` role: no mutating call names it, and the
-//! reads that grant it (applications, sheets, documents of their organisation) say so in their scope; the events
-//! they follow are the public NATS subjects (docs/EVENTS.md).
+//! Integrator accounts (other university systems) hold the `integrator` role: no mutating call names it but the
+//! registration of their own webhooks, and the reads that grant it (applications, sheets, documents of their
+//! organisation) say so in their scope; the events they follow are the public NATS subjects or their webhooks
+//! (docs/EVENTS.md, docs/asyncapi.yaml).
 
 use tonic::Status;
 
@@ -42,6 +43,7 @@ const APPROVER: &[Role] = &[Role::Approver];
 const SIGNATORY: &[Role] = &[Role::Signatory];
 const APPROVER_OR_SIGNATORY: &[Role] = &[Role::Approver, Role::Signatory];
 const DELEGATORS: &[Role] = &[Role::Approver, Role::Signatory, Role::Admin];
+const INTEGRATOR: &[Role] = &[Role::Integrator];
 
 const fn rule(method: &'static str, access: Access, scope: &'static str) -> Rule {
     Rule { method, access, scope }
@@ -170,6 +172,18 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.notifications.v1.NotificationsService/ListNotifications", SignedIn, "own inbox"),
     rule("/onewindow.notifications.v1.NotificationsService/MarkRead", SignedIn, "own inbox"),
     rule("/onewindow.notifications.v1.NotificationsService/WatchNotifications", SignedIn, "own inbox"),
+    rule("/onewindow.notifications.v1.NotificationsService/GetPreferences", SignedIn, "own preferences"),
+    rule("/onewindow.notifications.v1.NotificationsService/SetPreferences", SignedIn, "own preferences"),
+    rule("/onewindow.notifications.v1.NotificationsService/ListDeadLetters", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.notifications.v1.NotificationsService/RetryDeadLetter", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.notifications.v1.IntegrationsService/RegisterWebhook", AnyOf(INTEGRATOR), "own webhooks"),
+    rule("/onewindow.notifications.v1.IntegrationsService/ListWebhooks", AnyOf(INTEGRATOR), "own webhooks"),
+    rule("/onewindow.notifications.v1.IntegrationsService/ListWebhookDeliveries", AnyOf(INTEGRATOR), "own webhooks"),
+    rule(
+        "/onewindow.notifications.v1.IntegrationsService/WatchPublicEvents",
+        AnyOf(INTEGRATOR),
+        "the caller's organisation",
+    ),
 ];
 
 /// Paths that are not onewindow's API: the standard health and reflection services, open to all (probes,

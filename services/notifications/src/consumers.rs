@@ -1,8 +1,12 @@
 //! The consumers that turn other services' events into notifications: one per producing service.
 //!
-//! Each appends to the recipient's inbox with the inbox mark of the event it reports, in one commit, so a
+//! Each appends to the recipients' inboxes with the inbox mark of the event it reports, in one commit, so a
 //! redelivered event notifies once. Several notifications may land on one inbox at once (a submission and its
 //! document, on two consumers): a lost race re-reads the inbox and tries again.
+//!
+//! Events that carry only an application's id (accepted, completed, refused, a department's decision) reach its
+//! applicant through the copy of the application kept from `application.submitted`. Each recipient's preferences
+//! decide the channels: the inbox, e-mail (when an address is known), both or neither.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,10 +23,14 @@ use crate::{
     SERVICE,
     domain::{INBOX, Inbox, NotificationRecorded, notification_id, record},
     mail::{CONTACT, Contact, ContactEvent, EMAIL, EmailEvent, EmailQueued, email_id, record_contact},
+    preferences::{
+        APPLICATION_COPY, ApplicationCopy, ApplicationCopyEvent, Channel, KnownApplication, PREFERENCES, Preferences,
+    },
     texts::{self, Language, Message},
 };
 
 pub const FROM_APPLICATIONS: &str = "notifications-applications";
+pub const FROM_ROUTING: &str = "notifications-routing";
 pub const FROM_DOCUMENTS: &str = "notifications-documents";
 
 /// Appends to one inbox that lose a race before giving the event back to the bus.
@@ -30,6 +38,10 @@ const ATTEMPTS: u32 = 8;
 
 fn poison(error: impl Into<anyhow::Error>) -> HandleError {
     HandleError::Poison(error.into())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<T, HandleError> {
+    serde_json::from_value(event.payload.clone()).map_err(poison)
 }
 
 /// `application.submitted`, read for what the notification needs (docs/EVENTS.md).
@@ -45,6 +57,60 @@ struct ApplicationSubmitted {
     document_language: String,
     #[serde(default)]
     email: String,
+}
+
+/// `application.accepted`, `application.completed`, `application.refused`: the application, and what they add.
+#[derive(Debug, Deserialize)]
+struct ApplicationProgress {
+    application_id: String,
+    #[serde(default)]
+    executor_name: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Someone to tell, as `application.withdrawn` names them.
+#[derive(Debug, Deserialize)]
+struct Notified {
+    user_id: Uuid,
+}
+
+/// `application.withdrawn`.
+#[derive(Debug, Deserialize)]
+struct ApplicationWithdrawn {
+    application_id: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    number: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    notify: Vec<Notified>,
+}
+
+/// `sheet.row_decided`, read for what the applicant is told.
+#[derive(Debug, Deserialize)]
+struct RowDecided {
+    application_id: String,
+    #[serde(default)]
+    department: String,
+    decision: String,
+    #[serde(default)]
+    decided_by_name: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `sheet.deadline_reminder` and `sheet.deadline_escalated`.
+#[derive(Debug, Deserialize)]
+struct Deadline {
+    application_id: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    number: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    stage: String,
+    #[serde(default)]
+    deadline_at: String,
+    notify: Vec<Uuid>,
 }
 
 /// `verification.recorded`, read for what the notification needs.
@@ -88,40 +154,163 @@ fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
     })
 }
 
-/// Notifies the applicant that their application was accepted for processing.
-pub struct NotifySubmitted {
+/// A deadline as people read it (routing sends RFC 3339); as sent when it is not a time.
+fn readable_time(value: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(at) => at.with_timezone(&chrono::Utc).format("%d.%m.%Y %H:%M UTC").to_string(),
+        Err(_) => value.to_owned(),
+    }
+}
+
+/// The copy of an application kept from its submission; transient when it has not arrived yet (the bus delivers
+/// the event again later).
+async fn known_application(
+    store: &dyn EventStore,
+    org: &OrgId,
+    application_id: &str,
+) -> Result<ApplicationCopy, HandleError> {
+    let copy = load::<KnownApplication>(store, &application_copy_stream(org, application_id))
+        .await
+        .map_err(|e| HandleError::Transient(e.into()))?;
+    copy.state.0.ok_or_else(|| {
+        HandleError::Transient(anyhow::anyhow!("application {application_id} is not known yet (no submission seen)"))
+    })
+}
+
+/// Notifies applicants of their application's progress (accepted for processing, taken into work, fully approved,
+/// refused), and staff of a withdrawal.
+pub struct NotifyFromApplications {
     store: Arc<dyn EventStore>,
 }
 
-impl NotifySubmitted {
+impl NotifyFromApplications {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self { store }
     }
 }
 
 #[async_trait]
-impl EventHandler for NotifySubmitted {
+impl EventHandler for NotifyFromApplications {
     fn name(&self) -> &'static str {
         FROM_APPLICATIONS
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: vec!["application.submitted"] }
+        Subscription {
+            service: "applications",
+            event_types: vec![
+                "application.submitted",
+                "application.accepted",
+                "application.completed",
+                "application.refused",
+                "application.withdrawn",
+            ],
+        }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let submitted: ApplicationSubmitted = serde_json::from_value(event.payload.clone()).map_err(poison)?;
-        let message =
-            Message::ApplicationSubmitted { number: &submitted.number, service_name: &submitted.service_name };
-        let language = Language::parse_or_default(&submitted.document_language);
-        let delivery = Delivery {
-            consumer: FROM_APPLICATIONS,
-            recipient: submitted.applicant_id,
-            application_id: &submitted.application_id,
-            language,
-            learned_email: Some(&submitted.email),
-        };
-        deliver(self.store.as_ref(), event, &delivery, &message).await
+        let store = self.store.as_ref();
+        let org = &event.stream.org;
+        match event.event_type.as_str() {
+            "application.submitted" => {
+                let submitted: ApplicationSubmitted = decode(event)?;
+                let message =
+                    Message::ApplicationSubmitted { number: &submitted.number, service_name: &submitted.service_name };
+                let language = Language::parse_or_default(&submitted.document_language);
+                let copy = ApplicationCopy {
+                    application_id: submitted.application_id.clone(),
+                    applicant_id: submitted.applicant_id,
+                    number: submitted.number.clone(),
+                    service_name: submitted.service_name.clone(),
+                    language: language.code().to_owned(),
+                };
+                let delivery = Delivery {
+                    recipient: submitted.applicant_id,
+                    application_id: &submitted.application_id,
+                    language: Some(language),
+                    learned_email: Some(&submitted.email),
+                };
+                deliver(store, event, FROM_APPLICATIONS, &[delivery], &message, Some(&copy)).await
+            }
+            "application.accepted" | "application.completed" | "application.refused" => {
+                let progress: ApplicationProgress = decode(event)?;
+                let copy = known_application(store, org, &progress.application_id).await?;
+                let number = copy.number.as_str();
+                let message = match event.event_type.as_str() {
+                    "application.accepted" => {
+                        Message::ApplicationAccepted { number, executor_name: &progress.executor_name }
+                    }
+                    "application.completed" => Message::ApplicationCompleted { number },
+                    _ => Message::ApplicationRefused { number, reason: &progress.reason },
+                };
+                let delivery = Delivery::applicant(&copy);
+                deliver(store, event, FROM_APPLICATIONS, &[delivery], &message, None).await
+            }
+            "application.withdrawn" => {
+                let withdrawn: ApplicationWithdrawn = decode(event)?;
+                let message = Message::ApplicationWithdrawn { number: &withdrawn.number, reason: &withdrawn.reason };
+                let recipients = withdrawn.notify.iter().map(|n| n.user_id);
+                let deliveries = Delivery::staff(recipients, &withdrawn.application_id);
+                deliver(store, event, FROM_APPLICATIONS, &deliveries, &message, None).await
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Notifies applicants of each department's decision (with its note), and approvers of deadlines.
+pub struct NotifyFromRouting {
+    store: Arc<dyn EventStore>,
+}
+
+impl NotifyFromRouting {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EventHandler for NotifyFromRouting {
+    fn name(&self) -> &'static str {
+        FROM_ROUTING
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription {
+            service: "routing",
+            event_types: vec!["sheet.row_decided", "sheet.deadline_reminder", "sheet.deadline_escalated"],
+        }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let store = self.store.as_ref();
+        match event.event_type.as_str() {
+            "sheet.row_decided" => {
+                let decided: RowDecided = decode(event)?;
+                let copy = known_application(store, &event.stream.org, &decided.application_id).await?;
+                let message = Message::RowDecided {
+                    number: &copy.number,
+                    department: &decided.department,
+                    decided_by: &decided.decided_by_name,
+                    approved: decided.decision == "approved",
+                    note: &decided.note,
+                };
+                deliver(store, event, FROM_ROUTING, &[Delivery::applicant(&copy)], &message, None).await
+            }
+            "sheet.deadline_reminder" | "sheet.deadline_escalated" => {
+                let deadline: Deadline = decode(event)?;
+                let when = readable_time(&deadline.deadline_at);
+                let (number, stage, deadline_at) = (&deadline.number, &deadline.stage, when.as_str());
+                let message = if event.event_type == "sheet.deadline_reminder" {
+                    Message::DeadlineReminder { number, stage, deadline: deadline_at }
+                } else {
+                    Message::DeadlineEscalated { number, stage, deadline: deadline_at }
+                };
+                let deliveries = Delivery::staff(deadline.notify.iter().copied(), &deadline.application_id);
+                deliver(store, event, FROM_ROUTING, &deliveries, &message, None).await
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -148,134 +337,180 @@ impl EventHandler for NotifyIssued {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         if event.event_type == "verification.recorded" {
-            let checked: VerificationRecorded = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+            let checked: VerificationRecorded = decode(event)?;
             let message = Message::DocumentVerified {
                 registration_number: &checked.registration_number,
                 verifier: &checked.verifier,
             };
             let delivery = Delivery {
-                consumer: FROM_DOCUMENTS,
                 recipient: checked.holder_id,
                 application_id: &checked.application_id,
-                language: Language::parse_or_default(&checked.language),
+                language: Some(Language::parse_or_default(&checked.language)),
                 learned_email: None,
             };
-            return deliver(self.store.as_ref(), event, &delivery, &message).await;
+            return deliver(self.store.as_ref(), event, FROM_DOCUMENTS, &[delivery], &message, None).await;
         }
-        let issued: DocumentIssued = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+        let issued: DocumentIssued = decode(event)?;
         // The submission was notified already: only the result the applicant waits for is "ready".
         if issued.receipt {
             return Ok(());
         }
         let message = Message::DocumentIssued { registration_number: &issued.registration_number };
-        let language = Language::parse_or_default(&issued.language);
         let delivery = Delivery {
-            consumer: FROM_DOCUMENTS,
             recipient: issued.holder_id,
             application_id: &issued.application_id,
-            language,
+            language: Some(Language::parse_or_default(&issued.language)),
             learned_email: None,
         };
-        deliver(self.store.as_ref(), event, &delivery, &message).await
+        deliver(self.store.as_ref(), event, FROM_DOCUMENTS, &[delivery], &message, None).await
     }
 }
 
 /// Whom a consumed event notifies, and what it tells about them.
 struct Delivery<'a> {
-    consumer: &'static str,
     recipient: Uuid,
     application_id: &'a str,
-    language: Language,
+    /// The language the event or the application names; else the recipient's known one, else Russian.
+    language: Option<Language>,
     /// The address the event gives (`application.submitted`), recorded as the recipient's contact.
     learned_email: Option<&'a str>,
 }
 
-/// Records `message` in the recipient's inbox (in the event's organisation) with the consumer's inbox mark, the
-/// contact the event teaches, and the e-mail repeating the notification when an address is known: one commit.
+impl<'a> Delivery<'a> {
+    fn applicant(copy: &'a ApplicationCopy) -> Self {
+        Delivery {
+            recipient: copy.applicant_id,
+            application_id: &copy.application_id,
+            language: Some(Language::parse_or_default(&copy.language)),
+            learned_email: None,
+        }
+    }
+
+    /// Staff named by an event, each once.
+    fn staff(recipients: impl Iterator<Item = Uuid>, application_id: &'a str) -> Vec<Self> {
+        let mut deliveries: Vec<Self> = Vec::new();
+        for recipient in recipients {
+            if !deliveries.iter().any(|d| d.recipient == recipient) {
+                deliveries.push(Delivery { recipient, application_id, language: None, learned_email: None });
+            }
+        }
+        deliveries
+    }
+}
+
+/// Records `message` for every recipient (in the event's organisation) with the consumer's inbox mark, the
+/// contact the event teaches, the e-mail repeating the notification when an address is known, and the copy of the
+/// application when given: one commit. Each recipient's preferences choose the channels.
 async fn deliver(
     store: &dyn EventStore,
     event: &RecordedEvent,
-    delivery: &Delivery<'_>,
+    consumer: &'static str,
+    deliveries: &[Delivery<'_>],
     message: &Message<'_>,
+    copy: Option<&ApplicationCopy>,
 ) -> Result<(), HandleError> {
-    let recipient = delivery.recipient;
-    let text = texts::render(message, delivery.language);
-    let notification = NotificationRecorded {
-        notification_id: notification_id(event.id),
-        recipient_id: recipient,
-        application_id: delivery.application_id.to_owned(),
-        kind: message.kind().to_owned(),
-        title: text.title.clone(),
-        body: text.body.clone(),
-        source_event_id: event.id,
-    };
     let org = &event.stream.org;
-    let stream = inbox_stream(org, recipient);
-    let contact_stream = contact_stream(org, recipient);
-    let email_id = email_id(notification.notification_id);
     let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-    let mark = InboxMark { consumer: delivery.consumer.to_owned(), event_id: event.id };
+    let mark = InboxMark { consumer: consumer.to_owned(), event_id: event.id };
     let transient = |e: StoreError| HandleError::Transient(e.into());
     for attempt in 1..=ATTEMPTS {
-        let inbox = load::<Inbox>(store, &stream).await.map_err(transient)?;
-        let contact = load::<Contact>(store, &contact_stream).await.map_err(transient)?;
-        let learned = match delivery.learned_email {
-            Some(email) => record_contact(&contact.state, email, delivery.language.code()),
-            None => Vec::new(),
-        };
-        let address = match learned.first() {
-            Some(ContactEvent::Recorded { email, .. }) => Some(email.clone()),
-            None => contact.state.email.clone(),
-        };
-        let recorded = record(&inbox.state, notification.clone());
-        // The e-mail goes with the notification's first recording only: a redelivery queues nothing new.
-        let queued = match address {
-            Some(to) if !recorded.is_empty() => {
-                let email = texts::email(&text, delivery.language);
-                vec![EmailEvent::Queued(EmailQueued {
-                    email_id,
-                    to,
-                    language: delivery.language.code().to_owned(),
-                    subject: email.subject,
-                    text: email.text,
-                    html: email.html,
-                })]
+        let mut appends = Vec::new();
+        if let Some(copy) = copy {
+            let stream = application_copy_stream(org, &copy.application_id);
+            if store.stream_version(&stream).await.map_err(transient)? == 0 {
+                let recorded = [ApplicationCopyEvent::Recorded(copy.clone())];
+                appends.push(StreamAppend { stream, expected_version: 0, events: encode_all(&recorded, &metadata)? });
             }
-            _ => Vec::new(),
-        };
+        }
+        for delivery in deliveries {
+            appends.extend(plan(store, event, delivery, message, &metadata).await?);
+        }
         // With no event (already in the inbox) the mark alone is committed, so the redelivery is recorded too.
-        let commit = Commit {
-            appends: vec![
-                StreamAppend {
-                    stream: stream.clone(),
-                    expected_version: inbox.version,
-                    events: encode_all(&recorded, &metadata)?,
-                },
-                StreamAppend {
-                    stream: contact_stream.clone(),
-                    expected_version: contact.version,
-                    events: encode_all(&learned, &metadata)?,
-                },
-                StreamAppend {
-                    stream: email_stream(org, email_id),
-                    expected_version: 0,
-                    events: encode_all(&queued, &metadata)?,
-                },
-            ],
-            inbox: Some(mark.clone()),
-        };
-        match store.commit(commit).await {
+        match store.commit(Commit { appends, inbox: Some(mark.clone()) }).await {
             Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
                 return Ok(());
             }
             Err(StoreError::Concurrency { .. }) => {
-                tracing::debug!(%recipient, attempt, "the inbox or contact changed meanwhile; reading them again");
+                tracing::debug!(event_id = %event.id, attempt, "an inbox or contact changed meanwhile; reading again");
                 tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
             }
             Err(error) => return Err(transient(error)),
         }
     }
-    Err(HandleError::Transient(anyhow::anyhow!("the inbox of {recipient} stayed contended for {ATTEMPTS} attempts")))
+    Err(HandleError::Transient(anyhow::anyhow!(
+        "the inboxes of event {} stayed contended for {ATTEMPTS} attempts",
+        event.id
+    )))
+}
+
+/// What notifying one recipient appends: the notification, the contact learned, the e-mail.
+async fn plan(
+    store: &dyn EventStore,
+    event: &RecordedEvent,
+    delivery: &Delivery<'_>,
+    message: &Message<'_>,
+    metadata: &EventMetadata,
+) -> Result<Vec<StreamAppend>, HandleError> {
+    let transient = |e: StoreError| HandleError::Transient(e.into());
+    let org = &event.stream.org;
+    let recipient = delivery.recipient;
+    let stream = inbox_stream(org, recipient);
+    let contact_stream = contact_stream(org, recipient);
+    let inbox = load::<Inbox>(store, &stream).await.map_err(transient)?;
+    let contact = load::<Contact>(store, &contact_stream).await.map_err(transient)?;
+    let preferences = load::<Preferences>(store, &preferences_stream(org, recipient)).await.map_err(transient)?.state;
+    let language = delivery
+        .language
+        .or_else(|| contact.state.language.as_deref().map(Language::parse_or_default))
+        .unwrap_or(Language::Ru);
+    let learned = match delivery.learned_email {
+        Some(email) => record_contact(&contact.state, email, language.code()),
+        None => Vec::new(),
+    };
+    let address = match learned.first() {
+        Some(ContactEvent::Recorded { email, .. }) => Some(email.clone()),
+        None => contact.state.email.clone(),
+    };
+    let text = texts::render(message, language);
+    let kind = message.kind();
+    let notification = NotificationRecorded {
+        notification_id: notification_id(event.id, recipient),
+        recipient_id: recipient,
+        application_id: delivery.application_id.to_owned(),
+        kind: kind.to_owned(),
+        title: text.title.clone(),
+        body: text.body.clone(),
+        source_event_id: event.id,
+    };
+    let email_id = email_id(notification.notification_id);
+    let recorded =
+        if preferences.enabled(kind, Channel::InSystem) { record(&inbox.state, notification) } else { Vec::new() };
+    let email = email_stream(org, email_id);
+    // One e-mail per notification: a redelivery finds it queued and queues nothing new.
+    let email_version = store.stream_version(&email).await.map_err(transient)?;
+    let queued = match address {
+        Some(to) if email_version == 0 && preferences.enabled(kind, Channel::Email) => {
+            let rendered = texts::email(&text, language);
+            vec![EmailEvent::Queued(EmailQueued {
+                email_id,
+                to,
+                language: language.code().to_owned(),
+                subject: rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+            })]
+        }
+        _ => Vec::new(),
+    };
+    Ok(vec![
+        StreamAppend { stream, expected_version: inbox.version, events: encode_all(&recorded, metadata)? },
+        StreamAppend {
+            stream: contact_stream,
+            expected_version: contact.version,
+            events: encode_all(&learned, metadata)?,
+        },
+        StreamAppend { stream: email, expected_version: email_version, events: encode_all(&queued, metadata)? },
+    ])
 }
 
 fn encode_all<E: serde::Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, HandleError> {
@@ -292,6 +527,14 @@ pub fn contact_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
 
 pub fn email_stream(org: &OrgId, email_id: Uuid) -> StreamRef {
     StreamRef::new(org, EMAIL, email_id.to_string())
+}
+
+pub fn preferences_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
+    StreamRef::new(org, PREFERENCES, user_id.to_string())
+}
+
+pub fn application_copy_stream(org: &OrgId, application_id: &str) -> StreamRef {
+    StreamRef::new(org, APPLICATION_COPY, application_id)
 }
 
 #[cfg(test)]
@@ -379,7 +622,7 @@ pub(crate) mod tests {
         let kaznu = org("kaznu");
         let applicant = Uuid::now_v7();
         let event = submitted(&kaznu, applicant, "ru");
-        NotifySubmitted::new(store.clone()).handle(&event).await.expect("notified");
+        NotifyFromApplications::new(store.clone()).handle(&event).await.expect("notified");
 
         let inbox = inbox(store.as_ref(), &kaznu, applicant).await;
         assert_eq!(inbox.notifications.len(), 1);
@@ -388,7 +631,7 @@ pub(crate) mod tests {
         assert!(n.body.contains("KAZNU-2026-000123") && n.body.contains("Справка об обучении"), "{}", n.body);
         assert_eq!((n.kind.as_str(), n.application_id.as_str()), ("application.submitted", "app-1"));
         assert_eq!((n.recipient_id, n.source_event_id), (applicant, event.id));
-        assert_eq!(n.notification_id, notification_id(event.id));
+        assert_eq!(n.notification_id, notification_id(event.id, applicant));
         // Nobody else, and no other organisation, got it.
         assert!(
             load::<Inbox>(store.as_ref(), &inbox_stream(&org("kaznmu"), applicant))
@@ -411,7 +654,7 @@ pub(crate) mod tests {
         let kaznu = org("kaznu");
         let applicant = Uuid::now_v7();
         let event = submitted(&kaznu, applicant, "kk");
-        let handler = NotifySubmitted::new(store.clone());
+        let handler = NotifyFromApplications::new(store.clone());
         handler.handle(&event).await.expect("first");
         handler.handle(&event).await.expect("redelivery");
         let inbox = inbox(store.as_ref(), &kaznu, applicant).await;
@@ -425,7 +668,7 @@ pub(crate) mod tests {
         let kaznu = org("kaznu");
         let applicant = Uuid::now_v7();
         let event = submitted(&kaznu, applicant, "kk");
-        let handler = NotifySubmitted::new(store.clone());
+        let handler = NotifyFromApplications::new(store.clone());
         handler.handle(&event).await.expect("first");
         handler.handle(&event).await.expect("redelivery");
 
@@ -435,7 +678,7 @@ pub(crate) mod tests {
             (contact[0].event_type.as_str(), &contact[0].payload["language"]),
             ("contact.recorded", &json!("kk"))
         );
-        let email = email_stream(&kaznu, email_id(notification_id(event.id)));
+        let email = email_stream(&kaznu, email_id(notification_id(event.id, applicant)));
         let queued = store.read_stream(&email).await.expect("email");
         assert_eq!(queued.len(), 1, "a redelivery queues nothing new");
         assert_eq!(queued[0].event_type, "email.queued");
@@ -448,7 +691,7 @@ pub(crate) mod tests {
         // The document's notification goes to the address the submission taught.
         let issued = issued(&kaznu, applicant, "en");
         NotifyIssued::new(store.clone()).handle(&issued).await.expect("issued");
-        let email = email_stream(&kaznu, email_id(notification_id(issued.id)));
+        let email = email_stream(&kaznu, email_id(notification_id(issued.id, applicant)));
         let queued = store.read_stream(&email).await.expect("email");
         assert_eq!((&queued[0].payload["to"], &queued[0].payload["language"]), (&json!("a@example.kz"), &json!("en")));
         assert_eq!(queued[0].payload["subject"], "Your document is ready");
@@ -461,7 +704,7 @@ pub(crate) mod tests {
         let (applicant, holder) = (Uuid::now_v7(), Uuid::now_v7());
         let mut event = submitted(&kaznu, applicant, "ru");
         event.payload.as_object_mut().expect("object").remove("email");
-        NotifySubmitted::new(store.clone()).handle(&event).await.expect("submitted");
+        NotifyFromApplications::new(store.clone()).handle(&event).await.expect("submitted");
         NotifyIssued::new(store.clone()).handle(&issued(&kaznu, holder, "ru")).await.expect("issued");
         assert!(store.list_streams(&kaznu, "email").await.expect("emails").is_empty());
         assert!(store.list_streams(&kaznu, "contact").await.expect("contacts").is_empty());
@@ -533,7 +776,7 @@ pub(crate) mod tests {
         let applicant = Uuid::now_v7();
         let mut event = submitted(&kaznu, applicant, "");
         event.payload["number"] = json!(123);
-        NotifySubmitted::new(store.clone()).handle(&event).await.expect("notified");
+        NotifyFromApplications::new(store.clone()).handle(&event).await.expect("notified");
         let n = inbox(store.as_ref(), &kaznu, applicant).await.notifications[0].recorded.clone();
         assert!(n.body.contains("123") && n.title == "Ваша заявка принята в обработку", "{n:?}");
     }
@@ -544,7 +787,7 @@ pub(crate) mod tests {
         let kaznu = org("kaznu");
         let mut no_recipient = submitted(&kaznu, Uuid::now_v7(), "en");
         no_recipient.payload["applicant_id"] = json!("not a user id");
-        let result = NotifySubmitted::new(store.clone()).handle(&no_recipient).await;
+        let result = NotifyFromApplications::new(store.clone()).handle(&no_recipient).await;
         assert!(matches!(result, Err(HandleError::Poison(_))));
         let mut no_holder = issued(&kaznu, Uuid::now_v7(), "en");
         no_holder.payload.as_object_mut().expect("object").remove("holder_id");
@@ -565,7 +808,7 @@ pub(crate) mod tests {
             let kaznu = kaznu.clone();
             tokio::spawn(async move {
                 if i % 2 == 0 {
-                    NotifySubmitted::new(store).handle(&submitted(&kaznu, user, "en")).await
+                    NotifyFromApplications::new(store).handle(&submitted(&kaznu, user, "en")).await
                 } else {
                     NotifyIssued::new(store).handle(&issued(&kaznu, user, "en")).await
                 }
@@ -576,5 +819,211 @@ pub(crate) mod tests {
         }
         assert_eq!(inbox(store.as_ref(), &kaznu, user).await.notifications.len(), 6);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A store where `applicant` submitted application "app-1" in `language` (so it is known), with an address.
+    async fn known(language: &str) -> (Arc<dyn EventStore>, OrgId, Uuid) {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let applicant = Uuid::now_v7();
+        NotifyFromApplications::new(store.clone())
+            .handle(&submitted(&kaznu, applicant, language))
+            .await
+            .expect("submitted");
+        (store, kaznu, applicant)
+    }
+
+    fn newest(inbox: &Inbox) -> NotificationRecorded {
+        inbox.notifications.last().expect("a notification").recorded.clone()
+    }
+
+    #[tokio::test]
+    async fn the_applicant_follows_acceptance_completion_and_refusal_in_their_language() {
+        let (store, kaznu, applicant) = known("ru").await;
+        let handler = NotifyFromApplications::new(store.clone());
+        let accepted = event(
+            &kaznu,
+            "application",
+            "application.accepted",
+            json!({
+                "application_id": "app-1", "executor_id": Uuid::now_v7(), "executor_name": "Dana Executor",
+                "accepted_by_id": Uuid::now_v7()
+            }),
+        );
+        handler.handle(&accepted).await.expect("accepted");
+        let n = newest(&inbox(store.as_ref(), &kaznu, applicant).await);
+        assert_eq!((n.kind.as_str(), n.title.as_str()), ("application.accepted", "Ваша заявка взята в работу"));
+        assert!(n.body.contains("KAZNU-2026-000123") && n.body.contains("Dana Executor"), "{}", n.body);
+        assert_eq!(n.application_id, "app-1");
+
+        handler
+            .handle(&event(&kaznu, "application", "application.completed", json!({ "application_id": "app-1" })))
+            .await
+            .expect("completed");
+        assert_eq!(newest(&inbox(store.as_ref(), &kaznu, applicant).await).title, "Заявка согласована всеми");
+        let refused = event(
+            &kaznu,
+            "application",
+            "application.refused",
+            json!({
+                "application_id": "app-1", "reason": "не является студентом"
+            }),
+        );
+        handler.handle(&refused).await.expect("refused");
+        let n = newest(&inbox(store.as_ref(), &kaznu, applicant).await);
+        assert_eq!(n.title, "В заявке отказано");
+        assert!(n.body.contains("Причина: не является студентом"), "{}", n.body);
+        // Each went to the address the submission taught, in Russian.
+        let mut emails = store.read_stream_type(&kaznu, "email").await.expect("emails");
+        emails.sort_by_key(|e| e.position);
+        let subjects: Vec<_> = emails.iter().map(|e| e.payload["subject"].as_str().unwrap_or_default()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "Ваша заявка принята в обработку",
+                "Ваша заявка взята в работу",
+                "Заявка согласована всеми",
+                "В заявке отказано"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn each_decision_reaches_the_applicant_with_its_note() {
+        let (store, kaznu, applicant) = known("en").await;
+        let handler = NotifyFromRouting::new(store.clone());
+        let decided = |decision: &str, department: &str, note: &str| {
+            event(
+                &kaznu,
+                "sheet",
+                "sheet.row_decided",
+                json!({
+                    "application_id": "app-1", "row": 0, "department": department, "decision": decision,
+                    "decided_by_id": Uuid::now_v7(), "decided_by_name": "G. Abenova", "note": note,
+                    "decided_at": "2026-03-17T10:00:00Z", "deemed": false
+                }),
+            )
+        };
+        handler.handle(&decided("approved", "Dean's office", "all in order")).await.expect("approved");
+        let n = newest(&inbox(store.as_ref(), &kaznu, applicant).await);
+        assert_eq!((n.kind.as_str(), n.title.as_str()), ("sheet.row_decided", "Approved by Dean's office"));
+        assert!(n.body.contains("G. Abenova") && n.body.contains("Note: all in order"), "{}", n.body);
+        handler.handle(&decided("rejected", "Registrar", "attach the order")).await.expect("rework");
+        let n = newest(&inbox(store.as_ref(), &kaznu, applicant).await);
+        assert_eq!(n.title, "Your application needs rework");
+        assert!(n.body.contains("Registrar") && n.body.contains("Reason: attach the order"), "{}", n.body);
+    }
+
+    #[tokio::test]
+    async fn an_event_about_an_application_not_yet_known_is_retried_later() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let early = event(&kaznu, "application", "application.completed", json!({ "application_id": "app-9" }));
+        let result = NotifyFromApplications::new(store.clone()).handle(&early).await;
+        assert!(matches!(result, Err(HandleError::Transient(_))), "{result:?}");
+        assert!(store.list_streams(&kaznu, "inbox").await.expect("inboxes").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_tells_the_executor_and_every_approver_once() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let (executor, dean, registrar) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let withdrawn = event(
+            &kaznu,
+            "application",
+            "application.withdrawn",
+            json!({
+                "application_id": "app-1", "number": "KAZNU-2026-000123", "applicant_id": Uuid::now_v7(),
+                "reason": "no longer needed", "from_status": "in_work",
+                "notify": [
+                    { "user_id": executor, "role": "executor" },
+                    { "user_id": dean, "role": "approver" },
+                    { "user_id": registrar, "role": "approver" },
+                    { "user_id": dean, "role": "approver" }
+                ]
+            }),
+        );
+        let handler = NotifyFromApplications::new(store.clone());
+        handler.handle(&withdrawn).await.expect("withdrawn");
+        handler.handle(&withdrawn).await.expect("redelivered");
+        for user in [executor, dean, registrar] {
+            let inbox = inbox(store.as_ref(), &kaznu, user).await;
+            assert_eq!(inbox.notifications.len(), 1, "once each");
+            let n = &inbox.notifications[0].recorded;
+            assert_eq!((n.kind.as_str(), n.title.as_str()), ("application.withdrawn", "Заявка отозвана"));
+            assert!(n.body.contains("KAZNU-2026-000123") && n.body.contains("no longer needed"), "{}", n.body);
+            assert_eq!(n.notification_id, notification_id(withdrawn.id, user));
+        }
+    }
+
+    #[tokio::test]
+    async fn deadlines_remind_and_escalate_to_whom_routing_names() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = org("kaznu");
+        let (approver, head) = (Uuid::now_v7(), Uuid::now_v7());
+        let handler = NotifyFromRouting::new(store.clone());
+        let deadline = |event_type: &str, notify: Uuid| {
+            event(
+                &kaznu,
+                "sheet",
+                event_type,
+                json!({
+                    "application_id": "app-1", "number": "KAZNU-2026-000123", "stage": 2,
+                    "deadline_at": "2026-12-01T13:00:00Z", "notify": [notify]
+                }),
+            )
+        };
+        handler.handle(&deadline("sheet.deadline_reminder", approver)).await.expect("reminder");
+        handler.handle(&deadline("sheet.deadline_escalated", head)).await.expect("escalation");
+        let reminded = newest(&inbox(store.as_ref(), &kaznu, approver).await);
+        assert_eq!(
+            (reminded.kind.as_str(), reminded.title.as_str()),
+            ("sheet.deadline_reminder", "Подходит срок согласования")
+        );
+        assert!(
+            reminded.body.contains("этап 2") && reminded.body.contains("01.12.2026 13:00 UTC"),
+            "{}",
+            reminded.body
+        );
+        let escalated = inbox(store.as_ref(), &kaznu, head).await;
+        assert_eq!(escalated.notifications.len(), 1);
+        assert_eq!(escalated.notifications[0].recorded.kind, "sheet.deadline_escalated");
+    }
+
+    #[tokio::test]
+    async fn preferences_choose_the_channels() {
+        use crate::preferences::{PreferencesEvent, Setting};
+        let (store, kaznu, applicant) = known("kk").await;
+        // The applicant wants acceptance by e-mail only, and completion in the system only.
+        let off = PreferencesEvent::Changed {
+            settings: vec![
+                Setting { kind: "application.accepted".into(), channel: Channel::InSystem, enabled: false },
+                Setting { kind: "application.completed".into(), channel: Channel::Email, enabled: false },
+            ],
+        };
+        let metadata = onewindow_server::request_metadata(applicant.to_string(), None);
+        let encoded = encode(&off, 1, &metadata).expect("encode");
+        store.commit(Commit::append(preferences_stream(&kaznu, applicant), 0, vec![encoded])).await.expect("set");
+
+        let handler = NotifyFromApplications::new(store.clone());
+        let accepted = event(&kaznu, "application", "application.accepted", json!({ "application_id": "app-1" }));
+        let completed = event(&kaznu, "application", "application.completed", json!({ "application_id": "app-1" }));
+        handler.handle(&accepted).await.expect("accepted");
+        handler.handle(&completed).await.expect("completed");
+        let kinds: Vec<_> = inbox(store.as_ref(), &kaznu, applicant)
+            .await
+            .notifications
+            .iter()
+            .map(|n| n.recorded.kind.clone())
+            .collect();
+        assert_eq!(kinds, ["application.submitted", "application.completed"]);
+        let accepted_email = email_stream(&kaznu, email_id(notification_id(accepted.id, applicant)));
+        assert_eq!(store.read_stream(&accepted_email).await.expect("email").len(), 1, "accepted by e-mail");
+        let completed_email = email_stream(&kaznu, email_id(notification_id(completed.id, applicant)));
+        assert!(store.read_stream(&completed_email).await.expect("email").is_empty(), "completion not e-mailed");
+        // A redelivery of the e-mail-only notification queues nothing new.
+        handler.handle(&accepted).await.expect("redelivered");
+        assert_eq!(store.read_stream(&accepted_email).await.expect("email").len(), 1);
     }
 }

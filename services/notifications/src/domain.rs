@@ -106,10 +106,11 @@ pub fn mark_read(inbox: &Inbox, selection: ReadSelection) -> Result<Vec<InboxEve
     Ok(if ids.is_empty() { Vec::new() } else { vec![InboxEvent::NotificationsRead { notification_ids: ids }] })
 }
 
-/// A notification's id, derived from the event it reports, so the same event never notifies twice.
-/// SHA-256 name-based (UUID version 8, RFC 9562 appendix B.2): the workspace's `uuid` is built without SHA-1 (v5).
-pub fn notification_id(source_event_id: Uuid) -> Uuid {
-    derived_id(Uuid::NAMESPACE_OID, source_event_id)
+/// A notification's id, derived from the event it reports and its recipient, so the same event never notifies
+/// anyone twice. SHA-256 name-based (UUID version 8, RFC 9562 appendix B.2): the workspace's `uuid` is built
+/// without SHA-1 (v5).
+pub fn notification_id(source_event_id: Uuid, recipient_id: Uuid) -> Uuid {
+    derived_id(derived_id(Uuid::NAMESPACE_OID, source_event_id), recipient_id)
 }
 
 /// A SHA-256 name-based id of `source` within `namespace`.
@@ -136,8 +137,8 @@ mod tests {
 
     fn recorded(source: Uuid) -> NotificationRecorded {
         NotificationRecorded {
-            notification_id: notification_id(source),
-            recipient_id: Uuid::now_v7(),
+            notification_id: notification_id(source, Uuid::nil()),
+            recipient_id: Uuid::nil(),
             application_id: "app-1".into(),
             kind: "application.submitted".into(),
             title: "t".into(),
@@ -161,9 +162,11 @@ mod tests {
     #[test]
     fn ids_are_derived_from_the_source_event() {
         let source = Uuid::now_v7();
-        assert_eq!(notification_id(source), notification_id(source));
-        assert_ne!(notification_id(source), notification_id(Uuid::now_v7()));
-        assert_ne!(notification_id(source), source);
-        assert_eq!(notification_id(source).get_version_num(), 8);
+        let (me, you) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(notification_id(source, me), notification_id(source, me));
+        assert_ne!(notification_id(source, me), notification_id(Uuid::now_v7(), me));
+        assert_ne!(notification_id(source, me), notification_id(source, you));
+        assert_ne!(notification_id(source, me), source);
+        assert_eq!(notification_id(source, me).get_version_num(), 8);
     }
 }

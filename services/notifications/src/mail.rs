@@ -54,6 +54,9 @@ pub enum EmailEvent {
     Sent { email_id: Uuid },
     #[serde(rename = "email.dead_lettered")]
     DeadLettered { email_id: Uuid, reason: String, attempts: u32 },
+    /// An administrator asked for a dead-lettered e-mail to be sent again.
+    #[serde(rename = "email.retry_requested")]
+    RetryRequested { email_id: Uuid },
 }
 
 /// `email.queued`: everything the sender needs, so sending never reads anything else.
@@ -74,17 +77,21 @@ pub enum Email {
     Unknown,
     Queued(EmailQueued),
     Sent,
-    DeadLettered,
+    /// Given up on; kept, so an administrator can have it sent again.
+    DeadLettered(EmailQueued),
 }
 
 impl Aggregate for Email {
     type Event = EmailEvent;
 
     fn apply(&mut self, event: &EmailEvent, _: &RecordedEvent) {
-        *self = match event {
-            EmailEvent::Queued(queued) => Email::Queued(queued.clone()),
-            EmailEvent::Sent { .. } => Email::Sent,
-            EmailEvent::DeadLettered { .. } => Email::DeadLettered,
+        let previous = std::mem::take(self);
+        *self = match (event, previous) {
+            (EmailEvent::Queued(queued), _) => Email::Queued(queued.clone()),
+            (EmailEvent::Sent { .. }, _) => Email::Sent,
+            (EmailEvent::DeadLettered { .. }, Email::Queued(queued)) => Email::DeadLettered(queued),
+            (EmailEvent::RetryRequested { .. }, Email::DeadLettered(queued)) => Email::Queued(queued),
+            (_, unchanged) => unchanged,
         };
     }
 }
@@ -96,6 +103,18 @@ impl Email {
             Email::Queued(queued) => Some(queued),
             _ => None,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("only a dead letter can be retried")]
+pub struct NotDeadLettered;
+
+/// Decides sending a dead-lettered e-mail again.
+pub fn retry(email: &Email) -> Result<Vec<EmailEvent>, NotDeadLettered> {
+    match email {
+        Email::DeadLettered(queued) => Ok(vec![EmailEvent::RetryRequested { email_id: queued.email_id }]),
+        _ => Err(NotDeadLettered),
     }
 }
 
@@ -125,6 +144,6 @@ mod tests {
         let notification = Uuid::now_v7();
         assert_eq!(email_id(notification), email_id(notification));
         assert_ne!(email_id(notification), notification);
-        assert_ne!(email_id(notification), crate::domain::notification_id(notification));
+        assert_ne!(email_id(notification), crate::domain::notification_id(notification, Uuid::nil()));
     }
 }

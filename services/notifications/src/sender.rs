@@ -67,7 +67,10 @@ impl EmailSender {
             let after = self.store.load_checkpoint(CHECKPOINT).await?;
             let batch = self.store.read_all(after, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else { return Ok(handled) };
-            for event in batch.iter().filter(|e| e.event_type == "email.queued") {
+            // A retry an administrator asked for puts a dead letter back in the queue.
+            let to_send =
+                |e: &&RecordedEvent| e.event_type == "email.queued" || e.event_type == "email.retry_requested";
+            for event in batch.iter().filter(to_send) {
                 self.deliver(event).await?;
                 handled += 1;
                 self.store.save_checkpoint(CHECKPOINT, event.position).await?;
@@ -152,7 +155,7 @@ pub(crate) mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::consumers::{NotifySubmitted, tests::submitted};
+    use crate::consumers::{NotifyFromApplications, tests::submitted};
 
     /// Fails the first `failures` sends (all of them with `u32::MAX`), then accepts; remembers what it accepted.
     struct FakeTransport {
@@ -193,7 +196,10 @@ pub(crate) mod tests {
     /// A store with one queued e-mail, from a Kazakh submission; returns its stream.
     pub(crate) async fn queued_email(store: &Arc<dyn EventStore>) -> StreamRef {
         let kaznu = OrgId::parse("kaznu").expect("org");
-        NotifySubmitted::new(store.clone()).handle(&submitted(&kaznu, Uuid::now_v7(), "kk")).await.expect("notified");
+        NotifyFromApplications::new(store.clone())
+            .handle(&submitted(&kaznu, Uuid::now_v7(), "kk"))
+            .await
+            .expect("notified");
         let streams = store.list_streams(&kaznu, "email").await.expect("streams");
         assert_eq!(streams.len(), 1, "one e-mail queued");
         StreamRef::new(&kaznu, "email", streams[0].clone())
@@ -216,6 +222,10 @@ pub(crate) mod tests {
         assert_eq!(dead.payload["attempts"], 5);
         assert!(dead.payload["reason"].as_str().expect("reason").contains("connection refused"));
         assert_eq!(dead.payload["email_id"].as_str(), Some(stream.stream_id.as_str()));
+        let letters = crate::service::dead_letters(store.as_ref(), &stream.org).await.expect("dead letters");
+        assert_eq!(letters.len(), 1);
+        assert_eq!((letters[0].channel.as_str(), letters[0].destination.as_str()), ("email", "a@example.kz"));
+        assert_eq!((letters[0].id.as_str(), letters[0].attempts), (stream.stream_id.as_str(), 5));
         // Given up on means not tried again, even from the start of the log.
         store.save_checkpoint(CHECKPOINT, onewindow_eventlog::Position::START).await.expect("rewind");
         sender.send_pending().await.expect("again");
@@ -247,5 +257,28 @@ pub(crate) mod tests {
         restarted.send_pending().await.expect("again");
         assert_eq!(transport.sent().len(), 1);
         assert_eq!(types(&store, &stream).await, ["email.queued", "email.sent"]);
+    }
+
+    #[tokio::test]
+    async fn a_dead_letter_retried_by_an_administrator_is_sent() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let stream = queued_email(&store).await;
+        let transport = FakeTransport::failing(5);
+        let sender = EmailSender::new(store.clone(), transport.clone(), QUICK);
+        sender.send_pending().await.expect("tried");
+        let email = load::<Email>(store.as_ref(), &stream).await.expect("email");
+        assert!(matches!(email.state, Email::DeadLettered(_)));
+        let events = crate::mail::retry(&email.state).expect("a dead letter");
+        let metadata = onewindow_server::request_metadata("admin".into(), None);
+        let encoded = events.iter().map(|e| encode(e, 1, &metadata).expect("encode")).collect();
+        store.commit(Commit::append(stream.clone(), email.version, encoded)).await.expect("retry requested");
+        sender.send_pending().await.expect("sent");
+        assert_eq!(transport.sent().len(), 1);
+        assert_eq!(
+            types(&store, &stream).await,
+            ["email.queued", "email.dead_lettered", "email.retry_requested", "email.sent"]
+        );
+        let sent = load::<Email>(store.as_ref(), &stream).await.expect("email").state;
+        assert_eq!(crate::mail::retry(&sent), Err(crate::mail::NotDeadLettered));
     }
 }

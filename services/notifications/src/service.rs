@@ -1,13 +1,20 @@
-//! The notifications gRPC API: the caller's own inbox.
+//! The notifications gRPC API: the caller's own inbox and preferences, and the dead letters for administrators.
 
-use std::{collections::HashSet, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    pin::Pin,
+    sync::Arc,
+    time::Duration,
+};
 
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal};
-use onewindow_eventlog::{Commit, EventStore, StoreError, encode, load};
+use onewindow_eventlog::{Commit, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, encode, load};
 use onewindow_proto::notifications::v1::{
-    self as pb, ListNotificationsRequest, ListNotificationsResponse, MarkReadRequest, MarkReadResponse,
-    WatchNotificationsRequest, WatchNotificationsResponse, notifications_service_server::NotificationsService,
+    self as pb, GetPreferencesRequest, GetPreferencesResponse, ListDeadLettersRequest, ListDeadLettersResponse,
+    ListNotificationsRequest, ListNotificationsResponse, MarkReadRequest, MarkReadResponse, RetryDeadLetterRequest,
+    RetryDeadLetterResponse, SetPreferencesRequest, SetPreferencesResponse, WatchNotificationsRequest,
+    WatchNotificationsResponse, notifications_service_server::NotificationsService,
 };
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tokio_stream::wrappers::ReceiverStream;
@@ -15,8 +22,11 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    consumers::inbox_stream,
+    consumers::{inbox_stream, preferences_stream},
     domain::{Inbox, InboxError, Notification, ReadSelection, mark_read},
+    mail::EMAIL,
+    preferences::{self, Channel, Preferences, Setting},
+    webhooks::WEBHOOK_DELIVERY,
 };
 
 pub struct NotificationsApi {
@@ -48,6 +58,84 @@ fn notification_pb(n: &Notification) -> pb::Notification {
         event_id: n.recorded.source_event_id.to_string(),
         read: n.read,
     }
+}
+
+fn preference_pb(setting: &Setting) -> pb::Preference {
+    let channel = match setting.channel {
+        Channel::InSystem => pb::Channel::InSystem,
+        Channel::Email => pb::Channel::Email,
+    };
+    pb::Preference { kind: setting.kind.clone(), channel: channel as i32, enabled: setting.enabled }
+}
+
+/// The settings a request names, or every invalid field.
+fn settings_from(request: &SetPreferencesRequest) -> Result<Vec<Setting>, Status> {
+    let mut errors = FieldErrors::new();
+    let mut settings = Vec::new();
+    for (i, preference) in request.preferences.iter().enumerate() {
+        let channel = match pb::Channel::try_from(preference.channel) {
+            Ok(pb::Channel::InSystem) => Some(Channel::InSystem),
+            Ok(pb::Channel::Email) => Some(Channel::Email),
+            _ => None,
+        };
+        let kind = preference.kind.trim();
+        errors.check(channel.is_some(), &format!("preferences[{i}].channel"), "must be IN_SYSTEM or EMAIL");
+        errors.check(
+            crate::texts::KINDS.contains(&kind),
+            &format!("preferences[{i}].kind"),
+            "must be a notification kind (GetPreferences lists them)",
+        );
+        if let Some(channel) = channel {
+            settings.push(Setting { kind: kind.to_owned(), channel, enabled: preference.enabled });
+        }
+    }
+    errors.check(!request.preferences.is_empty(), "preferences", "name at least one preference");
+    errors.into_result()?;
+    Ok(settings)
+}
+
+/// The e-mails and webhook deliveries of `org` that were given up on, newest first.
+pub(crate) async fn dead_letters(store: &dyn EventStore, org: &OrgId) -> Result<Vec<pb::DeadLetter>, StoreError> {
+    let mut letters = Vec::new();
+    for (stream_type, channel, destination_field) in [(EMAIL, "email", "to"), (WEBHOOK_DELIVERY, "webhook", "url")] {
+        let events = store.read_stream_type(org, stream_type).await?;
+        let destinations: HashMap<&str, &str> = events
+            .iter()
+            .filter(|e| e.event_type.ends_with(".queued"))
+            .map(|e| {
+                let to = e.payload.get(destination_field).and_then(|v| v.as_str()).unwrap_or_default();
+                (e.stream.stream_id.as_str(), to)
+            })
+            .collect();
+        // A dead letter is one whose stream ends with it: a retried one is no longer dead.
+        let mut latest: HashMap<&str, &RecordedEvent> = HashMap::new();
+        for event in &events {
+            let newer = latest.get(event.stream.stream_id.as_str()).is_none_or(|l| l.version < event.version);
+            if newer {
+                latest.insert(event.stream.stream_id.as_str(), event);
+            }
+        }
+        for event in latest.values().filter(|e| e.event_type.ends_with(".dead_lettered")) {
+            let reason = event.payload.get("reason").and_then(|v| v.as_str()).unwrap_or_default();
+            let attempts = event.payload.get("attempts").and_then(|v| v.as_i64()).unwrap_or_default();
+            letters.push((
+                event.metadata.occurred_at,
+                pb::DeadLetter {
+                    channel: channel.to_owned(),
+                    id: event.stream.stream_id.clone(),
+                    destination: destinations
+                        .get(event.stream.stream_id.as_str())
+                        .map(|d| (*d).to_owned())
+                        .unwrap_or_default(),
+                    reason: reason.to_owned(),
+                    attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+                    failed_at: Some(onewindow_proto::timestamp(event.metadata.occurred_at)),
+                },
+            ));
+        }
+    }
+    letters.sort_by_key(|(failed_at, _)| std::cmp::Reverse(*failed_at));
+    Ok(letters.into_iter().map(|(_, letter)| letter).collect())
 }
 
 impl NotificationsApi {
@@ -149,6 +237,120 @@ impl NotificationsService for NotificationsApi {
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver)) as WatchStream))
     }
+
+    async fn get_preferences(
+        &self,
+        request: Request<GetPreferencesRequest>,
+    ) -> Result<Response<GetPreferencesResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        Ok(Response::new(self.get_preferences_of(&principal).await?))
+    }
+
+    async fn set_preferences(
+        &self,
+        request: Request<SetPreferencesRequest>,
+    ) -> Result<Response<SetPreferencesResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        Ok(Response::new(self.set_preferences_of(&principal, request.get_ref()).await?))
+    }
+
+    async fn list_dead_letters(
+        &self,
+        request: Request<ListDeadLettersRequest>,
+    ) -> Result<Response<ListDeadLettersResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let dead_letters = dead_letters(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
+        Ok(Response::new(ListDeadLettersResponse { dead_letters }))
+    }
+
+    async fn retry_dead_letter(
+        &self,
+        request: Request<RetryDeadLetterRequest>,
+    ) -> Result<Response<RetryDeadLetterResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let request = request.get_ref();
+        retry_dead_letter(self.store.as_ref(), &principal.org, principal.actor(), &request.channel, &request.id)
+            .await?;
+        tracing::info!(channel = %request.channel, id = %request.id, "dead letter retried");
+        Ok(Response::new(RetryDeadLetterResponse {}))
+    }
+}
+
+/// Puts a dead letter back in its sender's queue, as `actor`.
+pub(crate) async fn retry_dead_letter(
+    store: &dyn EventStore,
+    org: &OrgId,
+    actor: String,
+    channel: &str,
+    id: &str,
+) -> Result<(), Status> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| FieldErrors::one("id", "must be a UUID"))?;
+    let metadata = request_metadata(actor, None);
+    let (stream, version, events) = match channel.trim() {
+        "email" => {
+            let stream = StreamRef::new(org, EMAIL, id.to_string());
+            let email = load::<crate::mail::Email>(store, &stream).await.map_err(store_status)?;
+            if !email.exists() {
+                return Err(Status::not_found(format!("no e-mail {id}")));
+            }
+            let events = crate::mail::retry(&email.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
+            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            (stream, email.version, encoded.map_err(|e| store_status(e.into()))?)
+        }
+        "webhook" => {
+            let stream = StreamRef::new(org, WEBHOOK_DELIVERY, id.to_string());
+            let delivery = load::<crate::webhooks::Delivery>(store, &stream).await.map_err(store_status)?;
+            if !delivery.exists() {
+                return Err(Status::not_found(format!("no webhook delivery {id}")));
+            }
+            let events =
+                crate::webhooks::retry(&delivery.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
+            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            (stream, delivery.version, encoded.map_err(|e| store_status(e.into()))?)
+        }
+        _ => return Err(FieldErrors::one("channel", "must be \"email\" or \"webhook\"")),
+    };
+    // A concurrent retry of the same letter loses with ABORTED: the letter is queued once.
+    store.commit(Commit::append(stream, version, events)).await.map_err(store_status)?;
+    Ok(())
+}
+
+impl NotificationsApi {
+    async fn preferences_of(&self, user: &Principal) -> Result<(Preferences, i64), Status> {
+        let loaded = load::<Preferences>(self.store.as_ref(), &preferences_stream(&user.org, user.user_id))
+            .await
+            .map_err(store_status)?;
+        Ok((loaded.state, loaded.version))
+    }
+
+    pub(crate) async fn get_preferences_of(&self, user: &Principal) -> Result<GetPreferencesResponse, Status> {
+        let (preferences, _) = self.preferences_of(user).await?;
+        Ok(GetPreferencesResponse { preferences: preferences.all().iter().map(preference_pb).collect() })
+    }
+
+    pub(crate) async fn set_preferences_of(
+        &self,
+        user: &Principal,
+        request: &SetPreferencesRequest,
+    ) -> Result<SetPreferencesResponse, Status> {
+        let settings = settings_from(request)?;
+        let stream = preferences_stream(&user.org, user.user_id);
+        loop {
+            let (current, version) = self.preferences_of(user).await?;
+            let events = preferences::change(&current, settings.clone())
+                .map_err(|e| FieldErrors::one("preferences", e.to_string()))?;
+            let metadata = request_metadata(user.actor(), None);
+            let events = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            let events = events.map_err(|e| store_status(e.into()))?;
+            match self.store.commit(Commit::append(stream.clone(), version, events)).await {
+                Ok(_) => break,
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(other) => return Err(store_status(other)),
+            }
+        }
+        let (preferences, _) = self.preferences_of(user).await?;
+        Ok(SetPreferencesResponse { preferences: preferences.all().iter().map(preference_pb).collect() })
+    }
 }
 
 fn count(n: usize) -> i32 {
@@ -164,7 +366,7 @@ mod tests {
 
     use super::*;
     use crate::consumers::{
-        NotifyIssued, NotifySubmitted,
+        NotifyFromApplications, NotifyIssued,
         tests::{issued, submitted},
     };
 
@@ -190,9 +392,12 @@ mod tests {
         let api = api().await;
         let kaznu = OrgId::parse("kaznu").expect("org");
         let (me, someone_else) = (Uuid::now_v7(), Uuid::now_v7());
-        NotifySubmitted::new(api.store.clone()).handle(&submitted(&kaznu, me, "en")).await.expect("submitted");
+        NotifyFromApplications::new(api.store.clone()).handle(&submitted(&kaznu, me, "en")).await.expect("submitted");
         NotifyIssued::new(api.store.clone()).handle(&issued(&kaznu, me, "en")).await.expect("issued");
-        NotifySubmitted::new(api.store.clone()).handle(&submitted(&kaznu, someone_else, "en")).await.expect("other");
+        NotifyFromApplications::new(api.store.clone())
+            .handle(&submitted(&kaznu, someone_else, "en"))
+            .await
+            .expect("other");
 
         let mine = api.inbox(&principal("kaznu", me)).await.expect("list");
         let kinds: Vec<_> = mine.notifications.iter().map(|n| n.kind.as_str()).collect();
@@ -225,7 +430,10 @@ mod tests {
         let kaznu = OrgId::parse("kaznu").expect("org");
         let me = principal("kaznu", Uuid::now_v7());
         let token = signed(&pair, &me);
-        NotifySubmitted::new(api.store.clone()).handle(&submitted(&kaznu, me.user_id, "en")).await.expect("submitted");
+        NotifyFromApplications::new(api.store.clone())
+            .handle(&submitted(&kaznu, me.user_id, "en"))
+            .await
+            .expect("submitted");
 
         let mut watch =
             api.watch_notifications(request(WatchNotificationsRequest {}, &token)).await.expect("watch").into_inner();
@@ -268,5 +476,40 @@ mod tests {
         let api = api().await;
         let refused = api.list_notifications(Request::new(ListNotificationsRequest {})).await;
         assert_eq!(refused.expect_err("no token").code(), tonic::Code::Unauthenticated);
+    }
+
+    #[tokio::test]
+    async fn preferences_are_read_and_set_per_kind_and_channel() {
+        let api = api().await;
+        let me = principal("kaznu", Uuid::now_v7());
+        let all = api.get_preferences_of(&me).await.expect("get").preferences;
+        assert_eq!(all.len(), crate::texts::KINDS.len() * 2);
+        assert!(all.iter().all(|p| p.enabled));
+
+        let off = |kind: &str, channel: pb::Channel| pb::Preference {
+            kind: kind.into(),
+            channel: channel as i32,
+            enabled: false,
+        };
+        let request = SetPreferencesRequest { preferences: vec![off("sheet.row_decided", pb::Channel::Email)] };
+        let set = api.set_preferences_of(&me, &request).await.expect("set").preferences;
+        let disabled: Vec<_> = set.iter().filter(|p| !p.enabled).map(|p| (p.kind.as_str(), p.channel)).collect();
+        assert_eq!(disabled, [("sheet.row_decided", pb::Channel::Email as i32)]);
+        // Setting the same again records nothing; another user is untouched.
+        let version = api.store.stream_version(&preferences_stream(&me.org, me.user_id)).await.expect("version");
+        api.set_preferences_of(&me, &request).await.expect("again");
+        assert_eq!(api.store.stream_version(&preferences_stream(&me.org, me.user_id)).await.expect("v"), version);
+        let other = principal("kaznu", Uuid::now_v7());
+        assert!(api.get_preferences_of(&other).await.expect("get").preferences.iter().all(|p| p.enabled));
+
+        let bad = SetPreferencesRequest {
+            preferences: vec![off("nonsense", pb::Channel::Email), off("document.issued", pb::Channel::Unspecified)],
+        };
+        let refused = api.set_preferences_of(&me, &bad).await.expect_err("invalid");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(refused.message().contains("preferences[0].kind"), "{}", refused.message());
+        assert!(refused.message().contains("preferences[1].channel"), "{}", refused.message());
+        let empty = api.set_preferences_of(&me, &SetPreferencesRequest::default()).await.expect_err("empty");
+        assert!(empty.message().contains("preferences"), "{}", empty.message());
     }
 }

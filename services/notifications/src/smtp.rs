@@ -169,6 +169,59 @@ print(json.dumps([{
         let _ = std::fs::remove_dir_all(maildir);
     }
 
+    #[tokio::test]
+    async fn an_english_refusal_reaches_a_real_smtp_server_in_english_with_its_reason() {
+        use onewindow_bus::EventHandler;
+        use onewindow_eventlog::OrgId;
+
+        use crate::{
+            consumers::{NotifyFromApplications, tests::submitted},
+            public::tests::application_event,
+        };
+
+        let maildir = std::env::temp_dir().join(format!("onewindow-maildir-{}", uuid::Uuid::now_v7()));
+        let (mut server, port) = smtp_server(&maildir).await;
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
+        let kaznu = OrgId::parse("kaznu").expect("org");
+        let handler = NotifyFromApplications::new(store.clone());
+        handler.handle(&submitted(&kaznu, uuid::Uuid::now_v7(), "en")).await.expect("submitted");
+        let refused = application_event(
+            "app-1",
+            3,
+            "application.refused",
+            serde_json::json!({ "application_id": "app-1", "reason": "the certificate <needs> a valid student card" }),
+        );
+        handler.handle(&refused).await.expect("refused");
+
+        let smtp =
+            Smtp::new(&format!("smtp://127.0.0.1:{port}"), "onewindow <noreply@onewindow.invalid>").expect("smtp");
+        let sender = EmailSender::new(store.clone(), Arc::new(smtp), Retry::default());
+        assert_eq!(sender.send_pending().await.expect("sent"), 2);
+
+        let read = Command::new("python3").args(["-c", READ_MAILDIR]).arg(&maildir).output().await.expect("python3");
+        assert!(read.status.success(), "reading the maildir: {}", String::from_utf8_lossy(&read.stderr));
+        let received: serde_json::Value = serde_json::from_slice(&read.stdout).expect("json");
+        let messages = received.as_array().expect("list");
+        assert_eq!(messages.len(), 2, "{received:#}");
+        let refusal = messages
+            .iter()
+            .find(|m| m["subject"] == "Your application has been refused")
+            .unwrap_or_else(|| panic!("no refusal among {received:#}"));
+        let text = refusal["text"].as_str().expect("text");
+        assert!(
+            text.contains("KAZNU-2026-000123") && text.contains("Reason: the certificate <needs> a valid student card"),
+            "{text}"
+        );
+        let html = refusal["html"].as_str().expect("html");
+        assert!(
+            html.contains("lang=\"en\"") && html.contains("the certificate &lt;needs&gt; a valid student card"),
+            "{html}"
+        );
+
+        server.kill().await.expect("aiosmtpd stopped");
+        let _ = std::fs::remove_dir_all(maildir);
+    }
+
     #[test]
     fn urls_name_a_host_and_a_port() {
         assert_eq!(parse_url("smtp://127.0.0.1:2525").expect("url"), ("127.0.0.1".into(), 2525));

@@ -2,8 +2,8 @@
 //! accepted) application gets its approval sheet; a withdrawn or refused one has its sheet closed.
 //!
 //! The route is routing's own copy of the catalog's version the application was submitted under (with time limits,
-//! silence, the signatory stage, people named outright); until that copy arrives, the route `application.submitted`
-//! carries. Approvers named by department and position are resolved to people through identity as the sheet opens.
+//! silence, the signatory stage, people named outright); a submission that arrives before that copy is retried
+//! until it is there. Approvers named by department and position are resolved to people through identity as the sheet opens.
 //! A service whose sheet opens on acceptance has its submission kept (`submission/<application_id>`, never
 //! published) until `application.accepted`.
 
@@ -165,10 +165,17 @@ impl ApplicationEvents {
                     .collect();
                 (steps, copy.route_opens_on)
             }
-            None => {
-                tracing::info!(service = %submitted.service_code, "no copy of this catalog version yet: the submitted route is used");
-                (submitted.route.clone(), OpensOn::Submitted)
+            // The catalog's version has not reached routing yet: try again shortly rather than open the sheet
+            // without its stage settings (signatory, time limits, people named outright).
+            None if submitted.service_version().is_some() => {
+                return Err(HandleError::Transient(anyhow::anyhow!(
+                    "routing has no copy of {} version {:?} yet",
+                    submitted.service_code,
+                    submitted.service_version()
+                )));
             }
+            // An event from before versions were carried: its own route is all there is.
+            None => (submitted.route.clone(), OpensOn::Submitted),
         };
         for step in steps.iter_mut().filter(|s| s.approver_ids.is_empty() && !s.position.trim().is_empty()) {
             let people = self
@@ -397,9 +404,13 @@ mod tests {
                 ],
             }),
         );
-        CatalogCopy { store: store.clone() }.handle(&defined).await.expect("copied");
-        let event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
+        let mut event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
+        event.payload["service_version"] = json!(3);
         let handler = handler(&store, &People::default());
+        // Before the catalog's version reaches routing, the submission waits (it is delivered again).
+        assert!(matches!(handler.handle(&event).await, Err(HandleError::Transient(_))), "no copy yet: retried later");
+        assert!(store.read_stream(&sheet_stream(&org(), application_id(&event))).await.expect("stream").is_empty());
+        CatalogCopy { store: store.clone() }.handle(&defined).await.expect("copied");
         handler.handle(&event).await.expect("kept for acceptance");
         let id = application_id(&event);
         assert!(store.read_stream(&sheet_stream(&org(), id)).await.expect("stream").is_empty(), "not opened yet");

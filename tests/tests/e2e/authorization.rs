@@ -84,6 +84,14 @@ const EXPECTED: &[(&str, Who)] = &[
     ("notifications.v1.NotificationsService/ListNotifications", Who::SignedIn),
     ("notifications.v1.NotificationsService/MarkRead", Who::SignedIn),
     ("notifications.v1.NotificationsService/WatchNotifications", Who::SignedIn),
+    ("notifications.v1.NotificationsService/GetPreferences", Who::SignedIn),
+    ("notifications.v1.NotificationsService/SetPreferences", Who::SignedIn),
+    ("notifications.v1.NotificationsService/ListDeadLetters", Who::Roles(&[Role::Admin])),
+    ("notifications.v1.NotificationsService/RetryDeadLetter", Who::Roles(&[Role::Admin])),
+    ("notifications.v1.IntegrationsService/RegisterWebhook", Who::Roles(&[Role::Integrator])),
+    ("notifications.v1.IntegrationsService/ListWebhooks", Who::Roles(&[Role::Integrator])),
+    ("notifications.v1.IntegrationsService/ListWebhookDeliveries", Who::Roles(&[Role::Integrator])),
+    ("notifications.v1.IntegrationsService/WatchPublicEvents", Who::Roles(&[Role::Integrator])),
 ];
 
 #[derive(Debug, Clone, Copy)]

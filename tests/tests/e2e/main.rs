@@ -12,6 +12,7 @@ mod event_log;
 mod identity;
 mod lifecycle;
 mod make_run;
+mod notifications_public;
 mod outbox;
 mod routing;
 mod tenancy;
