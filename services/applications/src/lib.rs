@@ -9,10 +9,12 @@
 //! - `service`: the gRPC API (thin), and committing reactions
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services, kept from its events
+//! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 
 mod catalog_copy;
 mod consumers;
 mod domain;
+pub mod lists;
 mod service;
 
 use std::sync::Arc;
