@@ -24,6 +24,8 @@ mod db;
 mod projection;
 mod rebuild;
 mod runner;
+#[cfg(test)]
+mod tests;
 
 pub use db::{Backend, Checkpoint, ReadModelDb, Tx};
 pub use projection::{Projection, ProjectionError};

@@ -72,6 +72,8 @@ pub async fn rebuild(
         break;
     }
 
+    // A live runner may have applied the last batches: the checkpoint counts every event either way.
+    let checkpoint = db.checkpoint(projection.name()).await?.unwrap_or(checkpoint);
     let (rows, rows_are) = projection.size(&db).await?;
     Ok(RebuildReport {
         projection: projection.name(),

@@ -255,3 +255,150 @@ impl Projection for ApplicationList {
         Ok((count, "applications"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use onewindow_eventlog::{EventMetadata, OrgId, Position, StreamRef};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).single().expect("time")
+    }
+
+    /// The events of one application, numbered as its stream.
+    struct History {
+        id: Uuid,
+        events: Vec<RecordedEvent>,
+    }
+
+    impl History {
+        fn new() -> Self {
+            Self { id: Uuid::now_v7(), events: Vec::new() }
+        }
+
+        fn then(mut self, event_type: &str, minute: u32, payload: Value) -> Self {
+            let version = self.events.len() as i64 + 1;
+            self.events.push(RecordedEvent {
+                position: Position { commit: 0, sequence: version },
+                id: Uuid::now_v7(),
+                stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), APPLICATION, self.id.to_string()),
+                version,
+                event_type: format!("application.{event_type}"),
+                schema_version: 1,
+                payload,
+                metadata: EventMetadata {
+                    occurred_at: at(minute),
+                    actor: "someone".into(),
+                    correlation_id: self.id,
+                    causation_id: Uuid::now_v7(),
+                    trace_context: None,
+                },
+            });
+            self
+        }
+
+        fn row(&self) -> Option<ListRow> {
+            let mut row = None;
+            for event in &self.events {
+                fold(&mut row, event).expect("readable");
+            }
+            row
+        }
+    }
+
+    fn created(applicant: Uuid) -> Value {
+        json!({
+            "application_id": Uuid::now_v7(), "number": "KAZNU-2026-000007", "applicant_id": applicant,
+            "applicant_name": "Aruzhan Nurlanova", "document_language": "kk", "reason": "", "email": "", "phone": "",
+            "service": { "code": "certificate-of-study", "version": 3, "name_kk": "Оқу туралы анықтама",
+                         "name_ru": "Справка об обучении", "name_en": "Certificate of study", "route": [],
+                         "issues_document": "certificate_of_study", "office": "registrar" },
+            "planned_at": at(50),
+            "a_field_added_later": true
+        })
+    }
+
+    #[test]
+    fn a_row_follows_the_application_from_draft_to_issue() {
+        let applicant = Uuid::now_v7();
+        let executor = Uuid::now_v7();
+        let history = History::new()
+            .then("created", 0, created(applicant))
+            .then("draft_updated", 1, json!({ "reason": "visa", "planned_at": at(51) }))
+            .then("submitted", 2, json!({ "office": "student-office", "planned_at": at(52) }))
+            .then("accepted", 3, json!({ "executor_id": executor, "executor_name": "Dana Registrar" }))
+            .then("planned_date_set", 4, json!({ "planned_at": at(59), "set_by_name": "Dana Registrar" }))
+            .then("commented", 5, json!({ "text": "bring your ID card" }));
+        let row = history.row().expect("a row");
+        assert_eq!(row.id, history.id);
+        assert_eq!((row.org_id.as_str(), row.number.as_str()), ("kaznu", "KAZNU-2026-000007"));
+        assert_eq!(row.applicant_id, applicant);
+        assert_eq!(
+            (row.service_code.as_str(), row.service_name_ru.as_str()),
+            ("certificate-of-study", "Справка об обучении")
+        );
+        assert_eq!(row.office, "student-office", "submitted names the office that executes it");
+        assert_eq!(row.status, "in_work");
+        assert_eq!((row.executor_id, row.executor_name.as_str()), (Some(executor), "Dana Registrar"));
+        assert_eq!(row.planned_at_us, Some(at(59).timestamp_micros()), "the executor's date replaces the computed");
+        assert_eq!(row.created_at_us, at(0).timestamp_micros());
+        assert_eq!(row.submitted_at_us, Some(at(2).timestamp_micros()));
+        assert_eq!((row.updated_at_us, row.version), (at(5).timestamp_micros(), 6), "a comment is a change too");
+
+        let other = Uuid::now_v7();
+        let closed = History { id: history.id, events: history.events.clone() }
+            .then("executor_assigned", 6, json!({ "executor_id": other, "executor_name": "Aigerim" }))
+            .then("work_started", 7, json!({}))
+            .then("approval_recorded", 8, json!({ "department": "registrar", "approved": true }))
+            .then("completed", 9, json!({}))
+            .then("issued", 10, json!({ "document_number": "KAZNU-CS-2026-000001" }))
+            .row()
+            .expect("a row");
+        assert_eq!((closed.status.as_str(), closed.executor_id, closed.version), ("issued", Some(other), 11));
+    }
+
+    #[test]
+    fn a_deleted_draft_leaves_no_row_and_later_events_bring_none_back() {
+        let history = History::new()
+            .then("created", 0, created(Uuid::now_v7()))
+            .then("draft_deleted", 1, json!({}))
+            .then("commented", 2, json!({}));
+        assert_eq!(history.row(), None);
+        let refused = History::new()
+            .then("created", 0, created(Uuid::now_v7()))
+            .then("submitted", 1, json!({}))
+            .then("refused", 2, json!({ "reason": "no grounds" }));
+        let row = refused.row().expect("a row");
+        assert_eq!((row.status.as_str(), row.office.as_str()), ("refused", "registrar"), "office from the service");
+        assert_eq!(row.planned_at_us, None, "a submission without a planned date clears the draft's");
+        let withdrawn = History::new()
+            .then("created", 0, created(Uuid::now_v7()))
+            .then("submitted", 1, json!({}))
+            .then("withdrawn", 2, json!({ "reason": "changed my mind" }));
+        assert_eq!(withdrawn.row().expect("a row").status, "withdrawn");
+    }
+
+    #[test]
+    fn a_batch_folds_over_loaded_rows_and_passes_over_an_unreadable_event() {
+        let first = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({}));
+        let loaded = first.row().expect("a row");
+        let next = History { id: first.id, events: first.events.clone() }
+            .then("accepted", 2, json!({ "executor_id": "not a uuid", "executor_name": "?" }))
+            .then("work_started", 3, json!({}));
+        let deleted = History::new().then("created", 0, created(Uuid::now_v7())).then("draft_deleted", 1, json!({}));
+        let batch: Vec<&RecordedEvent> = next.events[2..].iter().chain(&deleted.events).collect();
+        let changes = fold_batch(vec![loaded.clone()], &batch);
+        assert_eq!(changes.deletes, vec![deleted.id]);
+        assert_eq!(changes.upserts.len(), 1);
+        let row = &changes.upserts[0];
+        assert_eq!((row.status.as_str(), row.executor_id, row.version), ("in_work", None, 4), "bad event passed over");
+        assert_eq!(touched(&batch), {
+            let mut ids = vec![first.id, deleted.id];
+            ids.sort_unstable();
+            ids
+        });
+    }
+}

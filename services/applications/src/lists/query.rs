@@ -117,3 +117,73 @@ pub fn summary_pb(row: &ListRow, now_us: i64) -> pb::ApplicationSummary {
         overdue: overdue(row, now_us),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: i64) -> ListRow {
+        ListRow {
+            id: Uuid::now_v7(),
+            org_id: "kaznu".into(),
+            number: format!("KAZNU-2026-{key:06}"),
+            applicant_id: Uuid::nil(),
+            applicant_name: String::new(),
+            service_code: "certificate-of-study".into(),
+            service_name_kk: String::new(),
+            service_name_ru: String::new(),
+            service_name_en: String::new(),
+            office: "registrar".into(),
+            status: "submitted".into(),
+            executor_id: None,
+            executor_name: String::new(),
+            planned_at_us: Some(1_000),
+            created_at_us: key,
+            submitted_at_us: Some(key),
+            updated_at_us: key,
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn a_page_token_names_the_last_row_and_reads_back() {
+        let rows: Vec<ListRow> = (1..=4).map(row).collect();
+        let (page, token) = paginate(rows.clone(), 3, |r| r.created_at_us);
+        assert_eq!(page.len(), 3);
+        let mut errors = FieldErrors::new();
+        assert_eq!(decode_token(&mut errors, &token), Some(After { key_us: 3, id: rows[2].id }));
+        assert!(errors.is_empty());
+        let (last, none) = paginate(rows[3..].to_vec(), 3, |r| r.created_at_us);
+        assert_eq!((last.len(), none.as_str()), (1, ""), "the last page has no next token");
+    }
+
+    #[test]
+    fn bad_paging_is_refused_by_field() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(decode_token(&mut errors, "bm90IGEgdG9rZW4"), None);
+        assert_eq!(page_size(&mut errors, 101), DEFAULT_PAGE_SIZE);
+        assert_eq!(page_size(&mut errors, -1), DEFAULT_PAGE_SIZE);
+        let status = errors.into_result().expect_err("invalid");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().contains("page_token") && status.message().contains("page_size"), "{status:?}");
+        let mut fine = FieldErrors::new();
+        assert_eq!((page_size(&mut fine, 0), page_size(&mut fine, 100)), (DEFAULT_PAGE_SIZE, 100));
+        assert!(fine.is_empty());
+    }
+
+    #[test]
+    fn overdue_means_past_the_planned_date_and_still_open() {
+        let mut late = row(1);
+        assert!(overdue(&late, 2_000));
+        assert!(!overdue(&late, 500), "not yet");
+        late.status = "issued".into();
+        assert!(!overdue(&late, 2_000), "closed applications are never overdue");
+        late.status = "completed".into();
+        assert!(overdue(&late, 2_000), "completed still waits for the hand-over");
+        late.planned_at_us = None;
+        assert!(!overdue(&late, 2_000));
+        for status in ["saved", "submitted", "in_work", "completed", "issued", "refused", "withdrawn"] {
+            assert_eq!(status_code(status_pb(status) as i32), Some(status), "{status} reads back");
+        }
+    }
+}
