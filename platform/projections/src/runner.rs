@@ -102,10 +102,8 @@ impl ProjectionRunner {
             return Ok(true);
         }
         let types = self.projection.event_types();
-        let fresh: Vec<RecordedEvent> = batch
-            .into_iter()
-            .filter(|e| e.position > *seen && types.contains(&e.event_type.as_str()))
-            .collect();
+        let fresh: Vec<RecordedEvent> =
+            batch.into_iter().filter(|e| e.position > *seen && types.contains(&e.event_type.as_str())).collect();
         if !fresh.is_empty() {
             // Nobody listening is fine.
             let _ = self.applied.send(fresh.into());

@@ -115,8 +115,10 @@ async fn two_runners_apply_each_event_once_and_a_rebuild_gives_the_same_read_mod
     let first = ProjectionRunner::new(Arc::new(Counts { version: 1 }), log.clone()).expect("runner");
     let second = ProjectionRunner::new(Arc::new(Counts { version: 1 }), log.clone()).expect("runner");
     let mut told = first.subscribe();
-    let tasks: Vec<_> =
-        [first.worker(shutdown.clone()), second.worker(shutdown.clone())].into_iter().map(|w| tokio::spawn(w.task)).collect();
+    let tasks: Vec<_> = [first.worker(shutdown.clone()), second.worker(shutdown.clone())]
+        .into_iter()
+        .map(|w| tokio::spawn(w.task))
+        .collect();
 
     // More commits while both run, racing for each batch.
     fill(log.as_ref(), 5, 4, 3).await;

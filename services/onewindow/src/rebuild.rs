@@ -8,7 +8,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use indicatif::{HumanCount, ProgressBar, ProgressStyle};
-use onewindow_projections::{Projection, RebuildReport, ReadModelDb, rebuild};
+use onewindow_projections::{Projection, ReadModelDb, RebuildReport, rebuild};
 
 /// A projection and the service whose log and database it lives in.
 pub struct Rebuildable {

@@ -12,8 +12,8 @@ use onewindow_eventlog::{
 };
 use onewindow_projections::{ProjectionRunner, ReadModelDb, rebuild};
 use onewindow_proto::applications::v1::{
-    ApplicationStatus, CreateApplicationRequest, ListMyApplicationsRequest, ListQueueRequest,
-    SubmitApplicationRequest, WatchApplicationRequest, WatchMyApplicationsRequest,
+    ApplicationStatus, CreateApplicationRequest, ListMyApplicationsRequest, ListQueueRequest, SubmitApplicationRequest,
+    WatchApplicationRequest, WatchMyApplicationsRequest,
     application_lists_service_client::ApplicationListsServiceClient,
     applications_service_client::ApplicationsServiceClient,
 };
@@ -235,7 +235,10 @@ impl Clients {
     async fn submit(&mut self, id: &str) {
         let request =
             SubmitApplicationRequest { application_id: id.into(), agreed_to_terms: true, ..Default::default() };
-        self.applications.submit_application(authed(request, &self.student).expect("request")).await.expect("submitted");
+        self.applications
+            .submit_application(authed(request, &self.student).expect("request"))
+            .await
+            .expect("submitted");
     }
 
     async fn mine(&mut self, status: ApplicationStatus, page_size: i32, page_token: &str) -> (Vec<String>, String) {
@@ -349,7 +352,8 @@ async fn lists_page_and_filter_and_the_watch_streams_receive_each_change() {
     assert_eq!(overdue, vec![created[1].clone()]);
 
     // Bad requests name their field; the queue is staff's.
-    let bad = ListQueueRequest { statuses: vec![ApplicationStatus::Saved as i32], page_size: 500, ..Default::default() };
+    let bad =
+        ListQueueRequest { statuses: vec![ApplicationStatus::Saved as i32], page_size: 500, ..Default::default() };
     let refused = c.lists.list_queue(authed(bad, &c.registrar).expect("request")).await.expect_err("refused");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
     assert!(refused.message().contains("statuses") && refused.message().contains("page_size"), "{refused:?}");

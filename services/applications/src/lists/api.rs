@@ -80,6 +80,17 @@ fn applications_in(events: &Applied, principal: &Principal) -> Vec<Uuid> {
     ids
 }
 
+/// The applications `principal` created in `events`.
+fn created_by(events: &Applied, principal: &Principal) -> Vec<Uuid> {
+    let applicant = principal.user_id.to_string();
+    events
+        .iter()
+        .filter(|e| e.event_type == "application.created" && e.stream.org == principal.org)
+        .filter(|e| e.payload.get("applicant_id").and_then(|v| v.as_str()) == Some(applicant.as_str()))
+        .filter_map(|e| Uuid::parse_str(&e.stream.stream_id).ok())
+        .collect()
+}
+
 type WatchStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// The read model's queries, on whichever backend the service runs.
@@ -267,14 +278,8 @@ impl ApplicationListsService for ListsApi {
                     _ = shutdown.cancelled() => return,
                     received = applied.recv() => match received {
                         Ok(events) => {
-                            for event in events.iter().filter(|e| e.event_type == "application.created") {
-                                let mine = event.payload.get("applicant_id").and_then(|v| v.as_str())
-                                    == Some(principal.user_id.to_string().as_str());
-                                if mine && event.stream.org == principal.org {
-                                    if let Ok(id) = Uuid::parse_str(&event.stream.stream_id) {
-                                        own.entry(id).or_insert(0);
-                                    }
-                                }
+                            for id in created_by(&events, &principal) {
+                                own.entry(id).or_insert(0);
                             }
                             applications_in(&events, &principal)
                         }
@@ -289,10 +294,7 @@ impl ApplicationListsService for ListsApi {
                         Ok(Some(row)) => {
                             own.insert(id, row.version);
                             let now = Utc::now().timestamp_micros();
-                            Ok(WatchMyApplicationsResponse {
-                                application: Some(summary_pb(&row, now)),
-                                removed: false,
-                            })
+                            Ok(WatchMyApplicationsResponse { application: Some(summary_pb(&row, now)), removed: false })
                         }
                         Ok(None) => {
                             own.remove(&id);

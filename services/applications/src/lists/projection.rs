@@ -367,10 +367,11 @@ mod tests {
             .then("draft_deleted", 1, json!({}))
             .then("commented", 2, json!({}));
         assert_eq!(history.row(), None);
-        let refused = History::new()
-            .then("created", 0, created(Uuid::now_v7()))
-            .then("submitted", 1, json!({}))
-            .then("refused", 2, json!({ "reason": "no grounds" }));
+        let refused = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({})).then(
+            "refused",
+            2,
+            json!({ "reason": "no grounds" }),
+        );
         let row = refused.row().expect("a row");
         assert_eq!((row.status.as_str(), row.office.as_str()), ("refused", "registrar"), "office from the service");
         assert_eq!(row.planned_at_us, None, "a submission without a planned date clears the draft's");
