@@ -76,7 +76,30 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.catalog.v1.CatalogService/DefineCalendar", AnyOf(ADMIN), "the caller's organisation"),
     // applications
     rule("/onewindow.applications.v1.ApplicationsService/CreateApplication", AnyOf(APPLICANT), "as the applicant"),
+    rule("/onewindow.applications.v1.ApplicationsService/UpdateDraft", AnyOf(APPLICANT), "own drafts only"),
+    rule("/onewindow.applications.v1.ApplicationsService/DeleteDraft", AnyOf(APPLICANT), "own drafts only"),
     rule("/onewindow.applications.v1.ApplicationsService/SubmitApplication", AnyOf(APPLICANT), "own drafts only"),
+    rule("/onewindow.applications.v1.ApplicationsService/WithdrawApplication", AnyOf(APPLICANT), "own applications"),
+    rule(
+        "/onewindow.applications.v1.ApplicationsService/GetApplicationTiming",
+        SignedIn,
+        "as GetApplication: own; approvers on the route; staff and integrators any",
+    ),
+    rule("/onewindow.applications.v1.ApplicationsService/AcceptApplication", AnyOf(STAFF), "the caller's organisation"),
+    rule("/onewindow.applications.v1.ApplicationsService/AssignExecutor", AnyOf(STAFF), "the caller's organisation"),
+    rule("/onewindow.applications.v1.ApplicationsService/SetPlannedDate", AnyOf(STAFF), "the caller's organisation"),
+    rule(
+        "/onewindow.applications.v1.ApplicationsService/CompleteApplication",
+        AnyOf(STAFF),
+        "the caller's organisation",
+    ),
+    rule("/onewindow.applications.v1.ApplicationsService/IssueApplication", AnyOf(STAFF), "the caller's organisation"),
+    rule("/onewindow.applications.v1.ApplicationsService/RefuseApplication", AnyOf(STAFF), "the caller's organisation"),
+    rule(
+        "/onewindow.applications.v1.ApplicationsService/AddComment",
+        SignedIn,
+        "the applicant of the application, or staff",
+    ),
     rule(
         "/onewindow.applications.v1.ApplicationsService/GetApplication",
         SignedIn,

@@ -63,6 +63,10 @@
 //! - Only 2026 and 2027 are encoded: other years need their Kurban Ait date and decrees, so
 //!   [`WorkingCalendar::kazakhstan`] refuses them rather than guess.
 
+mod settings;
+
+pub use settings::{CalendarSettings, DayOff, DayTransfer};
+
 use std::cmp::{max, min};
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_calendar::{CalendarSettings, WorkingCalendar};
 use onewindow_eventlog::{
     Aggregate, Commit, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
 };
@@ -16,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Language, RequiredDocument, RouteStep, ServiceNames, ServiceSnapshot};
 
 pub const SERVICE_COPY: &str = "service_copy";
+pub const CALENDAR_COPY: &str = "calendar_copy";
+const CALENDAR_ID: &str = "working";
 const CONSUMER: &str = "applications-catalog";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +39,36 @@ impl Aggregate for ServiceCopy {
         let CopyEvent::Recorded(snapshot) = event;
         self.0 = Some(snapshot.clone());
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum CalendarCopyEvent {
+    /// A newer version of the organisation's calendar settings was copied.
+    #[serde(rename = "calendar_copy.recorded")]
+    Recorded { catalog_version: i64, settings: CalendarSettings },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CalendarCopy(pub Option<(i64, CalendarSettings)>);
+
+impl Aggregate for CalendarCopy {
+    type Event = CalendarCopyEvent;
+    fn apply(&mut self, event: &CalendarCopyEvent, _: &RecordedEvent) {
+        let CalendarCopyEvent::Recorded { catalog_version, settings } = event;
+        self.0 = Some((*catalog_version, settings.clone()));
+    }
+}
+
+/// The organisation's working calendar: Kazakhstan's, with the adjustments copied from the catalog.
+pub async fn working_calendar(store: &dyn EventStore, org: &OrgId) -> Result<WorkingCalendar, StoreError> {
+    let copy = load::<CalendarCopy>(store, &StreamRef::new(org, CALENDAR_COPY, CALENDAR_ID)).await?.state.0;
+    let settings = copy.map(|(_, settings)| settings).unwrap_or_default();
+    Ok(settings.calendar().unwrap_or_else(|error| {
+        // The catalog checked the settings when it recorded them; fall back rather than stop counting time.
+        tracing::error!(%org, %error, "the copied calendar does not build; using the country's");
+        WorkingCalendar::kazakhstan_2026_2027()
+    }))
 }
 
 pub async fn copied(store: &dyn EventStore, org: &OrgId, code: &str) -> Result<Option<ServiceSnapshot>, StoreError> {
@@ -143,10 +176,13 @@ impl EventHandler for CatalogCopy {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "catalog", event_types: vec!["service.defined"] }
+        Subscription { service: "catalog", event_types: vec!["service.defined", "calendar.adjusted"] }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        if event.event_type == "calendar.adjusted" {
+            return self.copy_calendar(event).await;
+        }
         let defined: Defined =
             serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
         // The catalog's stream version is the service version.
@@ -165,6 +201,34 @@ impl EventHandler for CatalogCopy {
                     encode(&CopyEvent::Recorded(copy.clone()), 1, &metadata)
                         .map_err(|e| HandleError::Poison(e.into()))?,
                 ]
+            } else {
+                Vec::new()
+            };
+            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
+            match self.store.commit(commit).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(other) => return Err(HandleError::Transient(other.into())),
+            }
+        }
+    }
+}
+
+impl CatalogCopy {
+    async fn copy_calendar(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let settings: CalendarSettings =
+            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        let stream = StreamRef::new(&event.stream.org, CALENDAR_COPY, CALENDAR_ID);
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        loop {
+            let current = load::<CalendarCopy>(self.store.as_ref(), &stream)
+                .await
+                .map_err(|e| HandleError::Transient(e.into()))?;
+            let newer = current.state.0.as_ref().is_none_or(|(version, _)| *version < event.version);
+            let events = if newer {
+                let metadata = onewindow_server::reaction_metadata(crate::SERVICE, event);
+                let copy = CalendarCopyEvent::Recorded { catalog_version: event.version, settings: settings.clone() };
+                vec![encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
             } else {
                 Vec::new()
             };
@@ -247,5 +311,47 @@ mod tests {
         let copy = copied(store.as_ref(), &org, "certificate-of-study").await.expect("load").expect("copied");
         let route: Vec<_> = copy.route.iter().map(|s| (s.stage, s.position.as_str(), s.required)).collect();
         assert_eq!(route, [(1, "dean", 1), (1, "vice-dean", 1), (2, "registrar", 0)]);
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use onewindow_eventlog::{EventMetadata, Position};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_catalogs_calendar_adjustments_are_counted() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("store");
+        let org = OrgId::parse("kaznu").expect("org");
+        let adjusted = RecordedEvent {
+            position: Position::START,
+            id: Uuid::now_v7(),
+            stream: StreamRef::new(&org, "calendar", "working"),
+            version: 1,
+            event_type: "calendar.adjusted".into(),
+            schema_version: 1,
+            payload: json!({ "opens": null, "closes": null,
+                             "extra_days_off": [{ "date": "2026-11-24", "name": "University day" }],
+                             "transfers": [] }),
+            metadata: EventMetadata {
+                occurred_at: Utc::now(),
+                actor: "admin".into(),
+                correlation_id: Uuid::now_v7(),
+                causation_id: Uuid::now_v7(),
+                trace_context: None,
+            },
+        };
+        let handler = CatalogCopy { store: store.clone() };
+        handler.handle(&adjusted).await.expect("copied");
+        handler.handle(&adjusted).await.expect("redelivered");
+        let calendar = working_calendar(store.as_ref(), &org).await.expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
+        assert!(!calendar.is_working_day(day), "the university's own day off counts");
+        let monday_noon = Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).single().expect("time");
+        assert!(calendar.is_working_time(monday_noon));
     }
 }

@@ -8,7 +8,7 @@ use onewindow_eventlog::{Commit, EventStore, InboxMark, RecordedEvent, StoreErro
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{APPLICATION, Application, ApplicationEvent, Outside, react};
+use crate::domain::{APPLICATION, Application, ApplicationEvent, ApprovalRecorded, Outside, react};
 
 /// The fields of routing's and documents' payloads this service reads (a tolerant reader).
 #[derive(Deserialize)]
@@ -18,6 +18,20 @@ struct Payload {
     note: String,
     #[serde(default)]
     department: String,
+    /// `sheet.opened`: the rows, each with the people resolved to decide it.
+    #[serde(default)]
+    rows: Vec<Row>,
+    /// `sheet.row_decided`.
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    decided_by_id: Option<Uuid>,
+    #[serde(default)]
+    decided_by_name: String,
+    #[serde(default)]
+    acting_for_name: String,
+    #[serde(default)]
+    decided_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     document_id: Option<Uuid>,
     #[serde(default)]
@@ -25,6 +39,12 @@ struct Payload {
     /// `document.issued` of a receipt (the printed form, the notification of acceptance), not the result.
     #[serde(default)]
     receipt: bool,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    #[serde(default)]
+    approver_ids: Vec<Uuid>,
 }
 
 fn payload(event: &RecordedEvent) -> Result<Payload, HandleError> {
@@ -42,13 +62,31 @@ impl EventHandler for SheetProgress {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "routing", event_types: vec!["sheet.opened", "sheet.approved", "sheet.rejected"] }
+        Subscription {
+            service: "routing",
+            event_types: vec!["sheet.opened", "sheet.row_decided", "sheet.approved", "sheet.rejected"],
+        }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let p = payload(event)?;
         let outside = match event.event_type.as_str() {
-            "sheet.opened" => Outside::SheetOpened,
+            "sheet.opened" => {
+                let mut approver_ids: Vec<Uuid> = p.rows.iter().flat_map(|r| r.approver_ids.iter().copied()).collect();
+                approver_ids.sort();
+                approver_ids.dedup();
+                Outside::SheetOpened { approver_ids }
+            }
+            "sheet.row_decided" => Outside::RowDecided(ApprovalRecorded {
+                application_id: p.application_id,
+                department: p.department,
+                approved: p.decision == "approved",
+                decided_by_id: p.decided_by_id.unwrap_or_default(),
+                decided_by_name: p.decided_by_name,
+                acting_for_name: p.acting_for_name,
+                note: p.note,
+                decided_at: p.decided_at.unwrap_or(event.metadata.occurred_at),
+            }),
             "sheet.approved" => Outside::SheetApproved,
             "sheet.rejected" => {
                 let reason = if p.department.is_empty() { p.note } else { format!("{}: {}", p.department, p.note) };

@@ -5,17 +5,20 @@
 //! on through the consumers.
 //!
 //! # Layout
-//! - `domain`: statuses, events, decisions; pure
-//! - `service`: the gRPC API (thin), and committing reactions
+//! - `domain`: statuses, events, decisions, planned dates and "why is it late"; pure
+//! - `service`: the gRPC API (thin); `convert`: domain ↔ protobuf
+//! - `upstream`: what is asked of the catalog and identity over gRPC, with the caller's token
 //! - `consumers`: routing's sheet events and documents' issue move the application
-//! - `catalog_copy`: the local copy of the catalog's services, kept from its events
+//! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
 //! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 
 mod catalog_copy;
 mod consumers;
+pub mod convert;
 mod domain;
 pub mod lists;
 mod service;
+mod upstream;
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ use onewindow_bus::Worker;
 use onewindow_proto::{
     applications::v1::applications_service_server::{ApplicationsServiceServer, SERVICE_NAME},
     catalog::v1::catalog_service_client::CatalogServiceClient,
+    identity::v1::identity_service_client::IdentityServiceClient,
 };
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
 use tokio::net::TcpListener;
@@ -30,37 +34,52 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 pub use domain::{
-    Application, ApplicationEvent, Created, Language, RouteStep, ServiceSnapshot, Status, Submitted, format_number,
+    Application, ApplicationEvent, Created, Draft, Language, RouteStep, ServiceSnapshot, Status, Submitted,
+    format_number,
 };
+pub use upstream::Upstream;
 
 pub const SERVICE: &str = "applications";
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// Adds the applications API to `grpc` and returns its relay and consumers.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, catalog: CatalogServiceClient<Channel>) -> Vec<Worker> {
-    let api = service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), catalog };
-    grpc.routes.add_service(ApplicationsServiceServer::new(api));
+/// Adds the applications API and its lists to `grpc` and returns its relay, consumers and projection runner.
+pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, upstream: Upstream) -> Vec<Worker> {
+    let api = |upstream| service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), upstream };
+    let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
+    grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));
     grpc.names.push(SERVICE_NAME);
-    ctx.workers(
+    let mut workers = ctx.workers(
         SERVICE,
         vec![
             Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
             Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
             Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
         ],
-    )
+    );
+    workers.extend(lists::register(ctx, grpc, reader));
+    workers
 }
 
-/// A catalog client that connects on first use (the catalog may start after us).
-pub fn catalog_client(url: &str) -> anyhow::Result<CatalogServiceClient<Channel>> {
-    Ok(CatalogServiceClient::new(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect_lazy()))
+/// Clients of the catalog and identity that connect on first use (they may start after us).
+pub fn upstream(catalog_url: &str, identity_url: &str) -> anyhow::Result<Upstream> {
+    let lazy = |url: &str| -> anyhow::Result<Channel> {
+        Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect_lazy())
+    };
+    Ok(Upstream {
+        catalog: CatalogServiceClient::new(lazy(catalog_url)?),
+        identity: IdentityServiceClient::new(lazy(identity_url)?),
+    })
 }
 
-/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`.
+/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL` and
+/// `ONEWINDOW_IDENTITY_URL`.
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let catalog = catalog_client(&env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"))?;
+    let upstream = upstream(
+        &env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"),
+        &env_or("ONEWINDOW_IDENTITY_URL", "http://127.0.0.1:50051"),
+    )?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, catalog);
+    let workers = register(&ctx, &mut grpc, upstream);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -1,26 +1,25 @@
-//! The applications gRPC API: thin handlers over the pure domain.
+//! The applications gRPC API: thin handlers over the pure domain. Each command loads the application, checks who
+//! may do it, decides, and commits with the loaded version (or the client's `expected_version`) as the expected one.
 
 use std::sync::Arc;
 
 use chrono::{Datelike, Utc};
 use onewindow_auth::{Authenticator, Principal, Role};
-use onewindow_eventlog::{Commit, EventMetadata, EventStore, OrgId, StoreError, StreamAppend, StreamRef, encode, load};
-use onewindow_proto::{
-    applications::v1::{
-        self as pb, CreateApplicationRequest, CreateApplicationResponse, GetApplicationRequest, GetApplicationResponse,
-        SubmitApplicationRequest, SubmitApplicationResponse, applications_service_server::ApplicationsService,
-    },
-    catalog::v1::{GetServiceRequest, catalog_service_client::CatalogServiceClient},
-    timestamp,
+use onewindow_calendar::WorkingCalendar;
+use onewindow_eventlog::{
+    Commit, EventMetadata, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, encode, load,
 };
+use onewindow_proto::applications::v1::{self as pb, applications_service_server::ApplicationsService};
 use onewindow_server::{FieldErrors, request_metadata, store_status};
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::convert::{application_pb, language_from_pb, timing_pb};
 use crate::domain::{
-    APPLICATION, Application, ApplicationError, CounterEvent, Created, Language, NUMBER_COUNTER, RequiredDocument,
-    RouteStep, ServiceNames, ServiceSnapshot, create, format_number, submit,
+    APPLICATION, Actor, Application, ApplicationError, ApplicationEvent, AttachedFiles, CommentAuthor, CounterEvent,
+    Created, Draft, Language, NUMBER_COUNTER, as_of, create, format_number, planned_completion, why_late,
 };
+use crate::upstream::Upstream;
 
 /// How often a lost race for the next application number is retried before giving up.
 const NUMBER_ATTEMPTS: usize = 32;
@@ -28,7 +27,7 @@ const NUMBER_ATTEMPTS: usize = 32;
 pub struct ApplicationsApi {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) auth: Arc<Authenticator>,
-    pub(crate) catalog: CatalogServiceClient<Channel>,
+    pub(crate) upstream: Upstream,
 }
 
 impl From<ApplicationError> for Status {
@@ -36,7 +35,9 @@ impl From<ApplicationError> for Status {
         match error {
             ApplicationError::NotFound => Status::not_found("no such application"),
             ApplicationError::AlreadyExists => Status::already_exists("the application exists already"),
-            ApplicationError::InvalidTransition { .. } => Status::failed_precondition(error.to_string()),
+            ApplicationError::InvalidTransition { .. }
+            | ApplicationError::SheetNotApproved
+            | ApplicationError::DocumentIssuedAutomatically => Status::failed_precondition(error.to_string()),
             ApplicationError::Invalid(fields) => {
                 let mut errors = FieldErrors::new();
                 for (field, problem) in fields {
@@ -48,103 +49,12 @@ impl From<ApplicationError> for Status {
     }
 }
 
-fn language_from_pb(value: i32) -> Result<Option<Language>, ()> {
-    match pb::Language::try_from(value) {
-        Ok(pb::Language::Unspecified) => Ok(None),
-        Ok(pb::Language::Kk) => Ok(Some(Language::Kk)),
-        Ok(pb::Language::Ru) => Ok(Some(Language::Ru)),
-        Ok(pb::Language::En) => Ok(Some(Language::En)),
-        Err(_) => Err(()),
-    }
-}
-
-fn language_pb(language: Option<Language>) -> pb::Language {
-    match language {
-        None => pb::Language::Unspecified,
-        Some(Language::Kk) => pb::Language::Kk,
-        Some(Language::Ru) => pb::Language::Ru,
-        Some(Language::En) => pb::Language::En,
-    }
-}
-
-fn status_pb(status: crate::domain::Status) -> pb::ApplicationStatus {
-    use crate::domain::Status as S;
-    match status {
-        S::Saved => pb::ApplicationStatus::Saved,
-        S::Submitted => pb::ApplicationStatus::Submitted,
-        S::InWork => pb::ApplicationStatus::InWork,
-        S::Completed => pb::ApplicationStatus::Completed,
-        S::Issued => pb::ApplicationStatus::Issued,
-        S::Refused => pb::ApplicationStatus::Refused,
-        S::Withdrawn => pb::ApplicationStatus::Withdrawn,
-    }
-}
-
-fn application_pb(org: &OrgId, state: &Application, version: i64) -> Result<pb::Application, Status> {
-    let created = state.created.as_ref().ok_or_else(|| Status::not_found("no such application"))?;
-    let (document_id, document_number) =
-        state.document.as_ref().map(|(id, n)| (id.to_string(), n.clone())).unwrap_or_default();
-    Ok(pb::Application {
-        id: created.application_id.to_string(),
-        number: created.number.clone(),
-        organization_id: org.to_string(),
-        applicant_id: created.applicant_id.to_string(),
-        applicant_name: created.applicant_name.clone(),
-        service_code: created.service.code.clone(),
-        service_version: created.service.version,
-        status: state.status.map(status_pb).unwrap_or_default() as i32,
-        document_language: language_pb(created.document_language) as i32,
-        reason: created.reason.clone(),
-        email: created.email.clone(),
-        phone: created.phone.clone(),
-        version,
-        document_id,
-        document_number,
-        created_at: state.created_at.map(timestamp),
-        updated_at: state.updated_at.map(timestamp),
-        history: state
-            .history
-            .iter()
-            .rev()
-            .map(|h| pb::HistoryEntry {
-                at: Some(timestamp(h.at)),
-                status: status_pb(h.status) as i32,
-                performer: h.performer.clone(),
-                remark: h.remark.clone(),
-            })
-            .collect(),
-    })
-}
-
-/// The catalog's document type as the events name it (`certificate_of_study`), or empty for none.
-fn names(text: Option<onewindow_proto::catalog::v1::LocalizedText>) -> ServiceNames {
-    let text = text.unwrap_or_default();
-    ServiceNames { kk: text.kk, ru: text.ru, en: text.en }
-}
-
-/// The catalog names languages "kk", "ru" and "en".
-fn language_code(code: &str) -> Option<Language> {
-    match code {
-        "kk" => Some(Language::Kk),
-        "ru" => Some(Language::Ru),
-        "en" => Some(Language::En),
-        _ => None,
-    }
-}
-
-fn issued_document_name(value: i32) -> &'static str {
-    use onewindow_proto::catalog::v1::DocumentType;
-    match DocumentType::try_from(value) {
-        Ok(DocumentType::CertificateOfStudy) => "certificate_of_study",
-        Ok(DocumentType::CertificateOfStipend) => "certificate_of_stipend",
-        Ok(DocumentType::ClearanceSheet) => "clearance_sheet",
-        Ok(DocumentType::Order) => "order",
-        Ok(DocumentType::None | DocumentType::Unspecified) | Err(_) => "",
-    }
-}
-
 fn parse_id(field: &str, raw: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(raw.trim()).map_err(|_| FieldErrors::one(field, "must be a UUID"))
+}
+
+fn parse_preset(value: Option<i32>) -> Result<Option<u32>, Status> {
+    value.map(|v| u32::try_from(v).map_err(|_| FieldErrors::one("reason_preset", "must not be negative"))).transpose()
 }
 
 /// The applicant sees their own applications; an approver those whose route passes their department (the
@@ -160,6 +70,10 @@ fn may_read(principal: &Principal, state: &Application) -> bool {
     own || on_route || [Role::Executor, Role::Admin, Role::Integrator].into_iter().any(|role| principal.has(role))
 }
 
+fn is_staff(principal: &Principal) -> bool {
+    principal.has(Role::Executor) || principal.has(Role::Admin)
+}
+
 fn encode_all<E: serde::Serialize>(
     events: &[E],
     metadata: &EventMetadata,
@@ -171,60 +85,93 @@ fn encode_all<E: serde::Serialize>(
         .map_err(|e| store_status(StoreError::from(e)))
 }
 
+fn actor(principal: &Principal) -> Actor {
+    Actor { id: principal.user_id, name: principal.full_name.clone() }
+}
+
+/// Who may act on a loaded application.
+enum Party {
+    Applicant,
+    Staff,
+    /// The applicant or staff (comments).
+    Either,
+}
+
+/// One loaded application and what a command needs around it.
+struct Target {
+    principal: Principal,
+    stream: StreamRef,
+    loaded: Loaded<Application>,
+}
+
 impl ApplicationsApi {
-    async fn service_snapshot(
+    async fn calendar(&self, org: &OrgId) -> Result<WorkingCalendar, Status> {
+        crate::catalog_copy::working_calendar(self.store.as_ref(), org).await.map_err(store_status)
+    }
+
+    async fn answer(&self, org: &OrgId, loaded: &Loaded<Application>) -> Result<pb::Application, Status> {
+        application_pb(org, &loaded.state, loaded.version, Utc::now(), &self.calendar(org).await?)
+    }
+
+    /// Loads the application named by `raw_id` and checks that the caller may act on it as `party`, and that the
+    /// client's `expected_version`, when given, is the current one.
+    async fn target<T>(
         &self,
-        request: &Request<CreateApplicationRequest>,
-        org: &OrgId,
-        code: &str,
-    ) -> Result<ServiceSnapshot, Status> {
-        if let Some(copy) = crate::catalog_copy::copied(self.store.as_ref(), org, code).await.map_err(store_status)? {
-            return Ok(copy);
+        request: &Request<T>,
+        raw_id: &str,
+        expected_version: Option<i64>,
+        party: Party,
+    ) -> Result<Target, Status> {
+        let principal = self.auth.authenticate(request).await?;
+        let id = parse_id("application_id", raw_id)?;
+        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        if !loaded.state.exists() {
+            return Err(ApplicationError::NotFound.into());
         }
-        let mut call = Request::new(GetServiceRequest { code: code.to_owned(), version: 0 });
-        // The catalog sees the applicant's own token: what they may not read, they may not apply for.
-        if let Some(token) = request.metadata().get("authorization") {
-            call.metadata_mut().insert("authorization", token.clone());
-        }
-        onewindow_telemetry::inject_into_metadata(call.metadata_mut());
-        let service = match self.catalog.clone().get_service(call).await {
-            Ok(response) => response.into_inner().service.ok_or_else(|| Status::internal("catalog answered empty"))?,
-            Err(status) if status.code() == tonic::Code::NotFound => {
-                return Err(FieldErrors::one("service_code", "no such service in the catalog"));
-            }
-            Err(status) => {
-                return Err(Status::unavailable(format!("the catalog is unavailable: {}", status.message())));
-            }
+        let own = loaded.state.applicant_id() == Some(principal.user_id);
+        let allowed = match party {
+            Party::Applicant => own,
+            Party::Staff => is_staff(&principal),
+            Party::Either => own || is_staff(&principal),
         };
-        let name = service.name.unwrap_or_default();
-        let stages = service.route.unwrap_or_default().stages;
-        let route = RouteStep::from_stages(stages.into_iter().map(|stage| {
-            let required = u32::try_from(stage.required).unwrap_or(0);
-            (required, stage.approvers.into_iter().map(|a| (a.department, a.position)).collect())
-        }));
-        let issues_document = issued_document_name(service.issues_document).to_owned();
-        Ok(ServiceSnapshot {
-            code: service.code,
-            version: service.version,
-            name_kk: name.kk,
-            name_ru: name.ru,
-            name_en: name.en,
-            route,
-            issues_document,
-            office: service.office,
-            average_processing_hours: u32::try_from(service.average_processing_hours).unwrap_or(0),
-            required_documents: service
-                .required_documents
-                .into_iter()
-                .map(|r| RequiredDocument {
-                    name: names(r.name),
-                    max_files: u32::try_from(r.max_files).unwrap_or(1).max(1),
-                    required: r.required,
-                })
-                .collect(),
-            reasons: service.reasons.into_iter().map(|r| names(Some(r))).collect(),
-            document_languages: service.document_languages.iter().filter_map(|l| language_code(l)).collect(),
-        })
+        if !allowed {
+            if !may_read(&principal, &loaded.state) {
+                return Err(Status::permission_denied("this application belongs to someone else"));
+            }
+            return Err(Status::permission_denied(match party {
+                Party::Applicant => "only the applicant may do this",
+                Party::Staff | Party::Either => "only the service centre's staff may do this",
+            }));
+        }
+        if let Some(expected) = expected_version.filter(|v| *v != loaded.version) {
+            return Err(Status::aborted(format!(
+                "the application is at version {}, not {expected}: read it again and retry",
+                loaded.version
+            )));
+        }
+        Ok(Target { principal, stream, loaded })
+    }
+
+    /// Commits what a command decided against the loaded version and answers the application as it now is.
+    async fn commit(&self, target: Target, events: Vec<ApplicationEvent>) -> Result<pb::Application, Status> {
+        let Target { principal, stream, loaded } = target;
+        if events.is_empty() {
+            return self.answer(&principal.org, &loaded).await;
+        }
+        let correlation = loaded.state.created.as_ref().map(|c| c.application_id);
+        let metadata = request_metadata(principal.actor(), correlation);
+        self.store
+            .commit(Commit::append(stream.clone(), loaded.version, encode_all(&events, &metadata)?))
+            .await
+            .map_err(store_status)?;
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        self.answer(&principal.org, &loaded).await
+    }
+
+    /// The files attached to an application, as submit checks them.
+    async fn attached_files(&self, _org: &OrgId, _application_id: Uuid) -> Result<AttachedFiles, Status> {
+        Ok(AttachedFiles::default())
     }
 }
 
@@ -233,8 +180,8 @@ impl ApplicationsService for ApplicationsApi {
     #[tracing::instrument(skip_all, fields(service = %request.get_ref().service_code), err)]
     async fn create_application(
         &self,
-        request: Request<CreateApplicationRequest>,
-    ) -> Result<Response<CreateApplicationResponse>, Status> {
+        request: Request<pb::CreateApplicationRequest>,
+    ) -> Result<Response<pb::CreateApplicationResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
         principal.require(Role::Applicant)?;
         let body = request.get_ref();
@@ -242,20 +189,36 @@ impl ApplicationsService for ApplicationsApi {
         errors.check(!body.service_code.trim().is_empty(), "service_code", "is required");
         let language = language_from_pb(body.document_language);
         errors.check(language.is_ok(), "document_language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN");
-        let email = body.email.trim();
-        errors.check(
-            email.is_empty() || (email.contains('@') && email.len() <= 254),
-            "email",
-            "is not an e-mail address",
-        );
-        errors.check(body.phone.len() <= 32, "phone", "is too long");
-        errors.check(body.reason.len() <= 4000, "reason", "is longer than 4000 characters");
+        errors.check(body.reason_preset.is_none_or(|p| p >= 0), "reason_preset", "must not be negative");
         errors.into_result()?;
 
-        let service = self.service_snapshot(&request, &principal.org, body.service_code.trim()).await?;
+        let incoming = request.metadata();
+        let code = body.service_code.trim();
+        let service = self.upstream.service_snapshot(self.store.as_ref(), incoming, &principal.org, code).await?;
+        let applicant = self.upstream.applicant_block(incoming).await?;
+        let document_language = language.ok().flatten();
+        let reason_preset = parse_preset(body.reason_preset)?;
+        let mut reason = body.reason.trim().to_owned();
+        if reason.is_empty()
+            && let Some(text) = reason_preset.and_then(|p| service.reasons.get(p as usize))
+        {
+            reason = text.get(document_language.unwrap_or(Language::En)).to_owned();
+        }
+        // The application's contacts start as the card's; the applicant may change them for this application.
+        let or_card =
+            |given: &str, card: &str| if given.trim().is_empty() { card.to_owned() } else { given.trim().to_owned() };
+        let draft = Draft {
+            document_language,
+            reason_preset,
+            reason,
+            email: or_card(&body.email, &applicant.email),
+            phone: or_card(&body.phone, &applicant.phone),
+            own_statement: None,
+        };
         let application_id = Uuid::now_v7();
         let metadata = request_metadata(principal.actor(), Some(application_id));
         let now = Utc::now();
+        let planned_at = planned_completion(&self.calendar(&principal.org).await?, now, &service);
         let counter = StreamRef::new(&principal.org, NUMBER_COUNTER, now.year().to_string());
         let stream = StreamRef::new(&principal.org, APPLICATION, application_id.to_string());
 
@@ -267,10 +230,9 @@ impl ApplicationsService for ApplicationsApi {
                 applicant_id: principal.user_id,
                 applicant_name: principal.full_name.clone(),
                 service: service.clone(),
-                document_language: language.ok().flatten(),
-                reason: body.reason.trim().to_owned(),
-                email: email.to_owned(),
-                phone: body.phone.trim().to_owned(),
+                draft: draft.clone(),
+                applicant: applicant.clone(),
+                planned_at,
             };
             let events = create(&Application::default(), created)?;
             // The number and the application are written together: a number is never taken without its application.
@@ -292,9 +254,9 @@ impl ApplicationsService for ApplicationsApi {
             match self.store.commit(commit).await {
                 Ok(_) => {
                     let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-                    let application = application_pb(&principal.org, &loaded.state, loaded.version)?;
+                    let application = self.answer(&principal.org, &loaded).await?;
                     tracing::info!(application_id = %application_id, number = %application.number, "application created");
-                    return Ok(Response::new(CreateApplicationResponse { application: Some(application) }));
+                    return Ok(Response::new(pb::CreateApplicationResponse { application: Some(application) }));
                 }
                 // Another application took this number first: take the next one.
                 Err(StoreError::Concurrency { .. }) => continue,
@@ -305,55 +267,252 @@ impl ApplicationsService for ApplicationsApi {
     }
 
     #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn update_draft(
+        &self,
+        request: Request<pb::UpdateDraftRequest>,
+    ) -> Result<Response<pb::UpdateDraftResponse>, Status> {
+        let body = request.get_ref();
+        let mut errors = FieldErrors::new();
+        let document_language = language_from_pb(body.document_language);
+        errors.check(document_language.is_ok(), "document_language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN");
+        let reason_language = language_from_pb(body.reason_language);
+        errors.check(reason_language.is_ok(), "reason_language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN");
+        let own_statement = body.own_statement_attachment_id.trim();
+        let own_statement = (!own_statement.is_empty()).then(|| Uuid::parse_str(own_statement));
+        errors.check(!matches!(own_statement, Some(Err(_))), "own_statement_attachment_id", "must be a UUID");
+        errors.check(body.reason_preset.is_none_or(|p| p >= 0), "reason_preset", "must not be negative");
+        errors.into_result()?;
+        let document_language = document_language.ok().flatten();
+        let draft = Draft {
+            document_language,
+            reason_preset: parse_preset(body.reason_preset)?,
+            reason: body.reason.trim().to_owned(),
+            email: body.email.trim().to_owned(),
+            phone: body.phone.trim().to_owned(),
+            own_statement: own_statement.and_then(Result::ok),
+        };
+        let text_language = reason_language.ok().flatten().or(document_language).unwrap_or(Language::En);
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
+        let org = target.principal.org.clone();
+        let service = target.loaded.state.created.as_ref().map(|c| c.service.clone()).unwrap_or_default();
+        let planned_at = planned_completion(&self.calendar(&org).await?, Utc::now(), &service);
+        let events = crate::domain::update_draft(&target.loaded.state, draft, text_language, planned_at)?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::UpdateDraftResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn delete_draft(
+        &self,
+        request: Request<pb::DeleteDraftRequest>,
+    ) -> Result<Response<pb::DeleteDraftResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
+        let events = crate::domain::delete_draft(&target.loaded.state)?;
+        self.commit(target, events).await.or_else(|status| {
+            // The deleted draft no longer reads back: that is the success.
+            if status.code() == tonic::Code::NotFound { Ok(pb::Application::default()) } else { Err(status) }
+        })?;
+        Ok(Response::new(pb::DeleteDraftResponse {}))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
     async fn submit_application(
         &self,
-        request: Request<SubmitApplicationRequest>,
-    ) -> Result<Response<SubmitApplicationResponse>, Status> {
-        let principal = self.auth.authenticate(&request).await?;
-        let body = request.into_inner();
-        let id = parse_id("application_id", &body.application_id)?;
-        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        let Some(created) = &loaded.state.created else { return Err(ApplicationError::NotFound.into()) };
-        if created.applicant_id != principal.user_id {
-            return Err(Status::permission_denied("only the applicant may submit the application"));
-        }
-        if let Some(expected) = body.expected_version.filter(|v| *v != loaded.version) {
-            return Err(Status::aborted(format!(
-                "the application is at version {}, not {expected}: read it again and retry",
-                loaded.version
-            )));
-        }
-        let events = submit(&loaded.state, body.agreed_to_terms)?;
-        let metadata = request_metadata(principal.actor(), Some(created.application_id));
-        self.store
-            .commit(Commit::append(stream.clone(), loaded.version, encode_all(&events, &metadata)?))
-            .await
-            .map_err(store_status)?;
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        tracing::info!(application_id = %id, "application submitted");
-        Ok(Response::new(SubmitApplicationResponse {
-            application: Some(application_pb(&principal.org, &loaded.state, loaded.version)?),
-        }))
+        request: Request<pb::SubmitApplicationRequest>,
+    ) -> Result<Response<pb::SubmitApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
+        let org = target.principal.org.clone();
+        let state = &target.loaded.state;
+        let created = state.created.as_ref().ok_or(ApplicationError::NotFound)?;
+        let attached = self.attached_files(&org, created.application_id).await?;
+        let planned_at = planned_completion(&self.calendar(&org).await?, Utc::now(), &created.service);
+        let events = crate::domain::submit(state, body.agreed_to_terms, &attached, planned_at)?;
+        let application = self.commit(target, events).await?;
+        tracing::info!(application_id = %application.id, "application submitted");
+        Ok(Response::new(pb::SubmitApplicationResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn withdraw_application(
+        &self,
+        request: Request<pb::WithdrawApplicationRequest>,
+    ) -> Result<Response<pb::WithdrawApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
+        let events = crate::domain::withdraw(&target.loaded.state, body.reason.clone())?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::WithdrawApplicationResponse { application: Some(application) }))
     }
 
     async fn get_application(
         &self,
-        request: Request<GetApplicationRequest>,
-    ) -> Result<Response<GetApplicationResponse>, Status> {
+        request: Request<pb::GetApplicationRequest>,
+    ) -> Result<Response<pb::GetApplicationResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
         let id = parse_id("application_id", &request.get_ref().application_id)?;
         let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
         let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        if !loaded.exists() {
+        if !loaded.state.exists() {
             return Err(ApplicationError::NotFound.into());
         }
         if !may_read(&principal, &loaded.state) {
             return Err(Status::permission_denied("this application belongs to someone else"));
         }
-        Ok(Response::new(GetApplicationResponse {
-            application: Some(application_pb(&principal.org, &loaded.state, loaded.version)?),
-        }))
+        let calendar = self.calendar(&principal.org).await?;
+        let application = match request.get_ref().as_of {
+            None => application_pb(&principal.org, &loaded.state, loaded.version, Utc::now(), &calendar)?,
+            Some(moment) => {
+                let moment = onewindow_proto::from_timestamp(moment)
+                    .ok_or_else(|| FieldErrors::one("as_of", "is not a valid timestamp"))?;
+                let version = loaded.events.iter().filter(|e| e.metadata.occurred_at <= moment).count() as i64;
+                let past = as_of(loaded.events, moment).map_err(store_status)?;
+                if past.created.is_none() {
+                    return Err(Status::not_found("the application did not exist yet at that moment"));
+                }
+                application_pb(&principal.org, &past, version, moment, &calendar)?
+            }
+        };
+        Ok(Response::new(pb::GetApplicationResponse { application: Some(application) }))
+    }
+
+    async fn get_application_timing(
+        &self,
+        request: Request<pb::GetApplicationTimingRequest>,
+    ) -> Result<Response<pb::GetApplicationTimingResponse>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let id = parse_id("application_id", &request.get_ref().application_id)?;
+        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        if !loaded.state.exists() {
+            return Err(ApplicationError::NotFound.into());
+        }
+        if !may_read(&principal, &loaded.state) {
+            return Err(Status::permission_denied("this application belongs to someone else"));
+        }
+        let calendar = self.calendar(&principal.org).await?;
+        let lateness = why_late(&loaded.state, &calendar, Utc::now())
+            .ok_or_else(|| Status::failed_precondition("a draft has no timing yet: it is not submitted"))?;
+        Ok(Response::new(timing_pb(&lateness, &calendar)))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn accept_application(
+        &self,
+        request: Request<pb::AcceptApplicationRequest>,
+    ) -> Result<Response<pb::AcceptApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let executor = if body.executor_id.trim().is_empty() {
+            actor(&target.principal)
+        } else {
+            let id = parse_id("executor_id", &body.executor_id)?;
+            let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
+            Actor { id, name }
+        };
+        let events = crate::domain::accept(&target.loaded.state, executor, actor(&target.principal))?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::AcceptApplicationResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn assign_executor(
+        &self,
+        request: Request<pb::AssignExecutorRequest>,
+    ) -> Result<Response<pb::AssignExecutorResponse>, Status> {
+        let body = request.get_ref();
+        let id = parse_id("executor_id", &body.executor_id)?;
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
+        let events =
+            crate::domain::assign_executor(&target.loaded.state, Actor { id, name }, actor(&target.principal))?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::AssignExecutorResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn set_planned_date(
+        &self,
+        request: Request<pb::SetPlannedDateRequest>,
+    ) -> Result<Response<pb::SetPlannedDateResponse>, Status> {
+        let body = request.get_ref();
+        let planned_at = body
+            .planned_at
+            .and_then(onewindow_proto::from_timestamp)
+            .ok_or_else(|| FieldErrors::one("planned_at", "is required"))?;
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let by = actor(&target.principal);
+        let events = crate::domain::set_planned_date(
+            &target.loaded.state,
+            planned_at,
+            body.remark.trim().to_owned(),
+            by,
+            Utc::now(),
+        )?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::SetPlannedDateResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn complete_application(
+        &self,
+        request: Request<pb::CompleteApplicationRequest>,
+    ) -> Result<Response<pb::CompleteApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let events = crate::domain::complete(&target.loaded.state, actor(&target.principal))?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::CompleteApplicationResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn issue_application(
+        &self,
+        request: Request<pb::IssueApplicationRequest>,
+    ) -> Result<Response<pb::IssueApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let events = crate::domain::issue(&target.loaded.state, actor(&target.principal))?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::IssueApplicationResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn refuse_application(
+        &self,
+        request: Request<pb::RefuseApplicationRequest>,
+    ) -> Result<Response<pb::RefuseApplicationResponse>, Status> {
+        let body = request.get_ref();
+        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+        let events = crate::domain::refuse(&target.loaded.state, body.reason.clone(), actor(&target.principal))?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::RefuseApplicationResponse { application: Some(application) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
+    async fn add_comment(
+        &self,
+        request: Request<pb::AddCommentRequest>,
+    ) -> Result<Response<pb::AddCommentResponse>, Status> {
+        let body = request.get_ref();
+        let comment_id =
+            if body.comment_id.trim().is_empty() { Uuid::now_v7() } else { parse_id("comment_id", &body.comment_id)? };
+        let target = self.target(&request, &body.application_id, None, Party::Either).await?;
+        let role = if target.loaded.state.applicant_id() == Some(target.principal.user_id) {
+            CommentAuthor::Applicant
+        } else {
+            CommentAuthor::Staff
+        };
+        let events = crate::domain::comment(
+            &target.loaded.state,
+            comment_id,
+            actor(&target.principal),
+            role,
+            body.text.clone(),
+        )?;
+        let application = self.commit(target, events).await?;
+        Ok(Response::new(pb::AddCommentResponse { application: Some(application) }))
     }
 }
 
@@ -362,6 +521,7 @@ mod tests {
     use onewindow_eventlog::OrgId;
 
     use super::*;
+    use crate::convert::issued_document_name;
     use crate::domain::{Created, RouteStep, ServiceSnapshot};
 
     fn person(roles: &[Role], department: &str) -> Principal {
@@ -397,10 +557,9 @@ mod tests {
                     route: vec![step(1, "library"), step(2, "deans-office")],
                     ..ServiceSnapshot::default()
                 },
-                document_language: None,
-                reason: String::new(),
-                email: String::new(),
-                phone: String::new(),
+                draft: Draft::default(),
+                applicant: Default::default(),
+                planned_at: None,
             }),
             ..Application::default()
         }

@@ -2,7 +2,7 @@
 
 use onewindow_eventlog::{Aggregate, RecordedEvent};
 
-use crate::calendar::{CalendarError, OfficeHours, WorkingCalendar};
+use crate::calendar::{CalendarError, WorkingCalendar};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICE_STREAM: &str = "service";
@@ -206,26 +206,7 @@ impl Aggregate for DepartmentEntry {
     }
 }
 
-/// An organisation's adjustments to the country's working calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct CalendarSettings {
-    pub opens: Option<chrono::NaiveTime>,
-    pub closes: Option<chrono::NaiveTime>,
-    pub extra_days_off: Vec<DayOff>,
-    pub transfers: Vec<DayTransfer>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayOff {
-    pub date: chrono::NaiveDate,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayTransfer {
-    pub day_off: chrono::NaiveDate,
-    pub working_day: chrono::NaiveDate,
-}
+pub use onewindow_calendar::{CalendarSettings, DayOff, DayTransfer};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
@@ -247,20 +228,7 @@ impl Aggregate for OrgCalendar {
 
 /// Kazakhstan's calendar with an organisation's adjustments on top.
 pub fn effective_calendar(settings: &CalendarSettings) -> Result<WorkingCalendar, CalendarError> {
-    let mut calendar = WorkingCalendar::kazakhstan_2026_2027();
-    if settings.opens.is_some() || settings.closes.is_some() {
-        let default = OfficeHours::default();
-        let hours =
-            OfficeHours::new(settings.opens.unwrap_or(default.opens()), settings.closes.unwrap_or(default.closes()))?;
-        calendar = calendar.with_office_hours(hours);
-    }
-    for day in &settings.extra_days_off {
-        calendar = calendar.with_holiday(day.date, day.name.clone());
-    }
-    for transfer in &settings.transfers {
-        calendar = calendar.with_transfer(transfer.day_off, transfer.working_day)?;
-    }
-    Ok(calendar)
+    settings.calendar()
 }
 
 /// A code for sections, services and departments: 1 to 64 characters of a-z, 0-9 and '-'.

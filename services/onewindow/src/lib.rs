@@ -69,13 +69,13 @@ pub async fn run_embedded(
     }
 
     let address = listener.local_addr()?;
-    let catalog = onewindow_applications::catalog_client(&format!("http://{address}"))?;
+    let upstream = onewindow_applications::upstream(&format!("http://{address}"), &format!("http://{address}"))?;
     let blobs = Arc::new(onewindow_documents::FsBlobStore::new(config.data_dir.join("blobs")));
 
     let mut grpc = Grpc::new(auth.clone());
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
-    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, catalog));
+    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, upstream));
     workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
     workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
     let notifications = context("notifications")?;

@@ -152,6 +152,7 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
                 reason: "to be presented at the place of demand".into(),
                 email: "student@example.kz".into(),
                 phone: "+77010000000".into(),
+                ..Default::default()
             },
             &student,
         )?)
@@ -209,7 +210,8 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
 
     let application = eventually("the application to be issued", timeout, || {
         let mut applications = applications.clone();
-        let request = authed(GetApplicationRequest { application_id: submitted.id.clone() }, &student);
+        let request =
+            authed(GetApplicationRequest { application_id: submitted.id.clone(), ..Default::default() }, &student);
         async move {
             let application = applications.get_application(request?).await?.into_inner().application;
             Ok(application.filter(|a| a.status == apps::ApplicationStatus::Issued as i32))

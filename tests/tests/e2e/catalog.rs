@@ -272,7 +272,10 @@ async fn a_service_edit_after_submission_does_not_change_the_application() {
 
     // The submitted application keeps the version, and so the route, it was made under.
     let application = applications
-        .get_application(authed(GetApplicationRequest { application_id: submitted.id.clone() }, &student).expect("req"))
+        .get_application(
+            authed(GetApplicationRequest { application_id: submitted.id.clone(), ..Default::default() }, &student)
+                .expect("req"),
+        )
         .await
         .expect("application")
         .into_inner()

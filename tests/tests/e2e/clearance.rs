@@ -84,6 +84,7 @@ async fn every_department_clears_a_graduate_and_the_clearance_sheet_is_issued() 
                 reason: "graduation".into(),
                 email: "graduate@example.kz".into(),
                 phone: String::new(),
+                ..Default::default()
             },
             &student,
         ))
@@ -130,7 +131,8 @@ async fn every_department_clears_a_graduate_and_the_clearance_sheet_is_issued() 
 
     let started = Instant::now();
     let issued = loop {
-        let request = authed(GetApplicationRequest { application_id: created.id.clone() }, &student);
+        let request =
+            authed(GetApplicationRequest { application_id: created.id.clone(), ..Default::default() }, &student);
         let application = applications.get_application(request).await.expect("read").into_inner().application;
         let application = application.expect("an application");
         if application.status == apps::ApplicationStatus::Issued as i32 {

@@ -63,15 +63,21 @@ pub fn assert_certificate_issued(outcome: &Outcome, org_prefix: &str) {
     let application = &outcome.application;
     assert_eq!(application.status(), ApplicationStatus::Issued);
     assert!(application.number.starts_with(org_prefix), "number {}", application.number);
-    let statuses: Vec<_> = application.history.iter().map(|h| h.status()).collect();
+    let history: Vec<_> = application
+        .history
+        .iter()
+        .map(|h| (h.status(), h.change.as_str(), h.department.as_str(), h.approved))
+        .collect();
     assert_eq!(
-        statuses,
+        history,
         [
-            ApplicationStatus::Issued,
-            ApplicationStatus::Completed,
-            ApplicationStatus::InWork,
-            ApplicationStatus::Submitted,
-            ApplicationStatus::Saved
+            (ApplicationStatus::Issued, "issued", "", None),
+            (ApplicationStatus::Completed, "completed", "", None),
+            (ApplicationStatus::InWork, "approval_recorded", "registrar", Some(true)),
+            (ApplicationStatus::InWork, "approval_recorded", "deans-office", Some(true)),
+            (ApplicationStatus::InWork, "work_started", "", None),
+            (ApplicationStatus::Submitted, "submitted", "", None),
+            (ApplicationStatus::Saved, "created", "", None)
         ],
         "history, newest first"
     );
@@ -185,7 +191,9 @@ pub async fn assert_one_trace(
 
 /// A domain history used by the event-log tests: created → submitted → in work → completed → issued.
 pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEvent> {
-    use onewindow_applications::{ApplicationEvent as E, Created, Language, RouteStep, ServiceSnapshot, Submitted};
+    use onewindow_applications::{
+        ApplicationEvent as E, Created, Draft, Language, RouteStep, ServiceSnapshot, Submitted,
+    };
     use uuid::Uuid;
     let application_id = Uuid::now_v7();
     let applicant_id = Uuid::now_v7();
@@ -206,10 +214,14 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
             applicant_id,
             applicant_name: "Aruzhan Serikqyzy Nurlanova".into(),
             service: service.clone(),
-            document_language: Some(Language::Kk),
-            reason: "visa".into(),
-            email: "a@example.kz".into(),
-            phone: String::new(),
+            draft: Draft {
+                document_language: Some(Language::Kk),
+                reason: "visa".into(),
+                email: "a@example.kz".into(),
+                ..Draft::default()
+            },
+            applicant: Default::default(),
+            planned_at: None,
         }),
         E::Submitted(Submitted {
             application_id,
@@ -225,9 +237,16 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
             email: "a@example.kz".into(),
             service_names: Default::default(),
             reason: "visa".into(),
+            office: "registrar".into(),
+            planned_at: None,
         }),
-        E::WorkStarted { application_id },
-        E::Completed { application_id },
-        E::Issued { application_id, document_id: Uuid::now_v7(), document_number: "KAZNU-CS-2026-000001".into() },
+        E::WorkStarted { application_id, approver_ids: Vec::new() },
+        E::Completed { application_id, completed_by_name: String::new() },
+        E::Issued {
+            application_id,
+            document_id: Some(Uuid::now_v7()),
+            document_number: "KAZNU-CS-2026-000001".into(),
+            issued_by_name: String::new(),
+        },
     ]
 }

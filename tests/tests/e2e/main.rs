@@ -9,6 +9,7 @@ mod distributed;
 mod embedded;
 mod event_log;
 mod identity;
+mod lifecycle;
 mod lists;
 mod make_run;
 mod outbox;

@@ -32,7 +32,8 @@ async fn a_user_of_one_organisation_cannot_read_or_change_the_others_application
     let mut applications = ApplicationsServiceClient::new(channel.clone());
     let read = applications
         .get_application(
-            authed(GetApplicationRequest { application_id: application_id.clone() }, &student).expect("request"),
+            authed(GetApplicationRequest { application_id: application_id.clone(), ..Default::default() }, &student)
+                .expect("request"),
         )
         .await
         .expect_err("another organisation's application is not readable");
@@ -87,7 +88,7 @@ async fn a_user_of_one_organisation_cannot_read_or_change_the_others_application
 
     // And a call with no token at all is refused.
     let anonymous = applications
-        .get_application(GetApplicationRequest { application_id })
+        .get_application(GetApplicationRequest { application_id, ..Default::default() })
         .await
         .expect_err("anonymous calls are refused");
     assert_eq!(anonymous.code(), Code::Unauthenticated);

@@ -9,11 +9,12 @@
 //! - `projection`: the pure fold of events into rows, and the batch apply
 //! - `sql`: the table and its statements, one text for PostgreSQL and SQLite
 //! - `query`: page sizes, page tokens, statuses, rows as protobuf
-//! - `api`: the gRPC handlers and the watch streams
+//! - `api`: the gRPC handlers and the watch streams; `reader`: `WatchApplication` reads through `GetApplication`
 
 mod api;
 mod projection;
 mod query;
+mod reader;
 mod sql;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use onewindow_server::{Grpc, ServiceContext};
 
 pub use api::ReadApplication;
 pub use projection::{ApplicationList, EVENT_TYPES, fold};
+pub(crate) use reader::ThroughGetApplication;
 pub use sql::ListRow;
 
 /// Every projection of the applications service (`onewindow rebuild <name>`).
