@@ -12,8 +12,8 @@ use onewindow_eventlog::{
 };
 use onewindow_projections::{ProjectionRunner, ReadModelDb, rebuild};
 use onewindow_proto::applications::v1::{
-    ApplicationStatus, CreateApplicationRequest, ListMyApplicationsRequest, ListQueueRequest, SubmitApplicationRequest,
-    WatchApplicationRequest, WatchMyApplicationsRequest,
+    ApplicationStatus, CreateApplicationRequest, Language, ListMyApplicationsRequest, ListQueueRequest,
+    SubmitApplicationRequest, WatchApplicationRequest, WatchMyApplicationsRequest,
     application_lists_service_client::ApplicationListsServiceClient,
     applications_service_client::ApplicationsServiceClient,
 };
@@ -225,6 +225,8 @@ impl Clients {
     async fn create(&mut self) -> String {
         let request = CreateApplicationRequest {
             service_code: "certificate-of-study".into(),
+            document_language: Language::Kk as i32,
+            reason: "to be presented at the place of demand".into(),
             email: "student@example.kz".into(),
             ..Default::default()
         };
@@ -295,9 +297,13 @@ async fn lists_page_and_filter_and_the_watch_streams_receive_each_change() {
 
     // The applicant's list: newest created first, two at a time.
     let newest_first: Vec<String> = created.iter().rev().cloned().collect();
-    eventually("the five applications in the list", || {
+    eventually("the five applications, three submitted, in the list", || {
         let mut c = c.clone();
-        async move { (c.mine(ApplicationStatus::Unspecified, 100, "").await.0.len() == 5).then_some(()) }
+        async move {
+            let all = c.mine(ApplicationStatus::Unspecified, 100, "").await.0.len();
+            let drafts = c.mine(ApplicationStatus::Saved, 100, "").await.0.len();
+            (all == 5 && drafts == 2).then_some(())
+        }
     })
     .await;
     let mut listed = Vec::new();
