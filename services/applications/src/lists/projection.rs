@@ -402,4 +402,169 @@ mod tests {
             ids
         });
     }
+
+    /// The row says what the aggregate says, after every event of a whole life, however it ends.
+    #[test]
+    fn the_row_agrees_with_the_aggregate_after_every_event() {
+        use crate::domain::{
+            Application, ApplicationEvent as E, ApprovalRecorded, CommentAuthor, Created, Draft, ServiceSnapshot,
+            Submitted, Withdrawn,
+        };
+        let applicant = Uuid::now_v7();
+        let (dana, aigerim) = (Uuid::now_v7(), Uuid::now_v7());
+        let lives = |id: Uuid| -> Vec<Vec<E>> {
+            let service = ServiceSnapshot {
+                code: "certificate-of-study".into(),
+                name_kk: "Оқу туралы анықтама".into(),
+                office: "registrar".into(),
+                ..ServiceSnapshot::default()
+            };
+            let created = E::Created(Created {
+                application_id: id,
+                number: "KAZNU-2026-000001".into(),
+                applicant_id: applicant,
+                applicant_name: "Aruzhan".into(),
+                service: service.clone(),
+                draft: Draft::default(),
+                applicant: Default::default(),
+                planned_at: Some(at(40)),
+            });
+            let submitted = E::Submitted(Submitted {
+                application_id: id,
+                number: "KAZNU-2026-000001".into(),
+                applicant_id: applicant,
+                applicant_name: "Aruzhan".into(),
+                service_code: service.code.clone(),
+                service_version: 1,
+                service_name: service.name_kk.clone(),
+                route: vec![],
+                issues_document: String::new(),
+                document_language: None,
+                email: String::new(),
+                service_names: Default::default(),
+                reason: String::new(),
+                office: "registrar".into(),
+                planned_at: Some(at(45)),
+            });
+            let full = vec![
+                created.clone(),
+                E::DraftUpdated { application_id: id, draft: Draft::default(), planned_at: Some(at(41)) },
+                submitted.clone(),
+                E::Accepted {
+                    application_id: id,
+                    executor_id: dana,
+                    executor_name: "Dana".into(),
+                    accepted_by_id: dana,
+                    accepted_by_name: "Dana".into(),
+                },
+                E::ExecutorAssigned {
+                    application_id: id,
+                    executor_id: aigerim,
+                    executor_name: "Aigerim".into(),
+                    assigned_by_id: dana,
+                    assigned_by_name: "Dana".into(),
+                },
+                E::PlannedDateSet {
+                    application_id: id,
+                    planned_at: at(58),
+                    set_by_id: aigerim,
+                    set_by_name: "Aigerim".into(),
+                    remark: String::new(),
+                },
+                E::WorkStarted { application_id: id, approver_ids: vec![dana] },
+                E::ApprovalRecorded(ApprovalRecorded {
+                    application_id: id,
+                    department: "registrar".into(),
+                    approved: true,
+                    decided_by_id: dana,
+                    decided_by_name: "Dana".into(),
+                    acting_for_name: String::new(),
+                    note: String::new(),
+                    decided_at: at(20),
+                }),
+                E::Commented {
+                    application_id: id,
+                    comment_id: Uuid::now_v7(),
+                    author_id: applicant,
+                    author_name: "Aruzhan".into(),
+                    author_role: CommentAuthor::Applicant,
+                    text: "thanks".into(),
+                },
+                E::Completed { application_id: id, completed_by_name: String::new() },
+                E::Issued {
+                    application_id: id,
+                    document_id: Some(Uuid::now_v7()),
+                    document_number: "KAZNU-CS-2026-000001".into(),
+                    issued_by_name: String::new(),
+                },
+            ];
+            let withdrawn = vec![
+                created.clone(),
+                submitted,
+                E::Withdrawn(Withdrawn {
+                    application_id: id,
+                    number: "KAZNU-2026-000001".into(),
+                    applicant_id: applicant,
+                    reason: "changed my mind".into(),
+                    from_status: crate::domain::Status::Submitted,
+                    notify: vec![],
+                }),
+            ];
+            let refused = vec![
+                created.clone(),
+                E::Refused {
+                    application_id: id,
+                    reason: "no".into(),
+                    refused_by_id: None,
+                    refused_by_name: String::new(),
+                },
+            ];
+            let deleted = vec![created, E::DraftDeleted { application_id: id }];
+            vec![full, withdrawn, refused, deleted]
+        };
+        let id = Uuid::now_v7();
+        for life in lives(id) {
+            let mut recorded = Vec::new();
+            for (i, event) in life.iter().enumerate() {
+                let metadata = EventMetadata {
+                    occurred_at: at(i as u32),
+                    actor: "someone".into(),
+                    correlation_id: id,
+                    causation_id: id,
+                    trace_context: None,
+                };
+                let new = onewindow_eventlog::encode(event, 1, &metadata).expect("encoded");
+                recorded.push(RecordedEvent {
+                    position: Position { commit: 0, sequence: i as i64 + 1 },
+                    id: new.id,
+                    stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), APPLICATION, id.to_string()),
+                    version: i as i64 + 1,
+                    event_type: new.event_type,
+                    schema_version: 1,
+                    payload: new.payload,
+                    metadata,
+                });
+                let state: Application = onewindow_eventlog::fold(recorded.clone()).expect("folded").state;
+                let mut row = None;
+                for event in &recorded {
+                    fold(&mut row, event).expect("readable");
+                }
+                let what = &recorded[i].event_type;
+                assert_eq!(row.is_some(), state.exists(), "{what}: a row exactly while the application exists");
+                let Some(row) = row else { continue };
+                let status = serde_json::to_value(state.status.expect("a status")).expect("status");
+                assert_eq!(Some(row.status.as_str()), status.as_str(), "{what}: status");
+                let executor = state.executor.as_ref().map(|e| (e.id, e.name.clone()));
+                let row_executor = row.executor_id.map(|id| (id, row.executor_name.clone()));
+                assert_eq!(row_executor, executor, "{what}: executor");
+                let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+                assert_eq!(row.planned_at_us, micros(state.planned_at), "{what}: planned date");
+                assert_eq!(Some(row.created_at_us), micros(state.created_at), "{what}: created");
+                assert_eq!(row.submitted_at_us, micros(state.submitted_at), "{what}: submitted");
+                assert_eq!(Some(row.updated_at_us), micros(state.updated_at), "{what}: updated");
+                assert_eq!(row.version, i as i64 + 1, "{what}: version");
+                assert_eq!(row.office, "registrar");
+            }
+        }
+    }
 }
