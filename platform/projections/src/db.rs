@@ -64,16 +64,17 @@ impl ReadModelDb {
         })
     }
 
-    /// Creates the checkpoint table if needed.
-    pub(crate) async fn prepare(&self) -> Result<(), sqlx::Error> {
+    /// A write transaction that also holds the projections' schema lock: creating, dropping and resetting read
+    /// models take turns (concurrent `CREATE TABLE` can collide in PostgreSQL's catalog even with `IF NOT EXISTS`,
+    /// and two replicas starting together must not both rebuild). The checkpoint table exists within it.
+    pub(crate) async fn begin_schema_change(&self) -> Result<Tx, sqlx::Error> {
         let mut tx = self.begin().await?;
         if let Tx::Postgres(tx) = &mut tx {
-            // Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog: replicas starting
-            // together take turns.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext('onewindow-projections'))").execute(&mut **tx).await?;
         }
+        // SQLite's BEGIN IMMEDIATE holds the database's write lock already.
         tx.execute(CREATE_CHECKPOINTS).await?;
-        tx.commit().await
+        Ok(tx)
     }
 
     /// The projection's checkpoint, read without a lock (`None` before it was first built).

@@ -50,7 +50,6 @@ pub async fn rebuild(
 ) -> Result<RebuildReport, ProjectionError> {
     let started = Instant::now();
     let db = ReadModelDb::of(log.as_ref())?;
-    db.prepare().await?;
     let total = u64::try_from(db.count_events().await?).unwrap_or(0);
     let mut checkpoint = reset(&db, projection).await?;
     progress(RebuildProgress { events: 0, total });

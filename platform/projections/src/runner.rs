@@ -4,10 +4,10 @@ use std::{sync::Arc, time::Duration};
 
 use onewindow_bus::Worker;
 use onewindow_eventlog::{EventStore, Position, RecordedEvent};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Checkpoint, Projection, ProjectionError, ReadModelDb};
+use crate::{Backend, Checkpoint, Projection, ProjectionError, ReadModelDb, Tx};
 
 /// Events read per live batch (a rebuild reads bigger ones).
 const LIVE_BATCH: usize = 1_000;
@@ -25,21 +25,27 @@ pub struct ProjectionRunner {
     log: Arc<dyn EventStore>,
     db: ReadModelDb,
     applied: broadcast::Sender<Applied>,
+    /// Set once the runner knows where it starts telling from.
+    ready: watch::Sender<bool>,
 }
 
 impl ProjectionRunner {
     pub fn new(projection: Arc<dyn Projection>, log: Arc<dyn EventStore>) -> Result<Arc<Self>, ProjectionError> {
         let db = ReadModelDb::of(log.as_ref())?;
-        Ok(Arc::new(Self { projection, log, db, applied: broadcast::channel(SUBSCRIBER_BUFFER).0 }))
+        let applied = broadcast::channel(SUBSCRIBER_BUFFER).0;
+        Ok(Arc::new(Self { projection, log, db, applied, ready: watch::channel(false).0 }))
     }
 
     pub fn db(&self) -> &ReadModelDb {
         &self.db
     }
 
-    /// Every event of the projection's types this process passes from now on, after the read model holds it:
-    /// also those another replica applied.
-    pub fn subscribe(&self) -> broadcast::Receiver<Applied> {
+    /// Every event of the projection's types committed from now on, once the read model holds it: also those
+    /// another replica applied. Waits for the runner to have started, so that nothing committed after the call
+    /// is missed.
+    pub async fn subscribe(&self) -> broadcast::Receiver<Applied> {
+        // The sender lives in `self`: the wait ends when the runner has started.
+        let _ = self.ready.subscribe().wait_for(|ready| *ready).await;
         self.applied.subscribe()
     }
 
@@ -57,6 +63,7 @@ impl ProjectionRunner {
     async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let name = self.projection.name();
         let mut seen = self.prepare().await?.position;
+        self.ready.send_replace(true);
         let mut appended = self.log.appended();
         let mut failures = 0u32;
         loop {
@@ -113,11 +120,16 @@ impl ProjectionRunner {
     }
 }
 
-/// Creates the checkpoint table, then the projection's tables unless the stored version is the current one.
+/// Creates the projection's tables on first start, and drops and recreates them when the stored version is not
+/// the projection's: checked and done in one transaction under the schema lock, so replicas starting together
+/// build once.
 pub(crate) async fn prepare(db: &ReadModelDb, projection: &dyn Projection) -> Result<Checkpoint, ProjectionError> {
-    db.prepare().await?;
-    match db.checkpoint(projection.name()).await? {
-        Some(checkpoint) if checkpoint.version == projection.version() => Ok(checkpoint),
+    let mut tx = db.begin_schema_change().await?;
+    match tx.lock_checkpoint(projection.name()).await? {
+        Some(checkpoint) if checkpoint.version == projection.version() => {
+            tx.commit().await?;
+            Ok(checkpoint)
+        }
         stored => {
             if let Some(old) = stored {
                 tracing::info!(
@@ -127,7 +139,9 @@ pub(crate) async fn prepare(db: &ReadModelDb, projection: &dyn Projection) -> Re
                     "the projection changed: rebuilding its read model"
                 );
             }
-            reset(db, projection).await
+            let checkpoint = reset_within(&mut tx, db.backend(), projection).await?;
+            tx.commit().await?;
+            Ok(checkpoint)
         }
     }
 }
@@ -135,18 +149,27 @@ pub(crate) async fn prepare(db: &ReadModelDb, projection: &dyn Projection) -> Re
 /// Drops and recreates the tables and restarts the checkpoint, in one transaction: readers and runners see the
 /// old read model or the empty new one, never no tables.
 pub(crate) async fn reset(db: &ReadModelDb, projection: &dyn Projection) -> Result<Checkpoint, ProjectionError> {
-    let mut tx = db.begin().await?;
-    // Taking the checkpoint's lock first makes a live runner wait for the reset instead of writing beside it.
+    let mut tx = db.begin_schema_change().await?;
+    // Taking the checkpoint's lock makes a live runner wait for the reset instead of writing beside it.
     tx.lock_checkpoint(projection.name()).await?;
+    let checkpoint = reset_within(&mut tx, db.backend(), projection).await?;
+    tx.commit().await?;
+    Ok(checkpoint)
+}
+
+async fn reset_within(
+    tx: &mut Tx,
+    backend: Backend,
+    projection: &dyn Projection,
+) -> Result<Checkpoint, ProjectionError> {
     for table in projection.tables() {
         tx.execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
     }
-    for statement in projection.create_statements(db.backend()) {
+    for statement in projection.create_statements(backend) {
         tx.execute(statement).await?;
     }
     let checkpoint = Checkpoint { position: Position::START, events: 0, version: projection.version() };
     tx.save_checkpoint(projection.name(), checkpoint).await?;
-    tx.commit().await?;
     Ok(checkpoint)
 }
 

@@ -215,7 +215,7 @@ impl ApplicationListsService for ListsApi {
         let principal = self.auth.authenticate(&request).await?;
         let id = parse_id("application_id", &request.get_ref().application_id)?;
         // Subscribed before the first read: a change committed in between is told, at worst twice.
-        let mut applied = self.read_model.runner.subscribe();
+        let mut applied = self.read_model.runner.subscribe().await;
         let first = self.reader.read(&principal, id).await?;
         let reader = self.reader.clone();
         let shutdown = self.shutdown.clone();
@@ -264,7 +264,7 @@ impl ApplicationListsService for ListsApi {
         request: Request<WatchMyApplicationsRequest>,
     ) -> Result<Response<Self::WatchMyApplicationsStream>, Status> {
         let principal = self.auth.authenticate(&request).await?;
-        let mut applied = self.read_model.runner.subscribe();
+        let mut applied = self.read_model.runner.subscribe().await;
         // The version last told of each own application (0: none told yet).
         let mut own: HashMap<Uuid, i64> =
             self.read_model.own_ids(&principal).await?.into_iter().map(|id| (id, 0)).collect();
