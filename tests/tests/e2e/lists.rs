@@ -12,8 +12,8 @@ use onewindow_eventlog::{
 };
 use onewindow_projections::{ProjectionRunner, ReadModelDb, rebuild};
 use onewindow_proto::applications::v1::{
-    ApplicationStatus, CreateApplicationRequest, Language, ListMyApplicationsRequest, ListQueueRequest,
-    SubmitApplicationRequest, WatchApplicationRequest, WatchMyApplicationsRequest,
+    AcceptApplicationRequest, ApplicationStatus, CreateApplicationRequest, Language, ListMyApplicationsRequest,
+    ListQueueRequest, SubmitApplicationRequest, WatchApplicationRequest, WatchMyApplicationsRequest,
     application_lists_service_client::ApplicationListsServiceClient,
     applications_service_client::ApplicationsServiceClient,
 };
@@ -349,6 +349,27 @@ async fn lists_page_and_filter_and_the_watch_streams_receive_each_change() {
     assert_eq!(open_ones, submitted_in_order);
     let someone = ListQueueRequest { executor_id: Uuid::now_v7().to_string(), ..Default::default() };
     assert!(c.queue(someone).await.0.is_empty(), "nobody's executor yet");
+
+    // The registrar takes the second one into work: their own queue of it.
+    let executor_id = loop {
+        let request = AcceptApplicationRequest { application_id: created[1].clone(), ..Default::default() };
+        match c.applications.accept_application(authed(request, &c.registrar).expect("request")).await {
+            Ok(answer) => break answer.into_inner().application.expect("an application").executor_id,
+            // Routing's reaction to the submission landed in between: try again.
+            Err(status) if status.code() == tonic::Code::Aborted => continue,
+            Err(status) => panic!("accept refused: {status:?}"),
+        }
+    };
+    let theirs = eventually("the executor's queue", || {
+        let mut c = c.clone();
+        let executor_id = executor_id.clone();
+        async move {
+            let ids = c.queue(ListQueueRequest { executor_id, ..Default::default() }).await.0;
+            (!ids.is_empty()).then_some(ids)
+        }
+    })
+    .await;
+    assert_eq!(theirs, vec![created[1].clone()]);
 
     // Overdue: only the one planned in the past.
     let log = onewindow_eventlog::open(&format!("sqlite:{}", system.data_dir.join("applications.db").display()))
