@@ -39,6 +39,9 @@ const STAFF: &[Role] = &[Role::Executor, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 const APPLICANT: &[Role] = &[Role::Applicant];
 const APPROVER: &[Role] = &[Role::Approver];
+const SIGNATORY: &[Role] = &[Role::Signatory];
+const APPROVER_OR_SIGNATORY: &[Role] = &[Role::Approver, Role::Signatory];
+const DELEGATORS: &[Role] = &[Role::Approver, Role::Signatory, Role::Admin];
 
 const fn rule(method: &'static str, access: Access, scope: &'static str) -> Rule {
     Rule { method, access, scope }
@@ -62,6 +65,11 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.identity.v1.IdentityService/UpdateAccount", AnyOf(ADMIN), "not the caller's own admin role"),
     rule("/onewindow.identity.v1.IdentityService/IssueAccessCode", AnyOf(ADMIN), "the caller's organisation"),
     rule("/onewindow.identity.v1.IdentityService/ListSigningKeys", Public, "public keys"),
+    rule(
+        "/onewindow.identity.v1.IdentityService/ListPostHolders",
+        Public,
+        "names and posts of approvers and signatories only (routing resolves routes with no user's token)",
+    ),
     // catalog
     rule("/onewindow.catalog.v1.CatalogService/ListSections", SignedIn, "the caller's organisation"),
     rule("/onewindow.catalog.v1.CatalogService/ListServices", SignedIn, "the caller's organisation"),
@@ -96,6 +104,11 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.applications.v1.ApplicationsService/IssueApplication", AnyOf(STAFF), "the caller's organisation"),
     rule("/onewindow.applications.v1.ApplicationsService/RefuseApplication", AnyOf(STAFF), "the caller's organisation"),
     rule(
+        "/onewindow.applications.v1.ApplicationsService/PrintApplication",
+        SignedIn,
+        "as GetApplication, and the documents service's rules on downloads",
+    ),
+    rule(
         "/onewindow.applications.v1.ApplicationsService/AddComment",
         SignedIn,
         "the applicant of the application, or staff",
@@ -104,6 +117,18 @@ pub const RULES: &[Rule] = &[
         "/onewindow.applications.v1.ApplicationsService/GetApplication",
         SignedIn,
         "own applications; approvers those on their route; executors, admins and integrators any",
+    ),
+    rule("/onewindow.applications.v1.AttachmentsService/UploadAttachment", AnyOf(APPLICANT), "own drafts only"),
+    rule("/onewindow.applications.v1.AttachmentsService/DeleteAttachment", AnyOf(APPLICANT), "own drafts only"),
+    rule(
+        "/onewindow.applications.v1.AttachmentsService/ListAttachments",
+        SignedIn,
+        "as GetApplication: own applications; approvers those on their route; executors, admins, integrators any",
+    ),
+    rule(
+        "/onewindow.applications.v1.AttachmentsService/DownloadAttachment",
+        SignedIn,
+        "as GetApplication: own applications; approvers those on their route; executors, admins, integrators any",
     ),
     // applications: lists and watching (the application_list read model)
     rule(
@@ -132,9 +157,20 @@ pub const RULES: &[Rule] = &[
         SignedIn,
         "the sheet of an own application; approvers the sheets they are on; executors, admins, integrators any",
     ),
-    rule("/onewindow.routing.v1.RoutingService/ListInbox", AnyOf(APPROVER), "rows of the caller's department"),
+    rule(
+        "/onewindow.routing.v1.RoutingService/ListInbox",
+        AnyOf(APPROVER_OR_SIGNATORY),
+        "rows the caller decides: their own, their department's open ones, those they substitute on",
+    ),
     rule("/onewindow.routing.v1.RoutingService/Decide", AnyOf(APPROVER), "rows of the caller's department"),
     rule("/onewindow.routing.v1.RoutingService/BulkApprove", AnyOf(APPROVER), "rows of the caller's department"),
+    rule("/onewindow.routing.v1.RoutingService/AnswerRejection", AnyOf(APPLICANT), "own applications' sheets only"),
+    rule("/onewindow.routing.v1.RoutingService/Sign", AnyOf(SIGNATORY), "signatory rows that are the caller's"),
+    rule(
+        "/onewindow.routing.v1.RoutingService/DelegateApprovals",
+        AnyOf(DELEGATORS),
+        "approvers and signatories their own rows; admins a post of their organisation",
+    ),
     // documents
     rule("/onewindow.documents.v1.DocumentsService/GetDocument", SignedIn, "own documents; staff any"),
     rule(

@@ -8,6 +8,7 @@ use crate::{CalendarError, OfficeHours, WorkingCalendar};
 
 /// An organisation's adjustments to the country's working calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CalendarSettings {
     pub opens: Option<NaiveTime>,
     pub closes: Option<NaiveTime>,
@@ -18,6 +19,7 @@ pub struct CalendarSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayOff {
     pub date: NaiveDate,
+    #[serde(default)]
     pub name: String,
 }
 
@@ -28,6 +30,12 @@ pub struct DayTransfer {
 }
 
 impl CalendarSettings {
+    /// [`CalendarSettings::calendar`], or the country's calendar when the stored settings do not build (the catalog
+    /// checked them when it recorded them), so a due date is always computable.
+    pub fn calendar_or_default(&self) -> WorkingCalendar {
+        self.calendar().unwrap_or_else(|_| WorkingCalendar::kazakhstan_2026_2027())
+    }
+
     /// Kazakhstan's calendar for 2026–2027 with these adjustments: office hours, extra days off, transfers.
     pub fn calendar(&self) -> Result<WorkingCalendar, CalendarError> {
         let mut calendar = WorkingCalendar::kazakhstan_2026_2027();

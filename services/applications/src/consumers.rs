@@ -39,6 +39,8 @@ struct Payload {
     /// `document.issued` of a receipt (the printed form, the notification of acceptance), not the result.
     #[serde(default)]
     receipt: bool,
+    #[serde(default)]
+    document_type: String,
 }
 
 #[derive(Deserialize)]
@@ -115,13 +117,17 @@ impl EventHandler for DocumentIssued {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let p = payload(event)?;
-        // The application waits for its result; the receipts of its submission do not move it.
-        if p.receipt {
-            return Ok(());
-        }
         let document_id =
             p.document_id.ok_or_else(|| HandleError::Poison(anyhow::anyhow!("document.issued without document_id")))?;
-        let outside = Outside::DocumentIssued { document_id, document_number: p.registration_number };
+        // The application waits for its result; of the receipts of its submission only the form is kept (printing
+        // serves it), and neither moves the application.
+        let outside = match (p.receipt, p.document_type.as_str()) {
+            (false, _) => Outside::DocumentIssued { document_id, document_number: p.registration_number },
+            (true, "application_form") => {
+                Outside::FormIssued { document_id, registration_number: p.registration_number }
+            }
+            (true, _) => return Ok(()),
+        };
         let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
         react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
     }

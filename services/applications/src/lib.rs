@@ -10,8 +10,10 @@
 //! - `upstream`: what is asked of the catalog and identity over gRPC, with the caller's token
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
+//! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
 //! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 
+pub mod attachments;
 mod catalog_copy;
 mod consumers;
 pub mod convert;
@@ -26,6 +28,7 @@ use onewindow_bus::Worker;
 use onewindow_proto::{
     applications::v1::applications_service_server::{ApplicationsServiceServer, SERVICE_NAME},
     catalog::v1::catalog_service_client::CatalogServiceClient,
+    documents::v1::documents_service_client::DocumentsServiceClient,
     identity::v1::identity_service_client::IdentityServiceClient,
 };
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
@@ -42,9 +45,21 @@ pub use upstream::Upstream;
 pub const SERVICE: &str = "applications";
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// Adds the applications API and its lists to `grpc` and returns its relay, consumers and projection runner.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, upstream: Upstream) -> Vec<Worker> {
-    let api = |upstream| service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), upstream };
+/// Adds the applications API, the attachments API (files in `attachment_blobs`) and the lists to `grpc` and returns
+/// the relay, consumers and projection runner.
+pub fn register(
+    ctx: &ServiceContext,
+    grpc: &mut Grpc,
+    upstream: Upstream,
+    attachment_blobs: Arc<dyn onewindow_blobs::BlobStore>,
+) -> anyhow::Result<Vec<Worker>> {
+    attachments::register(ctx, grpc, attachment_blobs.clone())?;
+    let api = |upstream| service::ApplicationsApi {
+        store: ctx.store.clone(),
+        auth: ctx.auth.clone(),
+        upstream,
+        attachment_blobs: attachment_blobs.clone(),
+    };
     let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
     grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));
     grpc.names.push(SERVICE_NAME);
@@ -57,29 +72,31 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, upstream: Upstream) -> Ve
         ],
     );
     workers.extend(lists::register(ctx, grpc, reader));
-    workers
+    Ok(workers)
 }
 
-/// Clients of the catalog and identity that connect on first use (they may start after us).
-pub fn upstream(catalog_url: &str, identity_url: &str) -> anyhow::Result<Upstream> {
+/// Clients of the catalog, identity and documents that connect on first use (they may start after us).
+pub fn upstream(catalog_url: &str, identity_url: &str, documents_url: &str) -> anyhow::Result<Upstream> {
     let lazy = |url: &str| -> anyhow::Result<Channel> {
         Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?.connect_lazy())
     };
     Ok(Upstream {
         catalog: CatalogServiceClient::new(lazy(catalog_url)?),
         identity: IdentityServiceClient::new(lazy(identity_url)?),
+        documents: DocumentsServiceClient::new(lazy(documents_url)?),
     })
 }
 
-/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL` and
-/// `ONEWINDOW_IDENTITY_URL`.
+/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`,
+/// `ONEWINDOW_IDENTITY_URL`, `ONEWINDOW_DOCUMENTS_URL` and the attachments' blob store settings ([`attachments::open_blob_store`]).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let upstream = upstream(
         &env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"),
         &env_or("ONEWINDOW_IDENTITY_URL", "http://127.0.0.1:50051"),
+        &env_or("ONEWINDOW_DOCUMENTS_URL", "http://127.0.0.1:50055"),
     )?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, upstream);
+    let workers = register(&ctx, &mut grpc, upstream, attachments::open_blob_store(&config).await?)?;
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

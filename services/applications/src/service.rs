@@ -14,12 +14,14 @@ use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::attachments;
 use crate::convert::{application_pb, language_from_pb, timing_pb};
 use crate::domain::{
     APPLICATION, Actor, Application, ApplicationError, ApplicationEvent, AttachedFiles, CommentAuthor, CounterEvent,
     Created, Draft, Language, NUMBER_COUNTER, as_of, create, format_number, planned_completion, why_late,
 };
 use crate::upstream::Upstream;
+use onewindow_blobs::BlobStore;
 
 /// How often a lost race for the next application number is retried before giving up.
 const NUMBER_ATTEMPTS: usize = 32;
@@ -28,6 +30,8 @@ pub struct ApplicationsApi {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) auth: Arc<Authenticator>,
     pub(crate) upstream: Upstream,
+    /// Where the attachments' files are: a deleted draft's files are removed.
+    pub(crate) attachment_blobs: Arc<dyn BlobStore>,
 }
 
 impl From<ApplicationError> for Status {
@@ -37,7 +41,8 @@ impl From<ApplicationError> for Status {
             ApplicationError::AlreadyExists => Status::already_exists("the application exists already"),
             ApplicationError::InvalidTransition { .. }
             | ApplicationError::SheetNotApproved
-            | ApplicationError::DocumentIssuedAutomatically => Status::failed_precondition(error.to_string()),
+            | ApplicationError::DocumentIssuedAutomatically
+            | ApplicationError::FormNotIssuedYet => Status::failed_precondition(error.to_string()),
             ApplicationError::Invalid(fields) => {
                 let mut errors = FieldErrors::new();
                 for (field, problem) in fields {
@@ -60,8 +65,11 @@ fn parse_preset(value: Option<i32>) -> Result<Option<u32>, Status> {
 /// The applicant sees their own applications; an approver those whose route passes their department (the
 /// sheets they are on); the service centre's staff, administrators and integrators every application of the
 /// organisation.
-fn may_read(principal: &Principal, state: &Application) -> bool {
-    let Some(created) = state.created.as_ref() else { return false };
+pub(crate) fn may_read(principal: &Principal, state: &Application) -> bool {
+    state.created.as_ref().is_some_and(|created| may_read_created(principal, created))
+}
+
+pub(crate) fn may_read_created(principal: &Principal, created: &Created) -> bool {
     let own = created.applicant_id == principal.user_id;
     let on_route = principal.has(Role::Approver)
         && !principal.department.is_empty()
@@ -155,23 +163,27 @@ impl ApplicationsApi {
 
     /// Commits what a command decided against the loaded version and answers the application as it now is.
     async fn commit(&self, target: Target, events: Vec<ApplicationEvent>) -> Result<pb::Application, Status> {
+        self.commit_with(target, events, |_| Ok(None)).await
+    }
+
+    /// [`Self::commit`], with another stream's append (made from the same metadata) in the same transaction.
+    async fn commit_with(
+        &self,
+        target: Target,
+        events: Vec<ApplicationEvent>,
+        also: impl FnOnce(&EventMetadata) -> Result<Option<StreamAppend>, StoreError>,
+    ) -> Result<pb::Application, Status> {
         let Target { principal, stream, loaded } = target;
         if events.is_empty() {
             return self.answer(&principal.org, &loaded).await;
         }
         let correlation = loaded.state.created.as_ref().map(|c| c.application_id);
         let metadata = request_metadata(principal.actor(), correlation);
-        self.store
-            .commit(Commit::append(stream.clone(), loaded.version, encode_all(&events, &metadata)?))
-            .await
-            .map_err(store_status)?;
+        let mut commit = Commit::append(stream.clone(), loaded.version, encode_all(&events, &metadata)?);
+        commit.appends.extend(also(&metadata).map_err(store_status)?);
+        self.store.commit(commit).await.map_err(store_status)?;
         let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
         self.answer(&principal.org, &loaded).await
-    }
-
-    /// The files attached to an application, as submit checks them.
-    async fn attached_files(&self, _org: &OrgId, _application_id: Uuid) -> Result<AttachedFiles, Status> {
-        Ok(AttachedFiles::default())
     }
 }
 
@@ -309,10 +321,24 @@ impl ApplicationsService for ApplicationsApi {
         let body = request.get_ref();
         let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
         let events = crate::domain::delete_draft(&target.loaded.state)?;
+        let (org, actor_name) = (target.principal.org.clone(), target.principal.actor());
+        let application_id = target.loaded.state.created.as_ref().map(|c| c.application_id).unwrap_or_default();
         self.commit(target, events).await.or_else(|status| {
             // The deleted draft no longer reads back: that is the success.
             if status.code() == tonic::Code::NotFound { Ok(pb::Application::default()) } else { Err(status) }
         })?;
+        // With the draft gone, its files go too (after the commit: a crash leaves files no draft names, harmless).
+        let metadata = request_metadata(actor_name, Some(application_id));
+        let removed = attachments::delete_all(
+            self.store.as_ref(),
+            self.attachment_blobs.as_ref(),
+            &org,
+            application_id,
+            &metadata,
+        )
+        .await
+        .map_err(store_status)?;
+        tracing::info!(%application_id, removed, "draft deleted with its files");
         Ok(Response::new(pb::DeleteDraftResponse {}))
     }
 
@@ -326,10 +352,21 @@ impl ApplicationsService for ApplicationsApi {
         let org = target.principal.org.clone();
         let state = &target.loaded.state;
         let created = state.created.as_ref().ok_or(ApplicationError::NotFound)?;
-        let attached = self.attached_files(&org, created.application_id).await?;
+        let application_id = created.application_id;
+        let (files, files_version) =
+            attachments::attachments_of(self.store.as_ref(), &org, application_id).await.map_err(store_status)?;
+        let attached = AttachedFiles {
+            per_document: (0..created.service.required_documents.len() as u32).map(|i| (i, files.count(i))).collect(),
+            ids: files.files.iter().map(|f| f.file.attachment_id).collect(),
+        };
         let planned_at = planned_completion(&self.calendar(&org).await?, Utc::now(), &created.service);
         let events = crate::domain::submit(state, body.agreed_to_terms, &attached, planned_at)?;
-        let application = self.commit(target, events).await?;
+        // The files are sealed in the same commit: an upload racing the submission fails instead of slipping in.
+        let application = self
+            .commit_with(target, events, |metadata| {
+                attachments::seal_append(&org, application_id, &files, files_version, metadata)
+            })
+            .await?;
         tracing::info!(application_id = %application.id, "application submitted");
         Ok(Response::new(pb::SubmitApplicationResponse { application: Some(application) }))
     }
@@ -513,6 +550,40 @@ impl ApplicationsService for ApplicationsApi {
         )?;
         let application = self.commit(target, events).await?;
         Ok(Response::new(pb::AddCommentResponse { application: Some(application) }))
+    }
+    type PrintApplicationStream =
+        std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::PrintApplicationResponse, Status>> + Send>>;
+
+    async fn print_application(
+        &self,
+        request: Request<pb::PrintApplicationRequest>,
+    ) -> Result<Response<Self::PrintApplicationStream>, Status> {
+        let principal = self.auth.authenticate(&request).await?;
+        let body = request.get_ref();
+        let language = match language_from_pb(body.language) {
+            Ok(Some(Language::Kk)) => "kk",
+            Ok(Some(Language::Ru)) => "ru",
+            Ok(Some(Language::En)) => "en",
+            Ok(None) => "",
+            Err(()) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
+        };
+        let id = parse_id("application_id", &body.application_id)?;
+        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        if !loaded.state.exists() {
+            return Err(ApplicationError::NotFound.into());
+        }
+        if !may_read(&principal, &loaded.state) {
+            return Err(Status::permission_denied("this application belongs to someone else"));
+        }
+        let (document_id, number) = crate::domain::printable_form(&loaded.state)?;
+        let pdf = self.upstream.download(request.metadata(), document_id, language).await?;
+        let mut first = Some((document_id.to_string(), number));
+        let chunks = futures::StreamExt::map(pdf, move |chunk| {
+            let (document_id, registration_number) = first.take().unwrap_or_default();
+            chunk.map(|c| pb::PrintApplicationResponse { chunk: c.chunk, document_id, registration_number })
+        });
+        Ok(Response::new(Box::pin(chunks)))
     }
 }
 

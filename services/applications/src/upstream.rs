@@ -5,6 +5,9 @@ use onewindow_auth::Principal;
 use onewindow_eventlog::{EventStore, OrgId};
 use onewindow_proto::{
     catalog::v1::{GetServiceRequest, catalog_service_client::CatalogServiceClient},
+    documents::v1::{
+        DownloadDocumentRequest, DownloadDocumentResponse, documents_service_client::DocumentsServiceClient,
+    },
     identity::v1::{GetCardRequest, PersonalCard, identity_service_client::IdentityServiceClient},
 };
 use onewindow_server::{FieldErrors, store_status};
@@ -18,10 +21,11 @@ use crate::domain::{ApplicantBlock, RequiredDocument, RouteStep, ServiceSnapshot
 pub struct Upstream {
     pub catalog: CatalogServiceClient<Channel>,
     pub identity: IdentityServiceClient<Channel>,
+    pub documents: DocumentsServiceClient<Channel>,
 }
 
 /// A call on behalf of the caller: their token, and the trace context.
-fn on_behalf<T>(incoming: &MetadataMap, message: T) -> Request<T> {
+pub(crate) fn on_behalf<T>(incoming: &MetadataMap, message: T) -> Request<T> {
     let mut call = Request::new(message);
     if let Some(token) = incoming.get("authorization") {
         call.metadata_mut().insert("authorization", token.clone());
@@ -123,6 +127,28 @@ impl Upstream {
                 Err(FieldErrors::one(field, "no such person in the organisation"))
             }
             Err(status) => Err(Status::unavailable(format!("identity is unavailable: {}", status.message()))),
+        }
+    }
+
+    /// The issued document's PDF in `language` ("kk", "ru", "en"; empty for the application's), streamed from the
+    /// documents service with the caller's own token (so its rules on who may download apply).
+    pub async fn download(
+        &self,
+        incoming: &MetadataMap,
+        document_id: Uuid,
+        language: &str,
+    ) -> Result<tonic::Streaming<DownloadDocumentResponse>, Status> {
+        let request = DownloadDocumentRequest {
+            document_id: document_id.to_string(),
+            language: language.into(),
+            printed_form: false,
+        };
+        match self.documents.clone().download_document(on_behalf(incoming, request)).await {
+            Ok(response) => Ok(response.into_inner()),
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                Err(Status::unavailable(format!("the documents service is unavailable: {}", status.message())))
+            }
+            Err(status) => Err(status),
         }
     }
 }

@@ -4,8 +4,8 @@ use onewindow_proto::catalog::v1 as pb;
 use onewindow_server::FieldErrors;
 
 use crate::domain::{
-    Approver, Department, DocumentKind, Fee, Language, Localized, RequiredDocument, Section, ServiceDefinition,
-    ServiceForm, Stage, Standard,
+    Approver, Department, DocumentKind, Fee, Language, Localized, OnSilence, RequiredDocument, RouteOpensOn, Section,
+    ServiceDefinition, ServiceForm, Stage, Standard,
 };
 
 fn text(l: &Localized) -> pb::LocalizedText {
@@ -91,8 +91,19 @@ pub fn definition_pb(version: i64, d: &ServiceDefinition) -> pb::ServiceDefiniti
                     approvers: stage
                         .approvers
                         .iter()
-                        .map(|a| pb::RouteApprover { department: a.department.clone(), position: a.position.clone() })
+                        .map(|a| pb::RouteApprover {
+                            department: a.department.clone(),
+                            position: a.position.clone(),
+                            person_id: a.person_id.map(|id| id.to_string()).unwrap_or_default(),
+                        })
                         .collect(),
+                    time_limit_hours: i32::try_from(stage.time_limit_hours).unwrap_or(i32::MAX),
+                    on_silence: match stage.on_silence {
+                        OnSilence::None => pb::OnSilence::Unspecified,
+                        OnSilence::Approve => pb::OnSilence::Approve,
+                        OnSilence::Reject => pb::OnSilence::Reject,
+                    } as i32,
+                    signatory: stage.signatory,
                 })
                 .collect(),
         }),
@@ -128,7 +139,15 @@ pub fn definition_pb(version: i64, d: &ServiceDefinition) -> pb::ServiceDefiniti
         template_languages: d.template_languages.iter().map(|l| language_code(*l)).collect(),
         document_languages: d.document_languages.iter().map(|l| language_code(*l)).collect(),
         translations_reviewed: d.translations_reviewed,
+        route_opens_on: match d.route_opens_on {
+            RouteOpensOn::Submitted => pb::RouteOpensOn::Submitted,
+            RouteOpensOn::Accepted => pb::RouteOpensOn::Accepted,
+        } as i32,
     }
+}
+
+fn person_id(raw: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw.trim()).ok()
 }
 
 fn non_negative(errors: &mut FieldErrors, field: &str, value: i32) -> u32 {
@@ -201,6 +220,11 @@ pub fn definition_from_pb(d: Option<pb::ServiceDefinition>) -> Result<ServiceDef
             required: r.required,
         })
         .collect();
+    for stage in d.route.iter().flat_map(|r| &r.stages) {
+        errors.check(stage.time_limit_hours >= 0, "service.route.stages.time_limit_hours", "must not be negative");
+        let ids_ok = stage.approvers.iter().all(|a| a.person_id.trim().is_empty() || person_id(&a.person_id).is_some());
+        errors.check(ids_ok, "service.route.stages.approvers.person_id", "must be a user id (a UUID) or empty");
+    }
     errors.into_result()?;
     Ok(ServiceDefinition {
         code: d.code.trim().to_owned(),
@@ -220,10 +244,22 @@ pub fn definition_from_pb(d: Option<pb::ServiceDefinition>) -> Result<ServiceDef
                     .map(|a| Approver {
                         department: a.department.trim().to_owned(),
                         position: a.position.trim().to_owned(),
+                        person_id: person_id(&a.person_id),
                     })
                     .collect(),
+                time_limit_hours: stage.time_limit_hours.max(0) as u32,
+                on_silence: match pb::OnSilence::try_from(stage.on_silence) {
+                    Ok(pb::OnSilence::Approve) => OnSilence::Approve,
+                    Ok(pb::OnSilence::Reject) => OnSilence::Reject,
+                    _ => OnSilence::None,
+                },
+                signatory: stage.signatory,
             })
             .collect(),
+        route_opens_on: match pb::RouteOpensOn::try_from(d.route_opens_on) {
+            Ok(pb::RouteOpensOn::Accepted) => RouteOpensOn::Accepted,
+            _ => RouteOpensOn::Submitted,
+        },
         issues_document,
         average_processing_hours,
         section: d.section.trim().to_owned(),
@@ -259,6 +295,28 @@ mod tests {
         d.required_documents = vec![RequiredDocument { name: d.name.clone(), max_files: 3, required: true }];
         let back = definition_from_pb(Some(definition_pb(4, &d))).expect("valid");
         assert_eq!(back, d);
+        d.route_opens_on = RouteOpensOn::Accepted;
+        d.route[0].time_limit_hours = 24;
+        d.route[0].on_silence = OnSilence::Reject;
+        d.route[0].approvers[1].person_id = Some(uuid::Uuid::now_v7());
+        d.route.push(Stage {
+            approvers: vec![Approver {
+                department: "rectorate".into(),
+                position: "vice-rector".into(),
+                person_id: None,
+            }],
+            signatory: true,
+            ..Stage::default()
+        });
+        let back = definition_from_pb(Some(definition_pb(5, &d))).expect("valid");
+        assert_eq!(back, d, "the route's timing, silence, signatory and named person survive too");
+        let mut bad = definition_pb(5, &d);
+        if let Some(route) = bad.route.as_mut() {
+            route.stages[0].approvers[0].person_id = "not-a-uuid".into();
+            route.stages[0].time_limit_hours = -1;
+        }
+        let status = definition_from_pb(Some(bad)).expect_err("invalid");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
     }
 
     #[test]

@@ -31,23 +31,75 @@ pub enum DocumentKind {
     Order,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An approver named by department and position (routing resolves the people who hold it as it opens a sheet),
+/// or a person named outright (`person_id`, an identity user id) within a department.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Approver {
     pub department: String,
     pub position: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<uuid::Uuid>,
+}
+
+/// What happens when a stage's time limit passes with approvers silent (the service's passport).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSilence {
+    /// Nobody's decision is assumed: the department heads are told.
+    #[default]
+    None,
+    /// Silence is consent: undecided rows are deemed approved.
+    Approve,
+    /// Silence is refusal: undecided rows are deemed rejected (and wait for rework).
+    Reject,
+}
+
+impl OnSilence {
+    fn is_none(&self) -> bool {
+        *self == OnSilence::None
+    }
 }
 
 /// Approvers of one stage review in parallel; stages follow one another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Stage {
     pub approvers: Vec<Approver>,
     /// How many of the approvers must approve: 0 for all of them, 1 for any one, N for a committee's quorum.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub required: u32,
+    /// The stage's time limit in working hours of the organisation's calendar; 0 for none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub time_limit_hours: u32,
+    #[serde(default, skip_serializing_if = "OnSilence::is_none")]
+    pub on_silence: OnSilence,
+    /// The final signatory stage (a vice-rector; a dean or chief accountant for certificates): its approvers sign.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub signatory: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// When routing opens an application's approval sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteOpensOn {
+    /// As the applicant submits it.
+    #[default]
+    Submitted,
+    /// When the service centre accepts it into work (`application.accepted`).
+    Accepted,
+}
+
+impl RouteOpensOn {
+    fn is_submitted(&self) -> bool {
+        *self == RouteOpensOn::Submitted
+    }
 }
 
 /// A service's passport (seed 001): what the applicant brings, how long it takes, what it costs, what they get.
@@ -94,6 +146,9 @@ pub struct ServiceDefinition {
     /// False while some of the texts are machine translations nobody has reviewed yet.
     #[serde(default = "reviewed")]
     pub translations_reviewed: bool,
+    /// When the approval sheet opens: on submission (the default) or when the centre accepts the application.
+    #[serde(default, skip_serializing_if = "RouteOpensOn::is_submitted")]
+    pub route_opens_on: RouteOpensOn,
 }
 
 fn reviewed() -> bool {
@@ -315,6 +370,14 @@ pub fn define(entry: &CatalogEntry, definition: ServiceDefinition) -> Result<Vec
         if stage.required as usize > stage.approvers.len() {
             return Err(invalid("route", "a stage cannot require more approvals than it has approvers"));
         }
+        if stage.on_silence != OnSilence::None && stage.time_limit_hours == 0 {
+            return Err(invalid("route", "silence can decide only a stage with a time limit"));
+        }
+    }
+    if let Some(position) = definition.route.iter().position(|s| s.signatory)
+        && position + 1 != definition.route.len()
+    {
+        return Err(invalid("route", "the signatory stage is the last one"));
     }
     if entry.current().is_some_and(|(_, current)| *current == definition) {
         return Err(DefinitionError::Unchanged);
@@ -334,11 +397,11 @@ pub fn demo_services() -> Vec<ServiceDefinition> {
         },
         office: "registrar".into(),
         route: vec![Stage {
-            required: 0,
             approvers: vec![
-                Approver { department: "deans-office".into(), position: "dean".into() },
-                Approver { department: "registrar".into(), position: "registrar".into() },
+                Approver { department: "deans-office".into(), position: "dean".into(), person_id: None },
+                Approver { department: "registrar".into(), position: "registrar".into(), person_id: None },
             ],
+            ..Stage::default()
         }],
         issues_document: DocumentKind::CertificateOfStudy,
         average_processing_hours: 8,
@@ -405,5 +468,47 @@ mod tests {
         d.route[0].required = approvers + 1;
         let refused = define(&CatalogEntry::default(), d);
         assert!(matches!(refused, Err(DefinitionError::Invalid { field: "route", .. })), "{refused:?}");
+    }
+
+    #[test]
+    fn stages_carry_time_limits_silence_a_last_signatory_and_named_people() {
+        let mut d = demo_services().remove(0);
+        d.route[0].time_limit_hours = 16;
+        d.route[0].on_silence = OnSilence::Approve;
+        d.route[0].approvers[0].person_id = Some(uuid::Uuid::now_v7());
+        d.route.push(Stage {
+            approvers: vec![Approver {
+                department: "rectorate".into(),
+                position: "vice-rector".into(),
+                person_id: None,
+            }],
+            signatory: true,
+            ..Stage::default()
+        });
+        d.route_opens_on = RouteOpensOn::Accepted;
+        let CatalogEvent::Defined(defined) = define(&CatalogEntry::default(), d.clone()).expect("valid").remove(0);
+        let json = serde_json::to_value(&defined).expect("json");
+        assert_eq!(json["route"][0]["time_limit_hours"], 16);
+        assert_eq!(json["route"][0]["on_silence"], "approve");
+        assert_eq!(json["route"][1]["signatory"], true);
+        assert_eq!(json["route_opens_on"], "accepted");
+        assert_eq!(serde_json::from_value::<ServiceDefinition>(json).expect("reads back"), d);
+
+        let mut early = d.clone();
+        early.route.swap(0, 1);
+        assert!(matches!(
+            define(&CatalogEntry::default(), early),
+            Err(DefinitionError::Invalid { field: "route", .. })
+        ));
+        let mut silent = d;
+        silent.route[0].time_limit_hours = 0;
+        assert!(matches!(
+            define(&CatalogEntry::default(), silent),
+            Err(DefinitionError::Invalid { field: "route", .. })
+        ));
+        // A definition from before these fields reads with their defaults.
+        let old = serde_json::json!({ "approvers": [{ "department": "library", "position": "librarian" }] });
+        let stage: Stage = serde_json::from_value(old).expect("an old stage");
+        assert_eq!((stage.time_limit_hours, stage.on_silence, stage.signatory), (0, OnSilence::None, false));
     }
 }

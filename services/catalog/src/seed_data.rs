@@ -327,6 +327,15 @@ mod tests {
         assert!(stages.len() >= 3 && stages.iter().all(|n| *n == 1), "one approver a stage: {stages:?}");
         let last = &transfer.route.last().expect("stage").approvers[0];
         assert_eq!((last.department.as_str(), last.position.as_str()), ("rectorate", "vice-rector-academic"));
+        // Seed 001: the vice-rector's final approval is a digital signature, so it is a signatory stage, and only
+        // ever the last one.
+        for service in &data.services {
+            for (i, stage) in service.route.iter().enumerate() {
+                let vice_rector = stage.approvers.iter().any(|a| a.position == "vice-rector-academic");
+                assert_eq!(stage.signatory, vice_rector, "{}: stage {}", service.code, i + 1);
+                assert!(!stage.signatory || i + 1 == service.route.len(), "{}: the signatory is last", service.code);
+            }
+        }
     }
 
     #[test]

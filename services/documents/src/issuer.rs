@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use onewindow_blobs::BlobStore;
 use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, StoreError, StreamAppend, StreamRef,
     decode, encode, load,
@@ -18,7 +19,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    blobs::BlobStore,
     domain::{
         self, Content, Copy, DOCUMENT, Document, DocumentError, DocumentKind, Issued, JournalEvent, JournalKey,
         JournalPosition, Language, RegistrationNumber, Unit,

@@ -303,11 +303,11 @@ mod tests {
     use std::collections::BTreeSet;
 
     use chrono::Datelike;
+    use onewindow_blobs::BlobStore;
     use onewindow_eventlog::{EventStore, StreamRef, decode};
 
     use super::*;
     use crate::{
-        blobs::BlobStore,
         domain::{Issued, JournalEvent, JournalKey, RegistrationNumber},
         issuer::{journal_position, key_ring_stream},
         signing::{self, KeyRing},

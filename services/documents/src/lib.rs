@@ -18,10 +18,8 @@
 //! - `departments`: the catalog's department names, copied so documents print names, not codes
 //! - `issuer`: issuing one document (number, render, sign, store, commit)
 //! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
-//! - `blobs`: the [`BlobStore`] port, with a directory ([`FsBlobStore`]) and a NATS object store behind it
 //! - `service`: the gRPC API
 
-mod blobs;
 mod departments;
 mod domain;
 mod issuer;
@@ -36,15 +34,15 @@ mod verification;
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use onewindow_bus::{EventHandler, Worker};
 use onewindow_proto::documents::v1::documents_service_server::{DocumentsServiceServer, SERVICE_NAME};
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use blobs::{BlobStore, FsBlobStore, InvalidKey, NatsObjectStore};
 pub use domain::{DocumentError, mask_name};
+/// The blob store moved to `onewindow-blobs`; these names stay for callers that still use them from here.
+pub use onewindow_blobs::{BlobStore, FsBlobStore, InvalidKey, NatsObjectStore};
 
 pub const SERVICE: &str = "documents";
 
@@ -103,23 +101,18 @@ impl Settings {
     }
 }
 
+/// The NATS object store bucket issued PDFs are kept in (distributed mode).
+pub const BLOB_BUCKET: &str = "onewindow-documents";
+
 /// Opens the blob store named by `ONEWINDOW_BLOB_STORE`: `nats` (the default: an object store on the service's
 /// NATS) or `fs:<dir>`.
 pub async fn open_blob_store(spec: &str, config: &ServiceConfig) -> anyhow::Result<Arc<dyn BlobStore>> {
-    if spec == "nats" {
-        let client = async_nats::ConnectOptions::new()
-            .name("onewindow-documents-blobs")
-            .retry_on_initial_connect()
-            .connect(config.nats_url.as_str())
-            .await
-            .context("connecting to NATS for the blob store")?;
-        let jetstream = async_nats::jetstream::new(client);
-        Ok(Arc::new(NatsObjectStore::open(&jetstream, config.stream_replicas).await?))
-    } else if let Some(dir) = spec.strip_prefix("fs:").filter(|d| !d.is_empty()) {
-        Ok(Arc::new(FsBlobStore::new(dir)))
-    } else {
-        anyhow::bail!("ONEWINDOW_BLOB_STORE={spec:?} is not valid: use \"nats\" or \"fs:<directory>\"")
-    }
+    let bucket = onewindow_blobs::Bucket {
+        name: BLOB_BUCKET.into(),
+        description: "onewindow issued documents (PDF)".into(),
+        replicas: config.stream_replicas,
+    };
+    onewindow_blobs::open(spec, &config.nats_url, bucket, "onewindow-documents-blobs").await
 }
 
 /// Runs documents as its own process (the distributed mode).

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal, Role};
+use onewindow_blobs::BlobStore;
 use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, decode, encode, load};
 use onewindow_proto::documents::v1::{self as pb, DocumentStatus, documents_service_server::DocumentsService};
 use onewindow_server::{FieldErrors, NetworkLimiter, caller_address, network_of, store_status};
@@ -14,7 +15,6 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    blobs::BlobStore,
     domain::{
         self, Document, DocumentError, DocumentKind, Issued, JournalEvent, JournalKey, Language, RegistrationNumber,
         Status as DocStatus, Unit, is_staff, mask_name, may_read, sha256_hex,

@@ -4,12 +4,12 @@ use std::{path::PathBuf, sync::Arc};
 
 use chrono::Utc;
 use onewindow_auth::{Authenticator, Principal, Role, SigningKeyPair, StaticKeySource, TokenIssuer};
+use onewindow_blobs::FsBlobStore;
 use onewindow_eventlog::{EventMetadata, EventStore, OrgId, Position, RecordedEvent, StreamRef};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    blobs::FsBlobStore,
     issuer::Issuer,
     issuing::{IssueOnApproval, IssueReceipts},
 };

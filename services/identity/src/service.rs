@@ -1,7 +1,8 @@
 //! The identity gRPC API, and account registration for seeding.
 //!
 //! Who may call what: `SignIn`, `RefreshToken`, `SignOut`, `ActivateAccount` and `ListSigningKeys` need no access
-//! token (the password, refresh token or one-time code is the credential); `GetMe`, `UpdateProfile` and
+//! token (the password, refresh token or one-time code is the credential); nor does `ListPostHolders`, which routing
+//! calls with no user's token and which answers only names, posts and ids of approvers and signatories; `GetMe`, `UpdateProfile` and
 //! `ChangePassword` act on the caller's own account; `GetCard` reads the caller's own card, or any card of the
 //! caller's organisation for admins and executors; `UpdateCard`, `ImportAccounts`, `UpdateAccount` and
 //! `IssueAccessCode` are for admins, within their organisation (every stream read is the caller's organisation's,
@@ -44,6 +45,20 @@ use crate::{
     refresh::{self, Family, FamilyEvent, Origin, REFRESH_FAMILY, REFRESH_TOKEN, Refresh, TokenEvent, TokenFamily},
     security::{SECURITY, SecurityEvent, SignInGuard, sign_in_failed},
 };
+
+/// The accounts that hold `position` in `department` and may decide on a sheet (approvers and signatories).
+pub(crate) fn post_holders<'a>(
+    accounts: impl Iterator<Item = &'a AccountDetails>,
+    department: &'a str,
+    position: &'a str,
+) -> impl Iterator<Item = &'a AccountDetails> {
+    let (department, position) = (department.trim(), position.trim().to_lowercase());
+    accounts.filter(move |d| {
+        d.department == department
+            && d.position.trim().to_lowercase() == position
+            && d.roles.iter().any(|r| matches!(r, Role::Approver | Role::Signatory))
+    })
+}
 
 /// How long a one-time access code works.
 pub fn access_code_ttl() -> chrono::Duration {
@@ -925,6 +940,34 @@ impl IdentityService for IdentityApi {
             one_time_code: code,
             expires_at: Some(onewindow_proto::timestamp(expires_at)),
         }))
+    }
+
+    async fn list_post_holders(
+        &self,
+        request: Request<pb::ListPostHoldersRequest>,
+    ) -> Result<Response<pb::ListPostHoldersResponse>, Status> {
+        let request = request.into_inner();
+        let mut errors = FieldErrors::new();
+        let org = OrgId::parse(request.organization_id.trim());
+        errors.check(org.is_ok(), "organization_id", "must be an organisation id");
+        errors.check(!request.department.trim().is_empty(), "department", "is required");
+        errors.check(!request.position.trim().is_empty(), "position", "is required");
+        errors.into_result()?;
+        let Ok(org) = org else { return Err(FieldErrors::one("organization_id", "must be an organisation id")) };
+        let accounts = load_all::<Account>(self.store.as_ref(), &org, ACCOUNT).await.map_err(store_status)?;
+        let holders = post_holders(
+            accounts.iter().filter_map(|(_, loaded)| loaded.state.details.as_ref()),
+            &request.department,
+            &request.position,
+        )
+        .map(|d| pb::PostHolder {
+            user_id: d.user_id.to_string(),
+            full_name: d.full_name.clone(),
+            department: d.department.clone(),
+            position: d.position.clone(),
+        })
+        .collect();
+        Ok(Response::new(pb::ListPostHoldersResponse { holders }))
     }
 
     async fn list_signing_keys(

@@ -29,7 +29,8 @@ pub use demo::{DemoAccount, demo_accounts, seed_demo};
 /// Settings of the embedded mode.
 #[derive(Debug, Clone)]
 pub struct EmbeddedConfig {
-    /// Where the SQLite files and the PDFs are kept (`ONEWINDOW_DATA_DIR`, default `./data`).
+    /// Where the SQLite files, the PDFs (`blobs/`) and the attachments (`attachments/`) are kept
+    /// (`ONEWINDOW_DATA_DIR`, default `./data`).
     pub data_dir: PathBuf,
     /// Seed the demo organisations, accounts and catalog on start.
     pub seed_demo: bool,
@@ -69,14 +70,17 @@ pub async fn run_embedded(
     }
 
     let address = listener.local_addr()?;
-    let upstream = onewindow_applications::upstream(&format!("http://{address}"), &format!("http://{address}"))?;
-    let blobs = Arc::new(onewindow_documents::FsBlobStore::new(config.data_dir.join("blobs")));
+    let here = format!("http://{address}");
+    let upstream = onewindow_applications::upstream(&here, &here, &here)?;
+    let blobs = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("blobs")));
 
     let mut grpc = Grpc::new(auth.clone());
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
-    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, upstream));
-    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc));
+    let attachments = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("attachments")));
+    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, upstream, attachments)?);
+    let identity_directory = onewindow_routing::identity_directory(&format!("http://{address}"))?;
+    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc, identity_directory)?);
     workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
     let notifications = context("notifications")?;
     workers.extend(onewindow_notifications::register(&notifications, &mut grpc));

@@ -1,27 +1,44 @@
-//! What routing does with the applications service's events: a submitted application gets its approval sheet.
+//! What routing does with the applications service's events: a submitted (or, where the service says so, an
+//! accepted) application gets its approval sheet; a withdrawn or refused one has its sheet closed.
+//!
+//! The route is routing's own copy of the catalog's version the application was submitted under (with time limits,
+//! silence, the signatory stage, people named outright); until that copy arrives, the route `application.submitted`
+//! carries. Approvers named by department and position are resolved to people through identity as the sheet opens.
+//! A service whose sheet opens on acceptance has its submission kept (`submission/<application_id>`, never
+//! published) until `application.accepted`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription};
-use onewindow_eventlog::{Commit, CommitOutcome, EventStore, InboxMark, RecordedEvent, StoreError, encode};
+use onewindow_eventlog::{
+    Aggregate, Commit, CommitOutcome, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+};
 use onewindow_server::reaction_metadata;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
     SERVICE,
-    domain::{ApplicationSummary, OpenSheet, RouteStep, decide_open, sheet_stream},
+    catalog::{OpensOn, calendar_of, copied_route},
+    clock::Clock,
+    directory::Directory,
+    domain::{ApplicationSummary, OpenSheet, RouteStep, Sheet, decide_close, decide_open, sheet_stream},
 };
 
 /// The durable consumer's name, and the key of its inbox records.
 pub const CONSUMER: &str = "routing-applications";
+/// Submissions waiting for acceptance before their sheet opens.
+pub const SUBMISSION: &str = "submission";
 
 const SUBMITTED: &str = "application.submitted";
+const ACCEPTED: &str = "application.accepted";
+const WITHDRAWN: &str = "application.withdrawn";
+const REFUSED: &str = "application.refused";
 
 /// The part of `application.submitted` routing needs. Everything but the ids may be missing (proto3 JSON leaves
 /// out empty values) and unknown fields are ignored, so applications can add to its payload freely.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ApplicationSubmitted {
     application_id: Uuid,
     applicant_id: Uuid,
@@ -31,6 +48,9 @@ struct ApplicationSubmitted {
     applicant_name: String,
     #[serde(default)]
     service_code: String,
+    /// A number, or a string of one (proto3 JSON writes int64 as a string).
+    #[serde(default)]
+    service_version: serde_json::Value,
     #[serde(default)]
     service_name: String,
     #[serde(default)]
@@ -41,79 +61,244 @@ struct ApplicationSubmitted {
     route: Vec<RouteStep>,
 }
 
-impl From<ApplicationSubmitted> for OpenSheet {
-    fn from(s: ApplicationSubmitted) -> Self {
-        OpenSheet {
-            application: ApplicationSummary {
-                application_id: s.application_id,
-                number: s.number,
-                applicant_id: s.applicant_id,
-                applicant_name: s.applicant_name,
-                service_code: s.service_code,
-                service_name: s.service_name,
-                issues_document: s.issues_document,
-                document_language: s.document_language,
-            },
-            route: s.route,
+impl ApplicationSubmitted {
+    fn service_version(&self) -> Option<i64> {
+        match &self.service_version {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn summary(&self) -> ApplicationSummary {
+        ApplicationSummary {
+            application_id: self.application_id,
+            number: self.number.clone(),
+            applicant_id: self.applicant_id,
+            applicant_name: self.applicant_name.clone(),
+            service_code: self.service_code.clone(),
+            service_name: self.service_name.clone(),
+            issues_document: self.issues_document.clone(),
+            document_language: self.document_language.clone(),
         }
     }
 }
 
-/// Opens the sheet of every submitted application, once.
-pub struct SubmittedApplications {
-    store: Arc<dyn EventStore>,
+#[derive(Debug, Deserialize)]
+struct ApplicationId {
+    application_id: Uuid,
 }
 
-impl SubmittedApplications {
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store }
+#[derive(Debug, Deserialize)]
+struct ApplicationEnded {
+    application_id: Uuid,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A submission kept until the application is accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+enum SubmissionEvent {
+    #[serde(rename = "submission.recorded")]
+    Recorded(ApplicationSubmitted),
+}
+
+#[derive(Debug, Default)]
+struct Submission(Option<ApplicationSubmitted>);
+
+impl Aggregate for Submission {
+    type Event = SubmissionEvent;
+    fn apply(&mut self, event: &SubmissionEvent, _: &RecordedEvent) {
+        let SubmissionEvent::Recorded(s) = event;
+        self.0 = Some(s.clone());
     }
 }
 
+/// Opens and closes sheets, once each.
+pub struct ApplicationEvents {
+    store: Arc<dyn EventStore>,
+    directory: Arc<dyn Directory>,
+    clock: Arc<dyn Clock>,
+}
+
+fn transient(context: &'static str) -> impl Fn(StoreError) -> HandleError {
+    move |e| HandleError::Transient(anyhow::Error::new(e).context(context))
+}
+
+impl ApplicationEvents {
+    pub fn new(store: Arc<dyn EventStore>, directory: Arc<dyn Directory>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, directory, clock }
+    }
+
+    /// The application's route: the copied catalog version's where it has arrived, with its people resolved.
+    async fn route(
+        &self,
+        org: &OrgId,
+        submitted: &ApplicationSubmitted,
+    ) -> Result<(Vec<RouteStep>, OpensOn), HandleError> {
+        let copy = match submitted.service_version() {
+            Some(version) => copied_route(self.store.as_ref(), org, &submitted.service_code, version)
+                .await
+                .map_err(transient("reading the route copy"))?,
+            None => None,
+        };
+        let (mut steps, opens_on) = match copy {
+            Some(copy) => {
+                let steps = copy
+                    .route
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, stage)| {
+                        stage.approvers.iter().map(move |a| RouteStep {
+                            stage: i as i32 + 1,
+                            department: a.department.clone(),
+                            position: a.position.clone(),
+                            required: stage.required,
+                            approver_ids: a.person_id.into_iter().collect(),
+                            time_limit_hours: stage.time_limit_hours,
+                            on_silence: stage.on_silence,
+                            signatory: stage.signatory,
+                            ..RouteStep::default()
+                        })
+                    })
+                    .collect();
+                (steps, copy.route_opens_on)
+            }
+            None => {
+                tracing::info!(service = %submitted.service_code, "no copy of this catalog version yet: the submitted route is used");
+                (submitted.route.clone(), OpensOn::Submitted)
+            }
+        };
+        for step in steps.iter_mut().filter(|s| s.approver_ids.is_empty() && !s.position.trim().is_empty()) {
+            let people = self
+                .directory
+                .holders(org, &step.department, &step.position)
+                .await
+                .map_err(|e| HandleError::Transient(e.context("asking identity who holds the post")))?;
+            // Nobody holds the post: the row stays open to the department's approvers.
+            step.approver_ids = people.iter().map(|p| p.user_id).collect();
+            step.approver_names = people.into_iter().map(|p| p.full_name).collect();
+        }
+        Ok((steps, opens_on))
+    }
+
+    async fn open(
+        &self,
+        event: &RecordedEvent,
+        submitted: ApplicationSubmitted,
+        route: Vec<RouteStep>,
+    ) -> Result<(), HandleError> {
+        let org = &event.stream.org;
+        let application_id = submitted.application_id;
+        let calendar = calendar_of(self.store.as_ref(), org).await.map_err(transient("reading the calendar"))?;
+        let command = OpenSheet { application: submitted.summary(), route, now: self.clock.now() };
+        let events = decide_open(command, &calendar)
+            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("opening the sheet")))?;
+        let stream = sheet_stream(org, application_id);
+        match self.commit(event, stream, 0, &events).await {
+            Err(HandleError::Transient(e)) if is_concurrency(&e) => {
+                // The sheet's stream exists: another event about the same application opened it already.
+                tracing::debug!(%application_id, "the sheet exists already");
+                Ok(())
+            }
+            outcome => {
+                tracing::info!(%application_id, "approval sheet opened");
+                outcome
+            }
+        }
+    }
+
+    async fn commit<E: Serialize>(
+        &self,
+        cause: &RecordedEvent,
+        stream: StreamRef,
+        expected: i64,
+        events: &[E],
+    ) -> Result<(), HandleError> {
+        let metadata = reaction_metadata(SERVICE, cause);
+        let events = events
+            .iter()
+            .map(|e| encode(e, 1, &metadata))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("encoding routing's events")))?;
+        let commit = Commit::append(stream, expected, events)
+            .with_inbox(InboxMark { consumer: CONSUMER.into(), event_id: cause.id });
+        match self.store.commit(commit).await {
+            Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => Ok(()),
+            Err(error) => Err(HandleError::Transient(anyhow::Error::new(error))),
+        }
+    }
+
+    async fn submitted(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let submitted: ApplicationSubmitted = decode(event)?;
+        let (route, opens_on) = self.route(&event.stream.org, &submitted).await?;
+        match opens_on {
+            OpensOn::Submitted => self.open(event, submitted, route).await,
+            OpensOn::Accepted => {
+                let stream = StreamRef::new(&event.stream.org, SUBMISSION, submitted.application_id.to_string());
+                match self.commit(event, stream, 0, &[SubmissionEvent::Recorded(submitted)]).await {
+                    Err(HandleError::Transient(e)) if is_concurrency(&e) => Ok(()),
+                    outcome => outcome,
+                }
+            }
+        }
+    }
+
+    async fn accepted(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let ApplicationId { application_id } = decode(event)?;
+        let stream = StreamRef::new(&event.stream.org, SUBMISSION, application_id.to_string());
+        let kept =
+            load::<Submission>(self.store.as_ref(), &stream).await.map_err(transient("reading the submission"))?;
+        // A service whose sheet opened on submission: acceptance changes nothing here.
+        let Some(submitted) = kept.state.0 else { return Ok(()) };
+        // Resolved now, as the sheet opens: whoever holds the post at acceptance decides.
+        let (route, _) = self.route(&event.stream.org, &submitted).await?;
+        self.open(event, submitted, route).await
+    }
+
+    async fn ended(&self, event: &RecordedEvent, how: &str) -> Result<(), HandleError> {
+        let ended: ApplicationEnded = decode(event)?;
+        let stream = sheet_stream(&event.stream.org, ended.application_id);
+        loop {
+            let loaded = load::<Sheet>(self.store.as_ref(), &stream).await.map_err(transient("reading the sheet"))?;
+            let reason =
+                if ended.reason.trim().is_empty() { how.to_owned() } else { format!("{how}: {}", ended.reason.trim()) };
+            let events = decide_close(&loaded.state, &reason);
+            match self.commit(event, stream.clone(), loaded.version, &events).await {
+                Err(HandleError::Transient(e)) if is_concurrency(&e) => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+}
+
+fn is_concurrency(error: &anyhow::Error) -> bool {
+    matches!(error.downcast_ref::<StoreError>(), Some(StoreError::Concurrency { .. }))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<T, HandleError> {
+    serde_json::from_value(event.payload.clone())
+        .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context(format!("decoding {}", event.event_type))))
+}
+
 #[async_trait]
-impl EventHandler for SubmittedApplications {
+impl EventHandler for ApplicationEvents {
     fn name(&self) -> &'static str {
         CONSUMER
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: vec![SUBMITTED] }
+        Subscription { service: "applications", event_types: vec![SUBMITTED, ACCEPTED, WITHDRAWN, REFUSED] }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        if event.event_type != SUBMITTED {
-            return Ok(());
-        }
-        let submitted: ApplicationSubmitted = serde_json::from_value(event.payload.clone())
-            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("decoding application.submitted")))?;
-        let application_id = submitted.application_id;
-        let events = decide_open(submitted.into())
-            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("opening the sheet")))?;
-        let metadata = reaction_metadata(SERVICE, event);
-        let events = events
-            .iter()
-            .map(|e| encode(e, 1, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("encoding the sheet's events")))?;
-        let count = events.len();
-        let stream = sheet_stream(&event.stream.org, application_id);
-        let commit =
-            Commit::append(stream, 0, events).with_inbox(InboxMark { consumer: CONSUMER.into(), event_id: event.id });
-        match self.store.commit(commit).await {
-            Ok(CommitOutcome::Committed { .. }) => {
-                tracing::info!(%application_id, events = count, "approval sheet opened");
-                Ok(())
-            }
-            Ok(CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
-                tracing::debug!(%application_id, "redelivered: the sheet was opened before");
-                Ok(())
-            }
-            // The sheet's stream exists: another event about the same application opened it already.
-            Err(StoreError::Concurrency { .. }) => {
-                tracing::debug!(%application_id, "the sheet exists already");
-                Ok(())
-            }
-            Err(error) => Err(HandleError::Transient(anyhow::Error::new(error).context("opening the sheet"))),
+        match event.event_type.as_str() {
+            SUBMITTED => self.submitted(event).await,
+            ACCEPTED => self.accepted(event).await,
+            WITHDRAWN => self.ended(event, "withdrawn").await,
+            REFUSED => self.ended(event, "refused").await,
+            _ => Ok(()),
         }
     }
 }
@@ -125,9 +310,18 @@ mod tests {
 
     use super::*;
     use crate::{
-        domain::{Sheet, SheetStatus},
-        fixtures::{ORG, org, submitted},
+        catalog::CatalogCopy,
+        domain::SheetStatus,
+        fixtures::{Directory as People, ORG, TestClock, application_event, catalog_event, org, submitted},
     };
+
+    fn handler(store: &Arc<dyn EventStore>, people: &People) -> ApplicationEvents {
+        ApplicationEvents::new(store.clone(), Arc::new(people.clone()), Arc::new(TestClock::at_monday_eleven()))
+    }
+
+    async fn store() -> Arc<dyn EventStore> {
+        onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store")
+    }
 
     #[tokio::test]
     async fn a_redelivered_submission_opens_one_sheet() {
@@ -136,8 +330,8 @@ mod tests {
             { "stage": 1, "department": "dormitory", "position": "Head of dormitory" },
         ]))
         .await;
-        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store");
-        let handler = SubmittedApplications::new(store.clone());
+        let store = store().await;
+        let handler = handler(&store, &People::default());
 
         handler.handle(&event).await.expect("first delivery");
         handler.handle(&event).await.expect("redelivery");
@@ -157,32 +351,124 @@ mod tests {
         assert_eq!(sheet.status, SheetStatus::Open);
         assert_eq!(sheet.rows.len(), 2);
         assert_eq!(sheet.application.number, "KZ-2026-000042");
-        assert!(sheet.awaits("library") && sheet.awaits("dormitory"));
+        assert!(
+            sheet.awaits("library") && sheet.awaits("dormitory"),
+            "nobody holds these posts: the departments decide"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_holders_of_a_post_are_recorded_on_its_row() {
+        let people = People::default();
+        let librarian = people.add("library", "Librarian", "Saule Librarian");
+        let event = submitted(json!([
+            { "stage": 1, "department": "library", "position": "Librarian" },
+            { "stage": 1, "department": "dormitory", "position": "Head of dormitory" },
+        ]))
+        .await;
+        let store = store().await;
+        handler(&store, &people).handle(&event).await.expect("opened");
+        let recorded = store.read_stream(&sheet_stream(&org(), application_id(&event))).await.expect("stream");
+        assert_eq!(recorded[0].payload["rows"][0]["approver_ids"], json!([librarian]));
+        assert_eq!(recorded[0].payload["rows"][0]["approver_names"], json!(["Saule Librarian"]));
+        assert_eq!(recorded[0].payload["rows"][1]["approver_ids"], json!([]), "nobody holds it: empty");
+        assert!(recorded[0].payload["opened_at"].is_string());
+    }
+
+    fn application_id(event: &RecordedEvent) -> Uuid {
+        Uuid::parse_str(&event.stream.stream_id).expect("a UUID")
+    }
+
+    #[tokio::test]
+    async fn the_catalog_copy_gives_the_route_its_settings_and_may_open_it_on_acceptance() {
+        let store = store().await;
+        let person = Uuid::now_v7();
+        let defined = catalog_event(
+            "service.defined",
+            "service",
+            "clearance_sheet",
+            3,
+            json!({
+                "code": "clearance_sheet", "route_opens_on": "accepted",
+                "route": [
+                    { "approvers": [{ "department": "library", "position": "Librarian" }], "time_limit_hours": 8 },
+                    { "approvers": [{ "department": "rectorate", "position": "vice-rector", "person_id": person }],
+                      "signatory": true },
+                ],
+            }),
+        );
+        CatalogCopy { store: store.clone() }.handle(&defined).await.expect("copied");
+        let event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
+        let handler = handler(&store, &People::default());
+        handler.handle(&event).await.expect("kept for acceptance");
+        let id = application_id(&event);
+        assert!(store.read_stream(&sheet_stream(&org(), id)).await.expect("stream").is_empty(), "not opened yet");
+
+        let accepted = application_event("application.accepted", id, json!({ "application_id": id })).await;
+        handler.handle(&accepted).await.expect("opened on acceptance");
+        handler.handle(&accepted).await.expect("redelivered");
+        let sheet = load::<Sheet>(store.as_ref(), &sheet_stream(&org(), id)).await.expect("sheet");
+        assert_eq!(sheet.version, 1);
+        let rows = &sheet.state.rows;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].step.time_limit_hours, 8);
+        assert!(rows[0].step.deadline_at.is_some(), "the first stage's deadline is on sheet.opened");
+        assert!(rows[1].step.signatory);
+        assert_eq!(rows[1].step.approver_ids, [person], "a person named outright");
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_or_refused_application_closes_its_sheet_once() {
+        let store = store().await;
+        let handler = handler(&store, &People::default());
+        let event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
+        handler.handle(&event).await.expect("opened");
+        let id = application_id(&event);
+        let withdrawn = application_event(
+            "application.withdrawn",
+            id,
+            json!({ "application_id": id, "number": "KZ-2026-000042", "applicant_id": Uuid::now_v7(),
+                    "reason": "Changed my mind", "from_status": "SUBMITTED", "notify": [] }),
+        )
+        .await;
+        handler.handle(&withdrawn).await.expect("closed");
+        handler.handle(&withdrawn).await.expect("redelivered");
+        let refused =
+            application_event("application.refused", id, json!({ "application_id": id, "reason": "late" })).await;
+        handler.handle(&refused).await.expect("already closed: nothing");
+        let recorded = store.read_stream(&sheet_stream(&org(), id)).await.expect("stream");
+        let types: Vec<&str> = recorded.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(types, ["sheet.opened", "sheet.closed"]);
+        assert_eq!(recorded[1].payload, json!({ "application_id": id, "reason": "withdrawn: Changed my mind" }));
+
+        // An application that never had a sheet: nothing to close.
+        let other = Uuid::now_v7();
+        let refused = application_event("application.refused", other, json!({ "application_id": other })).await;
+        handler.handle(&refused).await.expect("nothing");
+        assert!(store.read_stream(&sheet_stream(&org(), other)).await.expect("stream").is_empty());
     }
 
     #[tokio::test]
     async fn a_second_submission_of_the_same_application_leaves_its_sheet_alone() {
         let event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
-        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store");
-        let handler = SubmittedApplications::new(store.clone());
+        let store = store().await;
+        let handler = handler(&store, &People::default());
         handler.handle(&event).await.expect("first submission");
 
         let again = RecordedEvent { id: Uuid::now_v7(), position: Position::START, ..event.clone() };
         handler.handle(&again).await.expect("another event about the same application");
 
-        let application_id = Uuid::parse_str(&event.stream.stream_id).expect("a UUID");
-        let recorded = store.read_stream(&sheet_stream(&org(), application_id)).await.expect("the stream");
+        let recorded = store.read_stream(&sheet_stream(&org(), application_id(&event))).await.expect("the stream");
         assert_eq!(recorded.len(), 1);
     }
 
     #[tokio::test]
     async fn an_empty_route_is_approved_as_it_opens() {
         let event = submitted(json!([])).await;
-        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store");
-        SubmittedApplications::new(store.clone()).handle(&event).await.expect("handled");
+        let store = store().await;
+        handler(&store, &People::default()).handle(&event).await.expect("handled");
 
-        let application_id = Uuid::parse_str(&event.stream.stream_id).expect("a UUID");
-        let recorded = store.read_stream(&sheet_stream(&org(), application_id)).await.expect("the stream");
+        let recorded = store.read_stream(&sheet_stream(&org(), application_id(&event))).await.expect("the stream");
         let types: Vec<&str> = recorded.iter().map(|e| e.event_type.as_str()).collect();
         assert_eq!(types, ["sheet.opened", "sheet.approved"]);
         assert_eq!(recorded[1].payload["approvals"], json!([]));
@@ -193,13 +479,20 @@ mod tests {
     async fn an_undecodable_submission_is_poison() {
         let mut event = submitted(json!([])).await;
         event.payload = json!({ "application_id": "not a uuid" });
-        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store");
-        let outcome = SubmittedApplications::new(store).handle(&event).await;
+        let outcome = handler(&store().await, &People::default()).handle(&event).await;
         assert!(matches!(outcome, Err(HandleError::Poison(_))), "{outcome:?}");
 
         let event = submitted(json!([{ "stage": 0, "department": "library" }])).await;
-        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("routing's store");
-        let outcome = SubmittedApplications::new(store).handle(&event).await;
+        let outcome = handler(&store().await, &People::default()).handle(&event).await;
         assert!(matches!(outcome, Err(HandleError::Poison(_))), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn identity_out_of_reach_is_retried_later() {
+        let event = submitted(json!([{ "stage": 1, "department": "library", "position": "Librarian" }])).await;
+        let people = People::default();
+        people.fail();
+        let outcome = handler(&store().await, &people).handle(&event).await;
+        assert!(matches!(outcome, Err(HandleError::Transient(_))), "{outcome:?}");
     }
 }

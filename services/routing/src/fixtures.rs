@@ -1,8 +1,10 @@
-//! What this crate's tests share: an applications event as a bus delivers it, and signed-in callers.
+//! What this crate's tests share: an applications event as a bus delivers it, signed-in callers, a clock the
+//! test moves, and identity's post holders in memory.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, Utc};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use onewindow_auth::{Authenticator, Principal, Role, SigningKeyPair, StaticKeySource, TokenIssuer};
 use onewindow_eventlog::{Commit, EventMetadata, NewEvent, OrgId, Position, RecordedEvent, StreamRef};
 use serde_json::{Value, json};
@@ -20,7 +22,6 @@ pub async fn submitted(route: Value) -> RecordedEvent {
 }
 
 pub async fn submitted_by(applicant_id: Uuid, route: Value) -> RecordedEvent {
-    let applications = onewindow_eventlog::open("sqlite::memory:").await.expect("the applications log");
     let application_id = Uuid::now_v7();
     let payload = json!({
         "application_id": application_id,
@@ -35,23 +36,136 @@ pub async fn submitted_by(applicant_id: Uuid, route: Value) -> RecordedEvent {
         "document_language": "kk",
         "email": "aruzhan@example.kz",
     });
-    let event = NewEvent {
+    application_event("application.submitted", application_id, payload).await
+}
+
+/// An event of `application_id`'s stream in applications' log, read back from it.
+pub async fn application_event(event_type: &str, application_id: Uuid, payload: Value) -> RecordedEvent {
+    produced(event_type, "application", &application_id.to_string(), payload, application_id).await
+}
+
+/// An event of the catalog's log: `version` events into the stream `stream_type/stream_id`.
+pub fn catalog_event(
+    event_type: &str,
+    stream_type: &str,
+    stream_id: &str,
+    version: i64,
+    payload: Value,
+) -> RecordedEvent {
+    RecordedEvent {
+        position: Position::START,
         id: Uuid::now_v7(),
-        event_type: "application.submitted".into(),
+        stream: StreamRef::new(&org(), stream_type, stream_id),
+        version,
+        event_type: event_type.into(),
         schema_version: 1,
         payload,
         metadata: EventMetadata {
             occurred_at: Utc::now(),
-            actor: applicant_id.to_string(),
-            correlation_id: application_id,
+            actor: "admin".into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: Uuid::now_v7(),
+            trace_context: None,
+        },
+    }
+}
+
+async fn produced(
+    event_type: &str,
+    stream_type: &str,
+    stream_id: &str,
+    payload: Value,
+    correlation: Uuid,
+) -> RecordedEvent {
+    let log = onewindow_eventlog::open("sqlite::memory:").await.expect("the producer's log");
+    let applicant_id = payload["applicant_id"].as_str().unwrap_or_default().to_owned();
+    let event = NewEvent {
+        id: Uuid::now_v7(),
+        event_type: event_type.into(),
+        schema_version: 1,
+        payload,
+        metadata: EventMetadata {
+            occurred_at: Utc::now(),
+            actor: applicant_id,
+            correlation_id: correlation,
             causation_id: Uuid::now_v7(),
             trace_context: None,
         },
     };
-    let stream = StreamRef::new(&org(), "application", application_id.to_string());
-    applications.commit(Commit::append(stream, 0, vec![event])).await.expect("committed");
-    let mut all = applications.read_all(Position::START, 10).await.expect("read back");
-    all.pop().expect("the submitted event")
+    let stream = StreamRef::new(&org(), stream_type, stream_id);
+    log.commit(Commit::append(stream, 0, vec![event])).await.expect("committed");
+    let mut all = log.read_all(Position::START, 10).await.expect("read back");
+    all.pop().expect("the event")
+}
+
+/// A clock the test sets and moves.
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    /// Monday 23 November 2026, 11:00 in Almaty: a working morning.
+    pub fn at_monday_eleven() -> Self {
+        Self(Mutex::new(monday_eleven()))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().expect("clock") = to;
+    }
+}
+
+pub fn monday_eleven() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).single().expect("a valid time")
+}
+
+impl crate::clock::Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// Identity's post holders, in memory (the real directory is identity's gRPC, tested in identity and end to end).
+#[derive(Clone, Default)]
+pub struct Directory {
+    posts: Arc<Mutex<Vec<(String, String, crate::directory::Person)>>>,
+    down: Arc<Mutex<bool>>,
+}
+
+impl Directory {
+    /// Someone new holds `position` in `department`: their user id.
+    pub fn add(&self, department: &str, position: &str, full_name: &str) -> Uuid {
+        let person = crate::directory::Person { user_id: Uuid::now_v7(), full_name: full_name.into() };
+        let id = person.user_id;
+        self.posts.lock().expect("posts").push((department.into(), position.into(), person));
+        id
+    }
+
+    /// Identity stops answering.
+    pub fn fail(&self) {
+        *self.down.lock().expect("down") = true;
+    }
+}
+
+#[async_trait]
+impl crate::directory::Directory for Directory {
+    async fn holders(
+        &self,
+        _: &OrgId,
+        department: &str,
+        position: &str,
+    ) -> anyhow::Result<Vec<crate::directory::Person>> {
+        if *self.down.lock().expect("down") {
+            anyhow::bail!("identity is unavailable");
+        }
+        let posts = self.posts.lock().expect("posts");
+        Ok(posts
+            .iter()
+            .filter(|(d, p, _)| d == department && p == position)
+            .map(|(_, _, person)| person.clone())
+            .collect())
+    }
 }
 
 pub fn person(roles: &[Role], department: &str) -> Principal {

@@ -1,48 +1,86 @@
-//! Routing: the approval sheet of every submitted application, and the approvers' decisions on it.
+//! Routing: the approval sheet of every application, and the approvers' decisions on it.
 //!
-//! When applications publishes `application.submitted`, routing opens the application's sheet: one row per
-//! approver of the service's route, grouped in stages that are decided one after another, the rows of a stage in
-//! parallel. An approver approves their department's row, or rejects it with a note. When every row is approved
-//! routing publishes `sheet.approved` (carrying what the issued document needs); a rejection publishes
-//! `sheet.rejected`. Each sheet is a stream `sheet/<application_id>` in routing's own log (docs/EVENTS.md).
+//! When applications publishes `application.submitted` (or `application.accepted`, for services whose catalog
+//! definition says the route opens on acceptance), routing opens the application's sheet: one row per approver of
+//! the service's route, grouped in stages that are decided one after another, the rows of a stage in parallel.
+//! Approvers named by department and position are resolved to people through identity as the sheet opens. An
+//! approver approves their row, or rejects it with a note; the applicant answers and the approver decides again
+//! (rework). A substitute may decide for an approver during a delegation. A final signatory stage is signed. Stages
+//! may have time limits: a worker reminds, escalates, or deems silent rows decided. When every stage has its
+//! approvals routing publishes `sheet.approved` (carrying what the issued document needs); a withdrawn or refused
+//! application closes its sheet. Each sheet is a stream `sheet/<application_id>` in routing's own log
+//! (docs/EVENTS.md).
 //!
 //! # Layout
-//! - `domain`: the sheet as events: opening, deciding, folding; pure
-//! - `applications`: the consumer of applications' events, which opens the sheets
-//! - `service`: the gRPC API: a sheet, the approver's inbox, deciding a row
+//! - `domain`: the sheet as events: opening, deciding, rework, signing, deadlines, folding; pure
+//! - `delegation`: substitutes for a period; pure
+//! - `applications`: the consumer of applications' events, which opens and closes the sheets
+//! - `catalog`: routing's copy of the catalog's routes and working calendar, kept from its events
+//! - `directory`: who holds a post, asked of identity
+//! - `deadlines`: the worker that records reminders, escalations and deemed decisions
+//! - `clock`: the time routing decides at
+//! - `service`: the gRPC API
 
 mod applications;
+mod catalog;
+mod clock;
+mod deadlines;
+mod delegation;
+mod directory;
 mod domain;
 #[cfg(test)]
 mod fixtures;
 mod service;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use onewindow_bus::{EventHandler, Worker};
 use onewindow_proto::routing::v1::routing_service_server::{RoutingServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
+use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_parse};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use applications::CONSUMER;
+pub use clock::{Clock, SystemClock};
+pub use deadlines::HEAD_POSITION;
+pub use directory::{Directory, IdentityDirectory, Person};
 
 pub const SERVICE: &str = "routing";
 pub const DEFAULT_PORT: u16 = 50054;
 
-/// Adds the API to `grpc`; the workers are the relay of routing's log and the consumer that opens sheets.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
-    let api = service::RoutingApi { store: ctx.store.clone(), auth: ctx.auth.clone() };
+/// Stream types of routing's log that are its own business: copies of other services' data, kept submissions,
+/// delegations. They are never published.
+const PRIVATE: &[&str] =
+    &[catalog::ROUTE_COPY, catalog::CALENDAR_COPY, applications::SUBMISSION, delegation::DELEGATION];
+
+/// Adds the API to `grpc`; the workers are the relay of routing's log, the consumers of applications' and the
+/// catalog's events, and the deadline worker (`ONEWINDOW_ROUTING_DEADLINE_SCAN_SECONDS`, default 60).
+pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, directory: Arc<dyn Directory>) -> anyhow::Result<Vec<Worker>> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let api = service::RoutingApi { store: ctx.store.clone(), auth: ctx.auth.clone(), clock: clock.clone() };
     grpc.routes.add_service(RoutingServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    let handler: Arc<dyn EventHandler> = Arc::new(applications::SubmittedApplications::new(ctx.store.clone()));
-    ctx.workers(SERVICE, vec![handler])
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![
+        Arc::new(applications::ApplicationEvents::new(ctx.store.clone(), directory.clone(), clock.clone())),
+        Arc::new(catalog::CatalogCopy { store: ctx.store.clone() }),
+    ];
+    let mut workers = ctx.workers_keeping_private(SERVICE, PRIVATE, handlers);
+    let every = Duration::from_secs(env_parse("ONEWINDOW_ROUTING_DEADLINE_SCAN_SECONDS", 60u64)?.max(1));
+    let deadlines = deadlines::DeadlineWorker::new(ctx.store.clone(), directory, clock);
+    workers.push(Worker::new("routing-deadlines", deadlines.run(every, ctx.shutdown.clone())));
+    Ok(workers)
 }
 
-/// Runs routing as its own process (the distributed mode): its database, NATS, and identity's keys.
+/// Identity's post holders over gRPC at `identity_url` (connects on first use).
+pub fn identity_directory(identity_url: &str) -> anyhow::Result<Arc<dyn Directory>> {
+    Ok(Arc::new(IdentityDirectory::new(identity_url)?))
+}
+
+/// Runs routing as its own process (the distributed mode): its database, NATS, and identity (keys, post holders).
 pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let directory = identity_directory(&config.identity_url)?;
     let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc);
+    let workers = register(&ctx, &mut grpc, directory)?;
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

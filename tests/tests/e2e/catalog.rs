@@ -225,7 +225,11 @@ async fn a_service_edit_after_submission_does_not_change_the_application() {
     let mut edited = current.clone();
     edited.average_processing_hours *= 2;
     let route = edited.route.as_mut().expect("route");
-    route.stages[0].approvers.push(RouteApprover { department: "library".into(), position: "librarian".into() });
+    route.stages[0].approvers.push(RouteApprover {
+        department: "library".into(),
+        position: "librarian".into(),
+        ..RouteApprover::default()
+    });
 
     // Only administrators edit, and only routes naming known departments.
     let by_student = catalog

@@ -12,8 +12,8 @@ use onewindow_identity::{NewAccount, register_account};
 use onewindow_proto::{
     applications::v1::{
         self as apps, AcceptApplicationRequest, AddCommentRequest, CreateApplicationRequest, GetApplicationRequest,
-        GetApplicationTimingRequest, SetPlannedDateRequest, SubmitApplicationRequest, UpdateDraftRequest,
-        WithdrawApplicationRequest, applications_service_client::ApplicationsServiceClient,
+        GetApplicationTimingRequest, PrintApplicationRequest, SetPlannedDateRequest, SubmitApplicationRequest,
+        UpdateDraftRequest, WithdrawApplicationRequest, applications_service_client::ApplicationsServiceClient,
     },
     identity::v1::{GetMeRequest, PersonalCard, UpdateCardRequest, identity_service_client::IdentityServiceClient},
     routing::v1::{self as routing, DecideRequest, routing_service_client::RoutingServiceClient},
@@ -261,6 +261,38 @@ async fn an_application_is_edited_submitted_worked_on_and_withdrawn_with_everyon
         applications.add_comment(authed(request, token).expect("request")).await.expect("commented");
     }
 
+    // The application form prints in the language asked for (documents issued it as a receipt of the submission).
+    let printer = applications.clone();
+    let print = |language: apps::Language| {
+        let mut client = printer.clone();
+        let (id, token) = (created.id.clone(), student.clone());
+        async move {
+            let request = PrintApplicationRequest { application_id: id, language: language as i32 };
+            let mut stream = client.print_application(authed(request, &token).expect("request")).await?.into_inner();
+            let (mut pdf, mut number) = (Vec::new(), String::new());
+            while let Some(message) = stream.message().await? {
+                if number.is_empty() {
+                    number = message.registration_number.clone();
+                }
+                pdf.extend_from_slice(&message.chunk);
+            }
+            Ok::<_, tonic::Status>((number, pdf))
+        }
+    };
+    let started = Instant::now();
+    let (form_number, form) = loop {
+        match print(apps::Language::En).await {
+            Ok(printed) => break printed,
+            Err(status) if status.code() == Code::FailedPrecondition && started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("printing was refused: {status:?}"),
+        }
+    };
+    assert!(form_number.contains("-AF-"), "the application form's number: {form_number}");
+    let text = super::embedded::pdf_text(&form);
+    assert!(text.contains(&created.number), "the form names the application {}: {text}", created.number);
+
     // Withdrawing in work needs a reason; with one, the event names the executor and the dean to tell.
     let before_withdrawal = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -283,6 +315,8 @@ async fn an_application_is_edited_submitted_worked_on_and_withdrawn_with_everyon
         .expect("application");
     assert_eq!(withdrawn.status(), apps::ApplicationStatus::Withdrawn);
     assert_eq!(withdrawn.comments.len(), 2);
+    let not_printable = print(apps::Language::Ru).await.expect_err("withdrawn");
+    assert_eq!(not_printable.code(), Code::FailedPrecondition, "{not_printable:?}");
 
     let log = onewindow_eventlog::open(&format!("sqlite:{}", system.data_dir.join("applications.db").display()))
         .await
@@ -299,12 +333,24 @@ async fn an_application_is_edited_submitted_worked_on_and_withdrawn_with_everyon
         })
         .collect();
     told.sort();
-    let decided_by = events
+    // Every approver on the sheet (routing resolved both posts to people when it opened) and the executor.
+    let mut expected: Vec<(String, String)> = events
         .iter()
-        .find(|e| e.event_type == "application.approval_recorded")
-        .map(|e| e.payload["decided_by_id"].as_str().unwrap_or_default().to_owned())
-        .expect("the dean's id");
-    assert_eq!(told, [("approver".to_owned(), decided_by), ("executor".to_owned(), accepted.executor_id.clone())]);
+        .filter(|e| e.event_type == "application.work_started")
+        .flat_map(|e| e.payload["approver_ids"].as_array().cloned().unwrap_or_default())
+        .chain(
+            events
+                .iter()
+                .filter(|e| e.event_type == "application.approval_recorded")
+                .map(|e| e.payload["decided_by_id"].clone()),
+        )
+        .map(|id| ("approver".to_owned(), id.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(expected.len(), 2, "the dean and the registrar: {expected:?}");
+    expected.push(("executor".to_owned(), accepted.executor_id.clone()));
+    assert_eq!(told, expected);
 
     // As of a moment before the withdrawal it was in work; as of the submission, submitted.
     let as_of = |moment: prost_types::Timestamp| {

@@ -2,6 +2,7 @@
 //!
 //! Every test gets its own databases and, where it needs one, its own nats-server.
 
+mod attachments;
 mod authorization;
 mod catalog;
 mod clearance;
@@ -13,4 +14,5 @@ mod lifecycle;
 mod lists;
 mod make_run;
 mod outbox;
+mod routing;
 mod tenancy;

@@ -23,6 +23,8 @@ pub enum ApplicationError {
     SheetNotApproved,
     #[error("the document is issued by the documents service when the application completes")]
     DocumentIssuedAutomatically,
+    #[error("the application form is still being issued: try again in a moment")]
+    FormNotIssuedYet,
     #[error("invalid fields")]
     Invalid(Vec<(&'static str, String)>),
 }
@@ -372,6 +374,7 @@ pub enum Outside {
     SheetApproved,
     SheetRejected { reason: String },
     DocumentIssued { document_id: Uuid, document_number: String },
+    FormIssued { document_id: Uuid, registration_number: String },
 }
 
 pub fn react(state: &Application, outside: Outside) -> Decided {
@@ -410,6 +413,16 @@ pub fn react(state: &Application, outside: Outside) -> Decided {
             });
             events
         }
+        Outside::FormIssued { document_id, registration_number } if state.form.is_none() => {
+            vec![ApplicationEvent::FormIssued { application_id: id, document_id, registration_number }]
+        }
         _ => Vec::new(),
     })
+}
+
+/// Which form to print: the issued application form, for a submitted application still being dealt with.
+pub fn printable_form(state: &Application) -> Result<(Uuid, String), ApplicationError> {
+    let (_, status) = current(state)?;
+    require(status, &[Status::Submitted, Status::InWork, Status::Completed], "print")?;
+    state.form.clone().ok_or(ApplicationError::FormNotIssuedYet)
 }

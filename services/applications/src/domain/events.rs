@@ -208,6 +208,10 @@ pub enum ApplicationEvent {
         author_role: CommentAuthor,
         text: String,
     },
+    /// The documents service issued the printed application form (a receipt of the submission): what printing
+    /// the application serves.
+    #[serde(rename = "application.form_issued")]
+    FormIssued { application_id: Uuid, document_id: Uuid, registration_number: String },
     /// Handed over: with the issued document, or by staff for a service that issues none.
     #[serde(rename = "application.issued")]
     Issued {

@@ -66,6 +66,8 @@ pub struct Application {
     /// Everyone who decides or decided on the sheet: told when the application is withdrawn.
     pub approvers: BTreeSet<Uuid>,
     pub decisions: Vec<Decision>,
+    /// The printed application form documents issued on submission: its document id and number.
+    pub form: Option<(Uuid, String)>,
     /// The issued document (its id when documents issued one) and its number.
     pub document: Option<(Option<Uuid>, String)>,
     pub created_at: Option<DateTime<Utc>>,
@@ -215,6 +217,11 @@ impl Aggregate for Application {
                 });
                 self.updated_at = Some(at);
                 // A comment is a conversation, not a change of the application: it is not a history line.
+                return;
+            }
+            ApplicationEvent::FormIssued { document_id, registration_number, .. } => {
+                self.form = Some((*document_id, registration_number.clone()));
+                // A receipt, not a change of the application: no history line.
                 return;
             }
             ApplicationEvent::Issued { document_id, document_number, issued_by_name, .. } => {

@@ -82,3 +82,34 @@ async fn only_admins_import_and_a_file_must_fit() {
     let big = app.import(&admin, &csv(&rows)).await.expect_err("too many rows");
     assert_eq!(fields(&big), ["csv"]);
 }
+
+#[tokio::test]
+async fn the_holders_of_a_post_are_listed_without_a_token_and_only_approvers_and_signatories() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Dias is the dean (approver and signatory); a student and another dean without a deciding role are not.
+    let clerk = DIAS
+        .replace("dias,", "clerk,")
+        .replace("950524300561", "000101500120")
+        .replace("approver;signatory", "executor");
+    let clerk = clerk.replace("24.05.1995", "2000-01-01");
+    app.import(&admin, &csv(&[ARUZHAN, DIAS, &clerk])).await.expect("imported");
+    let ask = |department: &str, position: &str| onewindow_proto::identity::v1::ListPostHoldersRequest {
+        organization_id: "kaznu".into(),
+        department: department.into(),
+        position: position.into(),
+    };
+    let holders = app.client().list_post_holders(ask("deans-office", " Dean ")).await.expect("listed").into_inner();
+    let names: Vec<&str> = holders.holders.iter().map(|h| h.full_name.as_str()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].contains("Dias"), "{names:?}");
+    assert_eq!(holders.holders[0].position, "dean");
+    assert!(
+        app.client().list_post_holders(ask("library", "dean")).await.expect("listed").into_inner().holders.is_empty()
+    );
+    let mut other = ask("deans-office", "dean");
+    other.organization_id = "kaznmu".into();
+    assert!(app.client().list_post_holders(other).await.expect("listed").into_inner().holders.is_empty());
+    let refused = app.client().list_post_holders(ask("", "")).await.expect_err("invalid");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+}

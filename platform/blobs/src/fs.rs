@@ -11,7 +11,7 @@ use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::{BlobStore, check_key};
+use crate::{BlobStore, check_key};
 
 pub struct FsBlobStore {
     root: PathBuf,
@@ -59,6 +59,20 @@ impl BlobStore for FsBlobStore {
             Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
         }
     }
+
+    /// Removes the file, then syncs its directory so the removal survives a power cut too.
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error).with_context(|| format!("removing {}", path.display())),
+        }
+        match path.parent() {
+            Some(dir) => sync_dir(dir.to_owned()).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// Makes the rename itself durable: on Linux a new directory entry survives a power cut only once the directory
@@ -95,6 +109,10 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec!["abc.pdf".to_owned()]);
+        store.delete("kaznu/doc/abc.pdf").await.expect("delete");
+        assert_eq!(store.get("kaznu/doc/abc.pdf").await.expect("get"), None);
+        assert!(!root.join("kaznu/doc/abc.pdf").exists());
+        store.delete("kaznu/doc/abc.pdf").await.expect("deleting again is no error");
         let _ = std::fs::remove_dir_all(root);
     }
 
@@ -105,6 +123,7 @@ mod tests {
         assert!(store.put("../escaped.pdf", Bytes::from_static(b"x")).await.is_err());
         assert!(store.put("kaznu/../../escaped.pdf", Bytes::from_static(b"x")).await.is_err());
         assert!(store.get("../escaped.pdf").await.is_err());
+        assert!(store.delete("../escaped.pdf").await.is_err());
         assert!(!root.join("escaped.pdf").exists());
         let _ = std::fs::remove_dir_all(root);
     }

@@ -1,0 +1,245 @@
+//! What a file is, from its bytes: the accepted types and the size limit, and the file name kept as a label.
+//!
+//! The type is sniffed from the content's magic bytes (`infer`), never taken from the name or a client's claim:
+//! an executable or an HTML page renamed `scan.pdf` is refused, a real PDF named `scan.exe` is a PDF.
+
+/// 10 MiB: a multi-page scan at a readable resolution, and the most one upload holds in memory.
+pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// PDF scans and photos of documents.
+pub const DEFAULT_TYPES: &str = "application/pdf,image/jpeg,image/png";
+/// Longer names are cut (by characters) before they are stored.
+const MAX_NAME_CHARS: usize = 200;
+
+/// The limits every uploaded file is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: usize,
+    /// MIME types, lowercase, as `infer` names them.
+    pub accepted: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_bytes: DEFAULT_MAX_BYTES, accepted: parse_types(DEFAULT_TYPES) }
+    }
+}
+
+impl Limits {
+    /// `ONEWINDOW_ATTACHMENT_MAX_BYTES` (default 10 MiB) and `ONEWINDOW_ATTACHMENT_TYPES` (comma-separated MIME
+    /// types, default PDF, JPEG and PNG).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let setting = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::parse(
+            setting("ONEWINDOW_ATTACHMENT_MAX_BYTES").as_deref(),
+            setting("ONEWINDOW_ATTACHMENT_TYPES").as_deref(),
+        )
+    }
+
+    fn parse(max_bytes: Option<&str>, types: Option<&str>) -> anyhow::Result<Self> {
+        let max_bytes = match max_bytes {
+            None => DEFAULT_MAX_BYTES,
+            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                anyhow::anyhow!("ONEWINDOW_ATTACHMENT_MAX_BYTES={raw:?} is not a positive number of bytes")
+            })?,
+        };
+        let accepted = parse_types(types.unwrap_or(DEFAULT_TYPES));
+        let unknown: Vec<_> = accepted.iter().filter(|t| !infer::is_mime_supported(t)).collect();
+        anyhow::ensure!(
+            unknown.is_empty(),
+            "ONEWINDOW_ATTACHMENT_TYPES names types that cannot be recognised: {unknown:?}"
+        );
+        anyhow::ensure!(!accepted.is_empty(), "ONEWINDOW_ATTACHMENT_TYPES accepts nothing");
+        Ok(Self { max_bytes, accepted })
+    }
+
+    /// The content type of `bytes` if it is one of the accepted ones; otherwise why not, for the applicant.
+    pub fn check(&self, bytes: &[u8]) -> Result<&'static str, String> {
+        if bytes.is_empty() {
+            return Err("the file is empty".into());
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(format!("the file is larger than {}", size_label(self.max_bytes)));
+        }
+        match infer::get(bytes) {
+            Some(kind) if self.accepted.iter().any(|t| t == kind.mime_type()) => Ok(kind.mime_type()),
+            Some(kind) => Err(format!(
+                "the file is {} by its content, not one of {} (the name does not matter)",
+                kind.mime_type(),
+                self.accepted.join(", ")
+            )),
+            None => {
+                Err(format!("the file's content is not one of {} (the name does not matter)", self.accepted.join(", ")))
+            }
+        }
+    }
+}
+
+fn parse_types(list: &str) -> Vec<String> {
+    list.split(',').map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect()
+}
+
+/// "10 MiB", "512 KiB", "700 bytes".
+pub fn size_label(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 && b % (1024 * 1024) == 0 => format!("{} MiB", b / (1024 * 1024)),
+        b if b >= 1024 && b % 1024 == 0 => format!("{} KiB", b / 1024),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The file name as a label: its last path part (either slash), without control and bidirectional-override
+/// characters, trimmed, at most [`MAX_NAME_CHARS`] characters. `None` when nothing is left.
+pub fn sanitise_file_name(raw: &str) -> Option<String> {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+        })
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_owned())
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod samples {
+    //! Small real files of each kind, and liars.
+
+    /// A one-page PDF that poppler opens (correct cross-reference table).
+    pub fn pdf() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        ];
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+        for offset in offsets {
+            pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        );
+        pdf
+    }
+
+    /// A 1×1 PNG.
+    pub const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+        0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d,
+        0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+
+    /// An 8×8 grey baseline JPEG (libjpeg's djpeg decodes it): one quantisation table, a one-code Huffman table each
+    /// for DC and AC, and one block whose DC difference is 0 followed by end-of-block.
+    pub fn jpeg() -> Vec<u8> {
+        fn segment(marker: u8, body: &[u8]) -> Vec<u8> {
+            let length = u16::try_from(body.len() + 2).expect("a short segment").to_be_bytes();
+            [&[0xff, marker], length.as_slice(), body].concat()
+        }
+        let one_code = |class: u8| [[class, 1].as_slice(), &[0; 15], &[0x00]].concat();
+        [
+            vec![0xff, 0xd8],
+            segment(0xe0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+            segment(0xdb, &[[0u8].as_slice(), &[1; 64]].concat()),
+            segment(0xc0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]),
+            segment(0xc4, &one_code(0x00)),
+            segment(0xc4, &one_code(0x10)),
+            segment(0xda, &[1, 1, 0x00, 0, 63, 0]),
+            vec![0b0011_1111, 0xff, 0xd9],
+        ]
+        .concat()
+    }
+
+    /// The start of an x86-64 ELF executable.
+    pub fn elf() -> Vec<u8> {
+        let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0, 1, 0, 0, 0];
+        elf.resize(256, 0);
+        elf
+    }
+
+    pub const HTML: &[u8] = b"<!DOCTYPE html>\n<html><body><script>alert(1)</script></body></html>\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{samples::*, *};
+
+    #[test]
+    fn the_content_decides_the_type() {
+        let limits = Limits::default();
+        assert_eq!(limits.check(&pdf()), Ok("application/pdf"));
+        assert_eq!(limits.check(PNG), Ok("image/png"));
+        assert_eq!(limits.check(&jpeg()), Ok("image/jpeg"));
+        let elf = limits.check(&elf()).expect_err("an executable");
+        assert!(elf.contains("application/x-executable"), "{elf}");
+        assert!(limits.check(HTML).is_err(), "HTML is not a scan");
+        assert!(limits.check(b"just some text, named scan.pdf").is_err());
+        assert_eq!(limits.check(&[]), Err("the file is empty".into()));
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let limits = Limits { max_bytes: 1024, ..Limits::default() };
+        let mut exactly = pdf();
+        exactly.resize(1024, b' ');
+        assert_eq!(limits.check(&exactly), Ok("application/pdf"));
+        exactly.push(b' ');
+        assert_eq!(limits.check(&exactly), Err("the file is larger than 1 KiB".into()));
+    }
+
+    #[test]
+    fn settings_are_checked_when_read() {
+        assert_eq!(Limits::parse(None, None).expect("defaults"), Limits::default());
+        let set = Limits::parse(Some("2048"), Some("image/png")).expect("set");
+        assert_eq!((set.max_bytes, set.accepted), (2048, vec!["image/png".to_owned()]));
+        for (max, types) in
+            [(Some("0"), None), (Some("ten"), None), (None, Some("text/x-made-up")), (None, Some(" , "))]
+        {
+            assert!(Limits::parse(max, types).is_err(), "{max:?} {types:?}");
+        }
+    }
+
+    #[test]
+    fn the_accepted_types_are_configurable() {
+        let pdf_only = Limits { accepted: parse_types(" application/PDF , "), ..Limits::default() };
+        assert_eq!(pdf_only.accepted, ["application/pdf"]);
+        assert!(pdf_only.check(PNG).is_err());
+        assert!(pdf_only.check(&pdf()).is_ok());
+    }
+
+    #[test]
+    fn a_file_name_is_only_a_label() {
+        assert_eq!(sanitise_file_name("scan.pdf").as_deref(), Some("scan.pdf"));
+        assert_eq!(sanitise_file_name("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(sanitise_file_name("C:\\Users\\me\\Скан паспорта.jpg").as_deref(), Some("Скан паспорта.jpg"));
+        assert_eq!(sanitise_file_name("invoice\u{202e}fdp.exe").as_deref(), Some("invoicefdp.exe"));
+        assert_eq!(sanitise_file_name("a\nb\tc.png").as_deref(), Some("abc.png"));
+        assert_eq!(sanitise_file_name(".hidden").as_deref(), Some("hidden"));
+        assert_eq!(sanitise_file_name("x".repeat(500).as_str()).map(|n| n.chars().count()), Some(MAX_NAME_CHARS));
+        for nothing in ["", "   ", "dir/", "..", "\u{0}"] {
+            assert_eq!(sanitise_file_name(nothing), None, "{nothing:?}");
+        }
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(size_label(DEFAULT_MAX_BYTES), "10 MiB");
+        assert_eq!(size_label(512 * 1024), "512 KiB");
+        assert_eq!(size_label(700), "700 bytes");
+    }
+}

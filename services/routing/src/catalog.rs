@@ -1,0 +1,230 @@
+//! Routing's own copy of what it needs from the catalog, kept from the catalog's events: each version of each
+//! service's route (with the stage settings `application.submitted` does not carry: time limits, silence, the
+//! signatory stage, people named outright, when the sheet opens), and each organisation's working calendar.
+//!
+//! Both are streams in routing's log that are never published: `route_copy/<code>@<version>` (one event, a version
+//! never changes) and `calendar_copy/working` (the newest adjustment wins).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_calendar::WorkingCalendar;
+use onewindow_eventlog::{
+    Aggregate, Commit, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+};
+use onewindow_server::reaction_metadata;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{SERVICE, domain::Silence};
+
+pub const ROUTE_COPY: &str = "route_copy";
+pub const CALENDAR_COPY: &str = "calendar_copy";
+const CALENDAR_ID: &str = "working";
+const CONSUMER: &str = "routing-catalog";
+
+/// When the service's sheet opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpensOn {
+    #[default]
+    Submitted,
+    Accepted,
+}
+
+/// One version of a service's route, as the catalog defined it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteCopy {
+    pub code: String,
+    pub version: i64,
+    #[serde(default)]
+    pub route_opens_on: OpensOn,
+    #[serde(default)]
+    pub route: Vec<CopiedStage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CopiedStage {
+    pub approvers: Vec<CopiedApprover>,
+    pub required: u32,
+    pub time_limit_hours: u32,
+    pub on_silence: Silence,
+    pub signatory: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CopiedApprover {
+    pub department: String,
+    pub position: String,
+    pub person_id: Option<Uuid>,
+}
+
+/// An organisation's adjustments of the country's calendar, as `calendar.adjusted` carries them.
+pub use onewindow_calendar::CalendarSettings;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum CopyEvent {
+    #[serde(rename = "route_copy.recorded")]
+    Route(RouteCopy),
+    #[serde(rename = "calendar_copy.recorded")]
+    Calendar(CalendarSettings),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Copied {
+    route: Option<RouteCopy>,
+    calendar: Option<CalendarSettings>,
+}
+
+impl Aggregate for Copied {
+    type Event = CopyEvent;
+    fn apply(&mut self, event: &CopyEvent, _: &RecordedEvent) {
+        match event {
+            CopyEvent::Route(route) => self.route = Some(route.clone()),
+            CopyEvent::Calendar(settings) => self.calendar = Some(settings.clone()),
+        }
+    }
+}
+
+fn route_stream(org: &OrgId, code: &str, version: i64) -> StreamRef {
+    StreamRef::new(org, ROUTE_COPY, format!("{code}@{version}"))
+}
+
+/// The copied route of one version of a service, if the catalog's event has arrived.
+pub async fn copied_route(
+    store: &dyn EventStore,
+    org: &OrgId,
+    code: &str,
+    version: i64,
+) -> Result<Option<RouteCopy>, StoreError> {
+    Ok(load::<Copied>(store, &route_stream(org, code, version)).await?.state.route)
+}
+
+/// The organisation's working calendar: the copy of its catalog's, or Kazakhstan's until one arrives.
+pub async fn calendar_of(store: &dyn EventStore, org: &OrgId) -> Result<WorkingCalendar, StoreError> {
+    let copied = load::<Copied>(store, &StreamRef::new(org, CALENDAR_COPY, CALENDAR_ID)).await?.state.calendar;
+    Ok(copied.unwrap_or_default().calendar_or_default())
+}
+
+/// The fields of `service.defined` routing reads (a tolerant reader: the catalog may add more).
+#[derive(Deserialize)]
+struct Defined {
+    code: String,
+    #[serde(default)]
+    route: Vec<CopiedStage>,
+    #[serde(default)]
+    route_opens_on: OpensOn,
+}
+
+/// Keeps the copies from the catalog's `service.defined` and `calendar.adjusted`.
+pub struct CatalogCopy {
+    pub store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl EventHandler for CatalogCopy {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+
+    fn subscription(&self) -> Subscription {
+        Subscription { service: "catalog", event_types: vec!["service.defined", "calendar.adjusted"] }
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
+        let poison = |e: serde_json::Error| HandleError::Poison(e.into());
+        let (stream, copy) = match event.event_type.as_str() {
+            "service.defined" => {
+                let defined: Defined = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+                // The catalog's stream version is the service version.
+                let stream = route_stream(&event.stream.org, &defined.code, event.version);
+                let copy = RouteCopy {
+                    code: defined.code,
+                    version: event.version,
+                    route_opens_on: defined.route_opens_on,
+                    route: defined.route,
+                };
+                (stream, CopyEvent::Route(copy))
+            }
+            "calendar.adjusted" => {
+                let settings: CalendarSettings = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+                (StreamRef::new(&event.stream.org, CALENDAR_COPY, CALENDAR_ID), CopyEvent::Calendar(settings))
+            }
+            _ => return Ok(()),
+        };
+        let metadata = reaction_metadata(SERVICE, event);
+        let encoded = encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        loop {
+            let version = self.store.stream_version(&stream).await.map_err(|e| HandleError::Transient(e.into()))?;
+            let commit = Commit::append(stream.clone(), version, vec![encoded.clone()]).with_inbox(mark.clone());
+            match self.store.commit(commit).await {
+                Ok(_) => return Ok(()),
+                // The calendar is adjusted in the catalog's order; a racing copy of it is simply read again.
+                Err(StoreError::Concurrency { .. }) => continue,
+                Err(other) => return Err(HandleError::Transient(other.into())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::fixtures::{catalog_event, org};
+
+    #[tokio::test]
+    async fn each_version_of_a_route_and_the_newest_calendar_are_copied() {
+        let store = onewindow_eventlog::open("sqlite::memory:").await.expect("store");
+        let handler = CatalogCopy { store: store.clone() };
+        let person = Uuid::now_v7();
+        let defined = catalog_event(
+            "service.defined",
+            "service",
+            "clearance",
+            2,
+            json!({
+                "code": "clearance", "name": { "kk": "k", "ru": "r", "en": "e" }, "office": "x",
+                "route_opens_on": "accepted",
+                "route": [
+                    { "approvers": [{ "department": "library", "position": "librarian" }], "time_limit_hours": 8,
+                      "on_silence": "approve" },
+                    { "approvers": [{ "department": "rectorate", "position": "vice-rector", "person_id": person }],
+                      "signatory": true },
+                ],
+            }),
+        );
+        handler.handle(&defined).await.expect("copied");
+        handler.handle(&defined).await.expect("redelivered");
+        let copy = copied_route(store.as_ref(), &org(), "clearance", 2).await.expect("read").expect("copied");
+        assert_eq!(copy.route_opens_on, OpensOn::Accepted);
+        assert_eq!((copy.route[0].time_limit_hours, copy.route[0].on_silence), (8, Silence::Approve));
+        assert!(copy.route[1].signatory);
+        assert_eq!(copy.route[1].approvers[0].person_id, Some(person));
+        assert!(copied_route(store.as_ref(), &org(), "clearance", 1).await.expect("read").is_none());
+
+        // Kazakhstan's calendar until the organisation adjusts it: then 2 December 2026 (a Wednesday) is off.
+        let wednesday = NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+        assert!(calendar_of(store.as_ref(), &org()).await.expect("calendar").is_working_day(wednesday));
+        let adjusted = catalog_event(
+            "calendar.adjusted",
+            "calendar",
+            "working",
+            1,
+            json!({ "opens": "08:00:00", "closes": null, "extra_days_off": [{ "date": "2026-12-02", "name": "Founders' day" }], "transfers": [] }),
+        );
+        handler.handle(&adjusted).await.expect("copied");
+        let calendar = calendar_of(store.as_ref(), &org()).await.expect("calendar");
+        assert!(!calendar.is_working_day(wednesday));
+        let opening = Utc.with_ymd_and_hms(2026, 12, 3, 3, 30, 0).single().expect("08:30 in Almaty");
+        assert!(calendar.is_working_time(opening), "the organisation opens at 8:00");
+    }
+}
