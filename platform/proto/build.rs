@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "onewindow/catalog/v1/catalog.proto",
     "onewindow/applications/v1/applications.proto",
     "onewindow/applications/v1/attachments.proto",
+    "onewindow/applications/v1/lists.proto",
     "onewindow/routing/v1/routing.proto",
     "onewindow/documents/v1/documents.proto",
     "onewindow/notifications/v1/notifications.proto",

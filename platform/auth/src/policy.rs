@@ -132,6 +132,27 @@ pub const RULES: &[Rule] = &[
         SignedIn,
         "as GetApplication: own applications; approvers those on their route; executors, admins, integrators any",
     ),
+    // applications: lists and watching (the application_list read model)
+    rule(
+        "/onewindow.applications.v1.ApplicationListsService/ListMyApplications",
+        SignedIn,
+        "the caller's own applications",
+    ),
+    rule(
+        "/onewindow.applications.v1.ApplicationListsService/ListQueue",
+        AnyOf(STAFF),
+        "the caller's organisation; the caller's department unless an office is named",
+    ),
+    rule(
+        "/onewindow.applications.v1.ApplicationListsService/WatchApplication",
+        SignedIn,
+        "as GetApplication: own; approvers those on their route; executors, admins and integrators any",
+    ),
+    rule(
+        "/onewindow.applications.v1.ApplicationListsService/WatchMyApplications",
+        SignedIn,
+        "the caller's own applications",
+    ),
     // routing
     rule(
         "/onewindow.routing.v1.RoutingService/GetSheet",

@@ -25,4 +25,4 @@ pub use event::{EventMetadata, NewEvent, OrgId, OrgIdError, Position, RecordedEv
 pub use open::{open, open_postgres, open_sqlite};
 pub use postgres::PostgresEventStore;
 pub use sqlite::SqliteEventStore;
-pub use store::{Commit, CommitOutcome, EventStore, InboxMark, StoreError, StreamAppend};
+pub use store::{Commit, CommitOutcome, Database, EventStore, InboxMark, StoreError, StreamAppend};

@@ -259,4 +259,8 @@ impl EventStore for PostgresEventStore {
     fn appended(&self) -> watch::Receiver<u64> {
         self.appended.subscribe()
     }
+
+    fn database(&self) -> Option<crate::Database> {
+        Some(crate::Database::Postgres(self.pool.clone()))
+    }
 }

@@ -245,4 +245,8 @@ impl EventStore for SqliteEventStore {
     fn appended(&self) -> watch::Receiver<u64> {
         self.appended.subscribe()
     }
+
+    fn database(&self) -> Option<crate::Database> {
+        Some(crate::Database::Sqlite(self.pool.clone()))
+    }
 }

@@ -105,4 +105,17 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Ticks after every commit made through this handle, so in-process readers wake without polling.
     fn appended(&self) -> watch::Receiver<u64>;
+
+    /// The database the log lives in, for read models kept beside it (`onewindow-projections`): their tables and
+    /// checkpoints share the log's database and pool. `None` for a store that is not backed by one.
+    fn database(&self) -> Option<Database> {
+        None
+    }
+}
+
+/// The pool of the database a log lives in.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
 }

@@ -21,6 +21,9 @@ struct Payload {
     /// `sheet.opened`: the rows, each with the people resolved to decide it.
     #[serde(default)]
     rows: Vec<Row>,
+    /// `sheet.opened`: when routing opened it.
+    #[serde(default)]
+    opened_at: Option<chrono::DateTime<chrono::Utc>>,
     /// `sheet.row_decided`.
     #[serde(default)]
     decision: String,
@@ -77,7 +80,7 @@ impl EventHandler for SheetProgress {
                 let mut approver_ids: Vec<Uuid> = p.rows.iter().flat_map(|r| r.approver_ids.iter().copied()).collect();
                 approver_ids.sort();
                 approver_ids.dedup();
-                Outside::SheetOpened { approver_ids }
+                Outside::SheetOpened { approver_ids, opened_at: p.opened_at }
             }
             "sheet.row_decided" => Outside::RowDecided(ApprovalRecorded {
                 application_id: p.application_id,

@@ -10,13 +10,17 @@ use crate::domain::{
     ApplicantBlock, Application, CommentAuthor, Language, Lateness, ServiceNames, Status as AppStatus, time_left,
 };
 
-pub fn language_from_pb(value: i32) -> Result<Option<Language>, ()> {
+/// A language value outside the proto's enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownLanguage;
+
+pub fn language_from_pb(value: i32) -> Result<Option<Language>, UnknownLanguage> {
     match pb::Language::try_from(value) {
         Ok(pb::Language::Unspecified) => Ok(None),
         Ok(pb::Language::Kk) => Ok(Some(Language::Kk)),
         Ok(pb::Language::Ru) => Ok(Some(Language::Ru)),
         Ok(pb::Language::En) => Ok(Some(Language::En)),
-        Err(_) => Err(()),
+        Err(_) => Err(UnknownLanguage),
     }
 }
 

@@ -11,12 +11,14 @@
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
 //! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
+//! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 
 pub mod attachments;
 mod catalog_copy;
 mod consumers;
 pub mod convert;
 mod domain;
+pub mod lists;
 mod service;
 mod upstream;
 
@@ -43,8 +45,8 @@ pub use upstream::Upstream;
 pub const SERVICE: &str = "applications";
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// Adds the applications API and the attachments API (files in `attachment_blobs`) to `grpc` and returns the
-/// relay and consumers.
+/// Adds the applications API, the attachments API (files in `attachment_blobs`) and the lists to `grpc` and returns
+/// the relay, consumers and projection runner.
 pub fn register(
     ctx: &ServiceContext,
     grpc: &mut Grpc,
@@ -52,17 +54,25 @@ pub fn register(
     attachment_blobs: Arc<dyn onewindow_blobs::BlobStore>,
 ) -> anyhow::Result<Vec<Worker>> {
     attachments::register(ctx, grpc, attachment_blobs.clone())?;
-    let api = service::ApplicationsApi { store: ctx.store.clone(), auth: ctx.auth.clone(), upstream, attachment_blobs };
-    grpc.routes.add_service(ApplicationsServiceServer::new(api));
+    let api = |upstream| service::ApplicationsApi {
+        store: ctx.store.clone(),
+        auth: ctx.auth.clone(),
+        upstream,
+        attachment_blobs: attachment_blobs.clone(),
+    };
+    let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
+    grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));
     grpc.names.push(SERVICE_NAME);
-    Ok(ctx.workers(
+    let mut workers = ctx.workers(
         SERVICE,
         vec![
             Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
             Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
             Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
         ],
-    ))
+    );
+    workers.extend(lists::register(ctx, grpc, reader));
+    Ok(workers)
 }
 
 /// Clients of the catalog, identity and documents that connect on first use (they may start after us).

@@ -78,6 +78,16 @@ pub(crate) fn may_read_created(principal: &Principal, created: &Created) -> bool
     own || on_route || [Role::Executor, Role::Admin, Role::Integrator].into_iter().any(|role| principal.has(role))
 }
 
+/// How often a command without the client's `expected_version` is decided again after losing a race.
+const COMMAND_ATTEMPTS: usize = 8;
+
+/// Whether a refused commit lost a race that the command may simply decide again: the client sent no version to
+/// hold it to, and the application changed in between (another service's reaction, usually: the sheet opening, an
+/// approval). A client that sent its version is told instead (ABORTED): it decided on what it saw.
+fn lost_race(status: &Status, expected_version: Option<i64>, attempt: usize) -> bool {
+    status.code() == tonic::Code::Aborted && expected_version.is_none() && attempt < COMMAND_ATTEMPTS
+}
+
 fn is_staff(principal: &Principal) -> bool {
     principal.has(Role::Executor) || principal.has(Role::Admin)
 }
@@ -377,9 +387,16 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::WithdrawApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
-        let events = crate::domain::withdraw(&target.loaded.state, body.reason.clone())?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
+            let events = crate::domain::withdraw(&target.loaded.state, body.reason.clone())?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::WithdrawApplicationResponse { application: Some(application) }))
     }
 
@@ -440,16 +457,23 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::AcceptApplicationRequest>,
     ) -> Result<Response<pb::AcceptApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let executor = if body.executor_id.trim().is_empty() {
-            actor(&target.principal)
-        } else {
-            let id = parse_id("executor_id", &body.executor_id)?;
-            let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
-            Actor { id, name }
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let executor = if body.executor_id.trim().is_empty() {
+                actor(&target.principal)
+            } else {
+                let id = parse_id("executor_id", &body.executor_id)?;
+                let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
+                Actor { id, name }
+            };
+            let events = crate::domain::accept(&target.loaded.state, executor, actor(&target.principal))?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
         };
-        let events = crate::domain::accept(&target.loaded.state, executor, actor(&target.principal))?;
-        let application = self.commit(target, events).await?;
         Ok(Response::new(pb::AcceptApplicationResponse { application: Some(application) }))
     }
 
@@ -460,11 +484,18 @@ impl ApplicationsService for ApplicationsApi {
     ) -> Result<Response<pb::AssignExecutorResponse>, Status> {
         let body = request.get_ref();
         let id = parse_id("executor_id", &body.executor_id)?;
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
-        let events =
-            crate::domain::assign_executor(&target.loaded.state, Actor { id, name }, actor(&target.principal))?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
+            let events =
+                crate::domain::assign_executor(&target.loaded.state, Actor { id, name }, actor(&target.principal))?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::AssignExecutorResponse { application: Some(application) }))
     }
 
@@ -478,16 +509,23 @@ impl ApplicationsService for ApplicationsApi {
             .planned_at
             .and_then(onewindow_proto::from_timestamp)
             .ok_or_else(|| FieldErrors::one("planned_at", "is required"))?;
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let by = actor(&target.principal);
-        let events = crate::domain::set_planned_date(
-            &target.loaded.state,
-            planned_at,
-            body.remark.trim().to_owned(),
-            by,
-            Utc::now(),
-        )?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let by = actor(&target.principal);
+            let events = crate::domain::set_planned_date(
+                &target.loaded.state,
+                planned_at,
+                body.remark.trim().to_owned(),
+                by,
+                Utc::now(),
+            )?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::SetPlannedDateResponse { application: Some(application) }))
     }
 
@@ -497,9 +535,16 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::CompleteApplicationRequest>,
     ) -> Result<Response<pb::CompleteApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let events = crate::domain::complete(&target.loaded.state, actor(&target.principal))?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let events = crate::domain::complete(&target.loaded.state, actor(&target.principal))?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::CompleteApplicationResponse { application: Some(application) }))
     }
 
@@ -509,9 +554,16 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::IssueApplicationRequest>,
     ) -> Result<Response<pb::IssueApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let events = crate::domain::issue(&target.loaded.state, actor(&target.principal))?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let events = crate::domain::issue(&target.loaded.state, actor(&target.principal))?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::IssueApplicationResponse { application: Some(application) }))
     }
 
@@ -521,9 +573,16 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::RefuseApplicationRequest>,
     ) -> Result<Response<pb::RefuseApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-        let events = crate::domain::refuse(&target.loaded.state, body.reason.clone(), actor(&target.principal))?;
-        let application = self.commit(target, events).await?;
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
+            let events = crate::domain::refuse(&target.loaded.state, body.reason.clone(), actor(&target.principal))?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
+                answer => break answer?,
+            }
+        };
         Ok(Response::new(pb::RefuseApplicationResponse { application: Some(application) }))
     }
 
@@ -535,20 +594,27 @@ impl ApplicationsService for ApplicationsApi {
         let body = request.get_ref();
         let comment_id =
             if body.comment_id.trim().is_empty() { Uuid::now_v7() } else { parse_id("comment_id", &body.comment_id)? };
-        let target = self.target(&request, &body.application_id, None, Party::Either).await?;
-        let role = if target.loaded.state.applicant_id() == Some(target.principal.user_id) {
-            CommentAuthor::Applicant
-        } else {
-            CommentAuthor::Staff
+        let mut attempt = 0;
+        let application = loop {
+            attempt += 1;
+            let target = self.target(&request, &body.application_id, None, Party::Either).await?;
+            let role = if target.loaded.state.applicant_id() == Some(target.principal.user_id) {
+                CommentAuthor::Applicant
+            } else {
+                CommentAuthor::Staff
+            };
+            let events = crate::domain::comment(
+                &target.loaded.state,
+                comment_id,
+                actor(&target.principal),
+                role,
+                body.text.clone(),
+            )?;
+            match self.commit(target, events).await {
+                Err(status) if lost_race(&status, None, attempt) => continue,
+                answer => break answer?,
+            }
         };
-        let events = crate::domain::comment(
-            &target.loaded.state,
-            comment_id,
-            actor(&target.principal),
-            role,
-            body.text.clone(),
-        )?;
-        let application = self.commit(target, events).await?;
         Ok(Response::new(pb::AddCommentResponse { application: Some(application) }))
     }
     type PrintApplicationStream =
@@ -565,7 +631,7 @@ impl ApplicationsService for ApplicationsApi {
             Ok(Some(Language::Ru)) => "ru",
             Ok(Some(Language::En)) => "en",
             Ok(None) => "",
-            Err(()) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
+            Err(_) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
         };
         let id = parse_id("application_id", &body.application_id)?;
         let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());

@@ -8,8 +8,10 @@
 //! - [`run_embedded`]: opens the six stores, wires the services and serves them
 //! - `demo`: the demo organisations, accounts and catalog, seeded on first start
 //! - `walkthrough`: the certificate-of-study flow as a gRPC client (`onewindow demo`)
+//! - [`rebuild`]: `onewindow rebuild <projection>`, a read model dropped and replayed from its service's log
 
 mod demo;
+pub mod rebuild;
 pub mod walkthrough;
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};

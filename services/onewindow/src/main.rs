@@ -1,12 +1,12 @@
 //! `onewindow`: the whole system in one process (`onewindow run`, what `make run` starts), and the demo
-//! walkthrough as a client (`onewindow demo`).
+//! walkthrough as a client (`onewindow demo`), and `onewindow rebuild <projection>` for read models.
 
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use onewindow::{
-    EmbeddedConfig, run_embedded,
+    EmbeddedConfig, rebuild, run_embedded,
     walkthrough::{Cast, Endpoints, certificate_of_study},
 };
 
@@ -27,6 +27,20 @@ enum Command {
         url: String,
         #[arg(long, default_value = "kaznu")]
         org: String,
+        #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Drops a read model (projection) and replays its service's event log into it.
+    Rebuild {
+        /// The projection, e.g. application_list.
+        #[arg(required_unless_present = "list")]
+        projection: Option<String>,
+        /// Names every projection and how far it is, instead.
+        #[arg(long)]
+        list: bool,
+        /// The owning service's database (as the service reads it); unset means the embedded mode's SQLite file.
+        #[arg(long, env = "ONEWINDOW_DATABASE_URL")]
+        database_url: Option<String>,
         #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
     },
@@ -89,6 +103,18 @@ async fn main() -> anyhow::Result<()> {
             for note in &outcome.notifications {
                 println!("  notification: {}", note.title);
             }
+            Ok(())
+        }
+        Command::Rebuild { projection, list, database_url, data_dir } => {
+            if list {
+                for line in rebuild::list(database_url.as_deref(), &data_dir).await? {
+                    println!("{line}");
+                }
+                return Ok(());
+            }
+            let name = projection.unwrap_or_default();
+            let report = rebuild::run(&name, database_url.as_deref(), &data_dir).await?;
+            println!("{}", rebuild::summary(&report));
             Ok(())
         }
     }

@@ -208,13 +208,19 @@ pub async fn certificate_of_study(endpoints: &Endpoints, cast: &Cast, timeout: D
         .sheet
         .context("no sheet")?;
 
+    // Issued, with every approval in its history (decisions and the document reach applications through
+    // different consumers, so the document may come first).
+    let approvals = sheet.rows.len();
     let application = eventually("the application to be issued", timeout, || {
         let mut applications = applications.clone();
         let request =
             authed(GetApplicationRequest { application_id: submitted.id.clone(), ..Default::default() }, &student);
         async move {
             let application = applications.get_application(request?).await?.into_inner().application;
-            Ok(application.filter(|a| a.status == apps::ApplicationStatus::Issued as i32))
+            Ok(application.filter(|a| {
+                a.status == apps::ApplicationStatus::Issued as i32
+                    && a.history.iter().filter(|h| h.change == "approval_recorded").count() >= approvals
+            }))
         }
     })
     .await?;

@@ -208,7 +208,7 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
         ..ServiceSnapshot::default()
     };
     vec![
-        E::Created(Created {
+        E::Created(Box::new(Created {
             application_id,
             number: "KAZNU-2026-000001".into(),
             applicant_id,
@@ -222,8 +222,8 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
             },
             applicant: Default::default(),
             planned_at: None,
-        }),
-        E::Submitted(Submitted {
+        })),
+        E::Submitted(Box::new(Submitted {
             application_id,
             number: "KAZNU-2026-000001".into(),
             applicant_id,
@@ -239,8 +239,8 @@ pub fn sample_application_events() -> Vec<onewindow_applications::ApplicationEve
             reason: "visa".into(),
             office: "registrar".into(),
             planned_at: None,
-        }),
-        E::WorkStarted { application_id, approver_ids: Vec::new() },
+        })),
+        E::WorkStarted { application_id, approver_ids: Vec::new(), opened_at: None },
         E::Completed { application_id, completed_by_name: String::new() },
         E::Issued {
             application_id,

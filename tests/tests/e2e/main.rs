@@ -11,6 +11,7 @@ mod embedded;
 mod event_log;
 mod identity;
 mod lifecycle;
+mod lists;
 mod make_run;
 mod notifications_public;
 mod outbox;

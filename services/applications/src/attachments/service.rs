@@ -88,9 +88,6 @@ fn parse_ids(application_id: &str, attachment_id: &str) -> Result<(Uuid, Uuid), 
     }
 }
 
-/// Who reads an application's files: whoever reads the application (as `GetApplication` decides): the applicant,
-/// an approver whose department is on its route, the service centre's staff, administrators and integrators.
-
 fn check_version(expected: Option<i64>, actual: i64) -> Result<(), Status> {
     match expected {
         Some(expected) if expected != actual => Err(Status::aborted(format!(

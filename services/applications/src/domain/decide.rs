@@ -71,7 +71,7 @@ pub fn create(state: &Application, created: Created) -> Decided {
     if !invalid.is_empty() {
         return Err(ApplicationError::Invalid(invalid));
     }
-    Ok(vec![ApplicationEvent::Created(created)])
+    Ok(vec![ApplicationEvent::Created(Box::new(created))])
 }
 
 /// What is wrong with a draft's fields, whatever the status (saving keeps a draft that is merely incomplete).
@@ -185,7 +185,7 @@ pub fn submit(
     if !invalid.is_empty() {
         return Err(ApplicationError::Invalid(invalid));
     }
-    Ok(vec![ApplicationEvent::Submitted(Submitted {
+    Ok(vec![ApplicationEvent::Submitted(Box::new(Submitted {
         application_id: created.application_id,
         number: created.number.clone(),
         applicant_id: created.applicant_id,
@@ -205,7 +205,7 @@ pub fn submit(
         reason: draft.reason.clone(),
         office: service.office.clone(),
         planned_at,
-    })])
+    }))])
 }
 
 /// Staff take the application into work, naming its executor (themselves or a colleague). An application whose
@@ -369,7 +369,7 @@ pub fn comment(state: &Application, comment_id: Uuid, author: Actor, role: Comme
 /// (routing's and documents' events come through different consumers): a step already passed is no change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outside {
-    SheetOpened { approver_ids: Vec<Uuid> },
+    SheetOpened { approver_ids: Vec<Uuid>, opened_at: Option<DateTime<Utc>> },
     RowDecided(ApprovalRecorded),
     SheetApproved,
     SheetRejected { reason: String },
@@ -382,10 +382,12 @@ pub fn react(state: &Application, outside: Outside) -> Decided {
     let id = created.application_id;
     let open = matches!(status, Status::Submitted | Status::InWork);
     Ok(match outside {
-        Outside::SheetOpened { approver_ids } if open && !state.sheet_opened => {
-            vec![ApplicationEvent::WorkStarted { application_id: id, approver_ids }]
+        Outside::SheetOpened { approver_ids, opened_at } if open && !state.sheet_opened => {
+            vec![ApplicationEvent::WorkStarted { application_id: id, approver_ids, opened_at }]
         }
-        Outside::RowDecided(decision) if open => {
+        // A decision is a fact about the sheet: recorded whenever it arrives, even after the document (which comes
+        // through another consumer and may overtake it).
+        Outside::RowDecided(decision) => {
             let seen = state.decisions.iter().any(|d| {
                 d.at == decision.decided_at && d.department == decision.department && d.approved == decision.approved
             });

@@ -132,7 +132,7 @@ pub enum CommentAuthor {
 #[serde(tag = "type", content = "payload")]
 pub enum ApplicationEvent {
     #[serde(rename = "application.created")]
-    Created(Created),
+    Created(Box<Created>),
     #[serde(rename = "application.draft_updated")]
     DraftUpdated {
         application_id: Uuid,
@@ -144,7 +144,7 @@ pub enum ApplicationEvent {
     #[serde(rename = "application.draft_deleted")]
     DraftDeleted { application_id: Uuid },
     #[serde(rename = "application.submitted")]
-    Submitted(Submitted),
+    Submitted(Box<Submitted>),
     /// Staff took the application into work, naming its executor.
     #[serde(rename = "application.accepted")]
     Accepted {
@@ -177,6 +177,9 @@ pub enum ApplicationEvent {
         application_id: Uuid,
         #[serde(default)]
         approver_ids: Vec<Uuid>,
+        /// When routing opened the sheet (the history places the line there, before the decisions on it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        opened_at: Option<DateTime<Utc>>,
     },
     /// An approver's decision, copied from routing for the history ("approved / not approved").
     #[serde(rename = "application.approval_recorded")]

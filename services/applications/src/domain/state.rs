@@ -116,7 +116,7 @@ impl Aggregate for Application {
         let mut approved = None;
         let remark = match event {
             ApplicationEvent::Created(created) => {
-                self.created = Some(created.clone());
+                self.created = Some((**created).clone());
                 self.draft = created.draft.clone();
                 self.planned_at = created.planned_at;
                 self.created_at = Some(at);
@@ -158,10 +158,10 @@ impl Aggregate for Application {
                 let date = planned_at.format("%Y-%m-%d %H:%M UTC");
                 if remark.is_empty() { format!("planned for {date}") } else { format!("planned for {date}: {remark}") }
             }
-            ApplicationEvent::WorkStarted { approver_ids, .. } => {
+            ApplicationEvent::WorkStarted { approver_ids, opened_at, .. } => {
                 self.approvers.extend(approver_ids.iter().copied());
                 self.sheet_opened = true;
-                self.sheet_opened_at.get_or_insert(at);
+                self.sheet_opened_at.get_or_insert(opened_at.unwrap_or(at));
                 self.enter(Status::InWork, at);
                 "the approval sheet was opened".into()
             }
@@ -232,12 +232,26 @@ impl Aggregate for Application {
             }
         };
         self.updated_at = Some(at);
-        let status = self.status.unwrap_or(Status::Saved);
+        let mut status = self.status.unwrap_or(Status::Saved);
+        let mut line_at = at;
+        match event {
+            // Decisions are made while the application is in work; one recorded late (after the document overtook
+            // it) still takes its place in the history by when it was made.
+            ApplicationEvent::ApprovalRecorded(decision) => {
+                status = Status::InWork;
+                line_at = decision.decided_at;
+            }
+            // The sheet opened when routing opened it, before any decision on it.
+            ApplicationEvent::WorkStarted { opened_at: Some(opened_at), .. } => line_at = (*opened_at).min(at),
+            _ => {}
+        }
         let change = recorded.event_type.strip_prefix("application.").unwrap_or(&recorded.event_type).to_owned();
         if performer.is_empty() {
             performer = recorded.metadata.actor.clone();
         }
-        self.history.push(HistoryEntry { at, status, change, performer, department, approved, remark });
+        let line = HistoryEntry { at: line_at, status, change, performer, department, approved, remark };
+        let place = self.history.partition_point(|h| h.at <= line.at);
+        self.history.insert(place, line);
     }
 }
 

@@ -120,7 +120,7 @@ fn then(
 fn the_happy_path_runs_through_every_status() {
     let mut events = create(&Application::default(), created()).expect("create");
     then(&mut events, |s| submit(s, true, &attached_one(), None));
-    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: vec![Uuid::now_v7()] }));
+    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: vec![Uuid::now_v7()], opened_at: None }));
     then(&mut events, |s| react(s, Outside::SheetApproved));
     let document = Outside::DocumentIssued { document_id: Uuid::now_v7(), document_number: "N-1".into() };
     then(&mut events, |s| react(s, document));
@@ -252,7 +252,7 @@ fn withdrawing_in_work_needs_a_reason_and_names_the_executor_and_every_approver(
     let mut events = create(&Application::default(), created()).expect("create");
     then(&mut events, |s| submit(s, true, &attached_one(), None));
     let (librarian, dean) = (Uuid::now_v7(), Uuid::now_v7());
-    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: vec![librarian] }));
+    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: vec![librarian], opened_at: None }));
     let executor = staff("Executor");
     then(&mut events, |s| accept(s, executor.clone(), staff("Head")));
     let decision = ApprovalRecorded {
@@ -309,7 +309,7 @@ fn reactions_tolerate_redelivery_and_reordering() {
     then(&mut events, |s| react(s, document.clone()));
     assert_eq!(given(&events).status, Some(Status::Issued));
     // The late approval, the late opening and the same document again change nothing.
-    for late in [Outside::SheetApproved, Outside::SheetOpened { approver_ids: Vec::new() }, document] {
+    for late in [Outside::SheetApproved, Outside::SheetOpened { approver_ids: Vec::new(), opened_at: None }, document] {
         assert_eq!(react(&given(&events), late), Ok(Vec::new()));
     }
 }
@@ -318,7 +318,7 @@ fn reactions_tolerate_redelivery_and_reordering() {
 fn the_history_names_departments_and_decisions() {
     let mut events = create(&Application::default(), created()).expect("create");
     then(&mut events, |s| submit(s, true, &attached_one(), None));
-    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: Vec::new() }));
+    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: Vec::new(), opened_at: None }));
     let rejected = ApprovalRecorded {
         application_id: Uuid::now_v7(),
         department: "library".into(),
@@ -340,7 +340,7 @@ fn the_history_names_departments_and_decisions() {
 #[test]
 fn a_deleted_draft_is_gone() {
     let mut events = create(&Application::default(), created()).expect("create");
-    then(&mut events, |s| delete_draft(s));
+    then(&mut events, delete_draft);
     let state = given(&events);
     assert!(!state.exists());
     assert_eq!(submit(&state, true, &attached_one(), None), Err(ApplicationError::NotFound));
@@ -392,7 +392,7 @@ fn time_left_counts_working_time_and_goes_negative_when_overdue() {
 fn why_late_shows_where_the_time_went() {
     let mut events = create(&Application::default(), created()).expect("create");
     then(&mut events, |s| submit(s, true, &attached_one(), None));
-    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: Vec::new() }));
+    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: Vec::new(), opened_at: None }));
     let approval = |department: &str, minutes| ApprovalRecorded {
         application_id: Uuid::now_v7(),
         department: department.into(),
@@ -429,4 +429,40 @@ fn as_of_replays_a_prefix_of_the_log() {
     let past = as_of(recorded(&events), at(1)).expect("fold");
     assert_eq!(past.status, Some(Status::Submitted));
     assert!(as_of(recorded(&events), at(-1)).expect("fold").created.is_none());
+}
+
+#[test]
+fn a_decision_that_arrives_after_the_document_takes_its_place_in_the_history() {
+    let mut events = create(&Application::default(), created()).expect("create");
+    then(&mut events, |s| submit(s, true, &attached_one(), None));
+    then(&mut events, |s| react(s, Outside::SheetOpened { approver_ids: Vec::new(), opened_at: None }));
+    let document = Outside::DocumentIssued { document_id: Uuid::now_v7(), document_number: "N-1".into() };
+    then(&mut events, |s| react(s, document));
+    let late = ApprovalRecorded {
+        application_id: Uuid::now_v7(),
+        department: "library".into(),
+        approved: true,
+        decided_by_id: Uuid::now_v7(),
+        decided_by_name: "Librarian".into(),
+        acting_for_name: String::new(),
+        note: String::new(),
+        // Made before the document was issued (event 3), delivered after it.
+        decided_at: at(2),
+    };
+    then(&mut events, |s| react(s, Outside::RowDecided(late.clone())));
+    let state = given(&events);
+    assert_eq!(state.status, Some(Status::Issued), "a late decision does not move the application back");
+    let changes: Vec<_> = state.history.iter().map(|h| (h.change.as_str(), h.status)).collect();
+    assert_eq!(
+        changes,
+        [
+            ("created", Status::Saved),
+            ("submitted", Status::Submitted),
+            ("work_started", Status::InWork),
+            ("approval_recorded", Status::InWork),
+            ("completed", Status::Completed),
+            ("issued", Status::Issued)
+        ]
+    );
+    assert_eq!(react(&state, Outside::RowDecided(late)), Ok(Vec::new()), "and only once");
 }

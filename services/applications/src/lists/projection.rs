@@ -1,0 +1,572 @@
+//! The `application_list` projection: one row per application, folded from the application events.
+//!
+//! The fold ([`fold`]) is pure and reads only the fields of the public payloads (docs/EVENTS.md) it shows, each
+//! tolerant of fields it does not know. A batch loads the rows its events touch in one query, folds in memory and
+//! writes the changed rows back in a few multi-row statements: the rebuild of a long log costs about a read of it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use onewindow_eventlog::{Database, RecordedEvent};
+use onewindow_projections::{Backend, Projection, ProjectionError, ReadModelDb, Tx};
+use serde::Deserialize;
+use sqlx::{Postgres, Sqlite};
+use uuid::Uuid;
+
+use super::sql::{CREATE_POSTGRES, CREATE_SQLITE, ListRow, ListSql, TABLE};
+use crate::domain::APPLICATION;
+
+pub const NAME: &str = "application_list";
+
+/// The application events the list shows something of.
+pub const EVENT_TYPES: &[&str] = &[
+    "application.created",
+    "application.draft_updated",
+    "application.draft_deleted",
+    "application.submitted",
+    "application.accepted",
+    "application.executor_assigned",
+    "application.planned_date_set",
+    "application.work_started",
+    "application.approval_recorded",
+    "application.completed",
+    "application.refused",
+    "application.withdrawn",
+    "application.commented",
+    "application.form_issued",
+    "application.issued",
+];
+
+pub struct ApplicationList;
+
+#[derive(Deserialize)]
+struct ServicePayload {
+    code: String,
+    #[serde(default)]
+    name_kk: String,
+    #[serde(default)]
+    name_ru: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    office: String,
+}
+
+#[derive(Deserialize)]
+struct CreatedPayload {
+    number: String,
+    applicant_id: Uuid,
+    applicant_name: String,
+    service: ServicePayload,
+    #[serde(default)]
+    planned_at: Option<DateTime<Utc>>,
+}
+
+/// `application.draft_updated` and `application.submitted` carry the (re)computed planned date; `submitted` also
+/// the office.
+#[derive(Deserialize)]
+struct PlannedPayload {
+    #[serde(default)]
+    planned_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    office: String,
+}
+
+#[derive(Deserialize)]
+struct ExecutorPayload {
+    executor_id: Uuid,
+    executor_name: String,
+}
+
+#[derive(Deserialize)]
+struct PlannedDateSetPayload {
+    planned_at: DateTime<Utc>,
+}
+
+/// Applies `event` to the application's row (`None`: a deleted draft, or nothing created yet). The payload is read
+/// before anything changes, so an unreadable event leaves the row as it was.
+pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), serde_json::Error> {
+    let payload = &event.payload;
+    let at = event.metadata.occurred_at.timestamp_micros();
+    let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+    if event.event_type == "application.created" {
+        let created = CreatedPayload::deserialize(payload)?;
+        *slot = Some(ListRow {
+            id: application_id(event).unwrap_or_default(),
+            org_id: event.stream.org.to_string(),
+            number: created.number,
+            applicant_id: created.applicant_id,
+            applicant_name: created.applicant_name,
+            service_code: created.service.code,
+            service_name_kk: created.service.name_kk,
+            service_name_ru: created.service.name_ru,
+            service_name_en: created.service.name_en,
+            office: created.service.office,
+            status: "saved".into(),
+            executor_id: None,
+            executor_name: String::new(),
+            planned_at_us: micros(created.planned_at),
+            created_at_us: at,
+            submitted_at_us: None,
+            updated_at_us: at,
+            version: event.version,
+        });
+        return Ok(());
+    }
+    let Some(row) = slot else { return Ok(()) };
+    match event.event_type.as_str() {
+        "application.draft_deleted" => {
+            *slot = None;
+            return Ok(());
+        }
+        "application.draft_updated" => row.planned_at_us = micros(PlannedPayload::deserialize(payload)?.planned_at),
+        "application.submitted" => {
+            let submitted = PlannedPayload::deserialize(payload)?;
+            row.status = "submitted".into();
+            row.submitted_at_us = Some(at);
+            row.planned_at_us = micros(submitted.planned_at);
+            if !submitted.office.is_empty() {
+                row.office = submitted.office;
+            }
+        }
+        "application.accepted" | "application.executor_assigned" => {
+            let executor = ExecutorPayload::deserialize(payload)?;
+            row.executor_id = Some(executor.executor_id);
+            row.executor_name = executor.executor_name;
+            if event.event_type == "application.accepted" {
+                row.status = "in_work".into();
+            }
+        }
+        "application.planned_date_set" => {
+            row.planned_at_us = Some(PlannedDateSetPayload::deserialize(payload)?.planned_at.timestamp_micros());
+        }
+        "application.work_started" => row.status = "in_work".into(),
+        "application.completed" => row.status = "completed".into(),
+        "application.refused" => row.status = "refused".into(),
+        "application.withdrawn" => row.status = "withdrawn".into(),
+        "application.issued" => row.status = "issued".into(),
+        // A decision or a comment changes no column shown, but the application's version and time.
+        _ => {}
+    }
+    row.updated_at_us = at;
+    row.version = event.version;
+    Ok(())
+}
+
+fn application_id(event: &RecordedEvent) -> Option<Uuid> {
+    (event.stream.stream_type == APPLICATION).then(|| Uuid::parse_str(&event.stream.stream_id).ok()).flatten()
+}
+
+/// What a batch does to the table: rows to write and rows to remove.
+#[derive(Debug, Default, PartialEq)]
+pub struct Changes {
+    pub upserts: Vec<ListRow>,
+    pub deletes: Vec<Uuid>,
+}
+
+/// The applications `events` touch, each once.
+pub fn touched(events: &[&RecordedEvent]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = events.iter().filter_map(|e| application_id(e)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Folds a batch over the rows it touches (`existing`, loaded before). An event that cannot be read is logged
+/// and passed over: one bad event must not stop every list.
+pub fn fold_batch(existing: Vec<ListRow>, events: &[&RecordedEvent]) -> Changes {
+    let mut rows: HashMap<Uuid, Option<ListRow>> = existing.into_iter().map(|row| (row.id, Some(row))).collect();
+    for event in events {
+        let Some(id) = application_id(event) else { continue };
+        if let Err(error) = fold(rows.entry(id).or_default(), event) {
+            tracing::error!(
+                event_id = %event.id,
+                event_type = %event.event_type,
+                %error,
+                "application_list passes over an event it cannot read"
+            );
+        }
+    }
+    let mut changes = Changes::default();
+    for (id, row) in rows {
+        match row {
+            Some(row) => changes.upserts.push(row),
+            None => changes.deletes.push(id),
+        }
+    }
+    // One order for every writer, so two never wait for each other's rows in a cycle.
+    changes.upserts.sort_by_key(|row| row.id);
+    changes.deletes.sort_unstable();
+    changes
+}
+
+#[async_trait]
+impl Projection for ApplicationList {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// 2: reads `application.form_issued` too, so a row's version is the application's.
+    fn version(&self) -> i64 {
+        2
+    }
+
+    fn event_types(&self) -> &'static [&'static str] {
+        EVENT_TYPES
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[TABLE]
+    }
+
+    fn create_statements(&self, backend: Backend) -> &'static [&'static str] {
+        match backend {
+            Backend::Postgres => CREATE_POSTGRES,
+            Backend::Sqlite => CREATE_SQLITE,
+        }
+    }
+
+    async fn apply(&self, tx: &mut Tx, events: &[&RecordedEvent]) -> Result<(), ProjectionError> {
+        let ids = touched(events);
+        if ids.is_empty() {
+            return Ok(());
+        }
+        match tx {
+            Tx::Postgres(tx) => {
+                let existing = Postgres::load(&mut **tx, &ids).await?;
+                let changes = fold_batch(existing, events);
+                Postgres::delete(&mut **tx, &changes.deletes).await?;
+                Postgres::upsert(&mut **tx, &changes.upserts).await?;
+            }
+            Tx::Sqlite(tx) => {
+                let existing = Sqlite::load(&mut **tx, &ids).await?;
+                let changes = fold_batch(existing, events);
+                Sqlite::delete(&mut **tx, &changes.deletes).await?;
+                Sqlite::upsert(&mut **tx, &changes.upserts).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn size(&self, db: &ReadModelDb) -> Result<(i64, &'static str), ProjectionError> {
+        let count = match db.database() {
+            Database::Postgres(pool) => Postgres::count(&mut *pool.acquire().await?).await?,
+            Database::Sqlite(pool) => Sqlite::count(&mut *pool.acquire().await?).await?,
+        };
+        Ok((count, "applications"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use onewindow_eventlog::{EventMetadata, OrgId, Position, StreamRef};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).single().expect("time")
+    }
+
+    /// The events of one application, numbered as its stream.
+    struct History {
+        id: Uuid,
+        events: Vec<RecordedEvent>,
+    }
+
+    impl History {
+        fn new() -> Self {
+            Self { id: Uuid::now_v7(), events: Vec::new() }
+        }
+
+        fn then(mut self, event_type: &str, minute: u32, payload: Value) -> Self {
+            let version = self.events.len() as i64 + 1;
+            self.events.push(RecordedEvent {
+                position: Position { commit: 0, sequence: version },
+                id: Uuid::now_v7(),
+                stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), APPLICATION, self.id.to_string()),
+                version,
+                event_type: format!("application.{event_type}"),
+                schema_version: 1,
+                payload,
+                metadata: EventMetadata {
+                    occurred_at: at(minute),
+                    actor: "someone".into(),
+                    correlation_id: self.id,
+                    causation_id: Uuid::now_v7(),
+                    trace_context: None,
+                },
+            });
+            self
+        }
+
+        fn row(&self) -> Option<ListRow> {
+            let mut row = None;
+            for event in &self.events {
+                fold(&mut row, event).expect("readable");
+            }
+            row
+        }
+    }
+
+    fn created(applicant: Uuid) -> Value {
+        json!({
+            "application_id": Uuid::now_v7(), "number": "KAZNU-2026-000007", "applicant_id": applicant,
+            "applicant_name": "Aruzhan Nurlanova", "document_language": "kk", "reason": "", "email": "", "phone": "",
+            "service": { "code": "certificate-of-study", "version": 3, "name_kk": "Оқу туралы анықтама",
+                         "name_ru": "Справка об обучении", "name_en": "Certificate of study", "route": [],
+                         "issues_document": "certificate_of_study", "office": "registrar" },
+            "planned_at": at(50),
+            "a_field_added_later": true
+        })
+    }
+
+    #[test]
+    fn a_row_follows_the_application_from_draft_to_issue() {
+        let applicant = Uuid::now_v7();
+        let executor = Uuid::now_v7();
+        let history = History::new()
+            .then("created", 0, created(applicant))
+            .then("draft_updated", 1, json!({ "reason": "visa", "planned_at": at(51) }))
+            .then("submitted", 2, json!({ "office": "student-office", "planned_at": at(52) }))
+            .then("accepted", 3, json!({ "executor_id": executor, "executor_name": "Dana Registrar" }))
+            .then("planned_date_set", 4, json!({ "planned_at": at(59), "set_by_name": "Dana Registrar" }))
+            .then("commented", 5, json!({ "text": "bring your ID card" }));
+        let row = history.row().expect("a row");
+        assert_eq!(row.id, history.id);
+        assert_eq!((row.org_id.as_str(), row.number.as_str()), ("kaznu", "KAZNU-2026-000007"));
+        assert_eq!(row.applicant_id, applicant);
+        assert_eq!(
+            (row.service_code.as_str(), row.service_name_ru.as_str()),
+            ("certificate-of-study", "Справка об обучении")
+        );
+        assert_eq!(row.office, "student-office", "submitted names the office that executes it");
+        assert_eq!(row.status, "in_work");
+        assert_eq!((row.executor_id, row.executor_name.as_str()), (Some(executor), "Dana Registrar"));
+        assert_eq!(row.planned_at_us, Some(at(59).timestamp_micros()), "the executor's date replaces the computed");
+        assert_eq!(row.created_at_us, at(0).timestamp_micros());
+        assert_eq!(row.submitted_at_us, Some(at(2).timestamp_micros()));
+        assert_eq!((row.updated_at_us, row.version), (at(5).timestamp_micros(), 6), "a comment is a change too");
+
+        let other = Uuid::now_v7();
+        let closed = History { id: history.id, events: history.events.clone() }
+            .then("executor_assigned", 6, json!({ "executor_id": other, "executor_name": "Aigerim" }))
+            .then("work_started", 7, json!({}))
+            .then("approval_recorded", 8, json!({ "department": "registrar", "approved": true }))
+            .then("completed", 9, json!({}))
+            .then("issued", 10, json!({ "document_number": "KAZNU-CS-2026-000001" }))
+            .row()
+            .expect("a row");
+        assert_eq!((closed.status.as_str(), closed.executor_id, closed.version), ("issued", Some(other), 11));
+    }
+
+    #[test]
+    fn a_deleted_draft_leaves_no_row_and_later_events_bring_none_back() {
+        let history = History::new()
+            .then("created", 0, created(Uuid::now_v7()))
+            .then("draft_deleted", 1, json!({}))
+            .then("commented", 2, json!({}));
+        assert_eq!(history.row(), None);
+        let refused = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({})).then(
+            "refused",
+            2,
+            json!({ "reason": "no grounds" }),
+        );
+        let row = refused.row().expect("a row");
+        assert_eq!((row.status.as_str(), row.office.as_str()), ("refused", "registrar"), "office from the service");
+        assert_eq!(row.planned_at_us, None, "a submission without a planned date clears the draft's");
+        let withdrawn = History::new()
+            .then("created", 0, created(Uuid::now_v7()))
+            .then("submitted", 1, json!({}))
+            .then("withdrawn", 2, json!({ "reason": "changed my mind" }));
+        assert_eq!(withdrawn.row().expect("a row").status, "withdrawn");
+    }
+
+    #[test]
+    fn a_batch_folds_over_loaded_rows_and_passes_over_an_unreadable_event() {
+        let first = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({}));
+        let loaded = first.row().expect("a row");
+        let next = History { id: first.id, events: first.events.clone() }
+            .then("accepted", 2, json!({ "executor_id": "not a uuid", "executor_name": "?" }))
+            .then("work_started", 3, json!({}));
+        let deleted = History::new().then("created", 0, created(Uuid::now_v7())).then("draft_deleted", 1, json!({}));
+        let batch: Vec<&RecordedEvent> = next.events[2..].iter().chain(&deleted.events).collect();
+        let changes = fold_batch(vec![loaded.clone()], &batch);
+        assert_eq!(changes.deletes, vec![deleted.id]);
+        assert_eq!(changes.upserts.len(), 1);
+        let row = &changes.upserts[0];
+        assert_eq!((row.status.as_str(), row.executor_id, row.version), ("in_work", None, 4), "bad event passed over");
+        assert_eq!(touched(&batch), {
+            let mut ids = vec![first.id, deleted.id];
+            ids.sort_unstable();
+            ids
+        });
+    }
+
+    /// The row says what the aggregate says, after every event of a whole life, however it ends.
+    #[test]
+    fn the_row_agrees_with_the_aggregate_after_every_event() {
+        use crate::domain::{
+            Application, ApplicationEvent as E, ApprovalRecorded, CommentAuthor, Created, Draft, ServiceSnapshot,
+            Submitted, Withdrawn,
+        };
+        let applicant = Uuid::now_v7();
+        let (dana, aigerim) = (Uuid::now_v7(), Uuid::now_v7());
+        let lives = |id: Uuid| -> Vec<Vec<E>> {
+            let service = ServiceSnapshot {
+                code: "certificate-of-study".into(),
+                name_kk: "Оқу туралы анықтама".into(),
+                office: "registrar".into(),
+                ..ServiceSnapshot::default()
+            };
+            let created = E::Created(Box::new(Created {
+                application_id: id,
+                number: "KAZNU-2026-000001".into(),
+                applicant_id: applicant,
+                applicant_name: "Aruzhan".into(),
+                service: service.clone(),
+                draft: Draft::default(),
+                applicant: Default::default(),
+                planned_at: Some(at(40)),
+            }));
+            let submitted = E::Submitted(Box::new(Submitted {
+                application_id: id,
+                number: "KAZNU-2026-000001".into(),
+                applicant_id: applicant,
+                applicant_name: "Aruzhan".into(),
+                service_code: service.code.clone(),
+                service_version: 1,
+                service_name: service.name_kk.clone(),
+                route: vec![],
+                issues_document: String::new(),
+                document_language: None,
+                email: String::new(),
+                service_names: Default::default(),
+                reason: String::new(),
+                office: "registrar".into(),
+                planned_at: Some(at(45)),
+            }));
+            let full = vec![
+                created.clone(),
+                E::DraftUpdated { application_id: id, draft: Draft::default(), planned_at: Some(at(41)) },
+                submitted.clone(),
+                E::Accepted {
+                    application_id: id,
+                    executor_id: dana,
+                    executor_name: "Dana".into(),
+                    accepted_by_id: dana,
+                    accepted_by_name: "Dana".into(),
+                },
+                E::ExecutorAssigned {
+                    application_id: id,
+                    executor_id: aigerim,
+                    executor_name: "Aigerim".into(),
+                    assigned_by_id: dana,
+                    assigned_by_name: "Dana".into(),
+                },
+                E::PlannedDateSet {
+                    application_id: id,
+                    planned_at: at(58),
+                    set_by_id: aigerim,
+                    set_by_name: "Aigerim".into(),
+                    remark: String::new(),
+                },
+                E::WorkStarted { application_id: id, approver_ids: vec![dana], opened_at: None },
+                E::ApprovalRecorded(ApprovalRecorded {
+                    application_id: id,
+                    department: "registrar".into(),
+                    approved: true,
+                    decided_by_id: dana,
+                    decided_by_name: "Dana".into(),
+                    acting_for_name: String::new(),
+                    note: String::new(),
+                    decided_at: at(20),
+                }),
+                E::Commented {
+                    application_id: id,
+                    comment_id: Uuid::now_v7(),
+                    author_id: applicant,
+                    author_name: "Aruzhan".into(),
+                    author_role: CommentAuthor::Applicant,
+                    text: "thanks".into(),
+                },
+                E::Completed { application_id: id, completed_by_name: String::new() },
+                E::Issued {
+                    application_id: id,
+                    document_id: Some(Uuid::now_v7()),
+                    document_number: "KAZNU-CS-2026-000001".into(),
+                    issued_by_name: String::new(),
+                },
+            ];
+            let withdrawn = vec![
+                created.clone(),
+                submitted,
+                E::Withdrawn(Withdrawn {
+                    application_id: id,
+                    number: "KAZNU-2026-000001".into(),
+                    applicant_id: applicant,
+                    reason: "changed my mind".into(),
+                    from_status: crate::domain::Status::Submitted,
+                    notify: vec![],
+                }),
+            ];
+            let refused = vec![
+                created.clone(),
+                E::Refused {
+                    application_id: id,
+                    reason: "no".into(),
+                    refused_by_id: None,
+                    refused_by_name: String::new(),
+                },
+            ];
+            let deleted = vec![created, E::DraftDeleted { application_id: id }];
+            vec![full, withdrawn, refused, deleted]
+        };
+        let id = Uuid::now_v7();
+        for life in lives(id) {
+            let mut recorded = Vec::new();
+            for (i, event) in life.iter().enumerate() {
+                let metadata = EventMetadata {
+                    occurred_at: at(i as u32),
+                    actor: "someone".into(),
+                    correlation_id: id,
+                    causation_id: id,
+                    trace_context: None,
+                };
+                let new = onewindow_eventlog::encode(event, 1, &metadata).expect("encoded");
+                recorded.push(RecordedEvent {
+                    position: Position { commit: 0, sequence: i as i64 + 1 },
+                    id: new.id,
+                    stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), APPLICATION, id.to_string()),
+                    version: i as i64 + 1,
+                    event_type: new.event_type,
+                    schema_version: 1,
+                    payload: new.payload,
+                    metadata,
+                });
+                let state: Application = onewindow_eventlog::fold(recorded.clone()).expect("folded").state;
+                let mut row = None;
+                for event in &recorded {
+                    fold(&mut row, event).expect("readable");
+                }
+                let what = &recorded[i].event_type;
+                assert_eq!(row.is_some(), state.exists(), "{what}: a row exactly while the application exists");
+                let Some(row) = row else { continue };
+                let status = serde_json::to_value(state.status.expect("a status")).expect("status");
+                assert_eq!(Some(row.status.as_str()), status.as_str(), "{what}: status");
+                let executor = state.executor.as_ref().map(|e| (e.id, e.name.clone()));
+                let row_executor = row.executor_id.map(|id| (id, row.executor_name.clone()));
+                assert_eq!(row_executor, executor, "{what}: executor");
+                let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+                assert_eq!(row.planned_at_us, micros(state.planned_at), "{what}: planned date");
+                assert_eq!(Some(row.created_at_us), micros(state.created_at), "{what}: created");
+                assert_eq!(row.submitted_at_us, micros(state.submitted_at), "{what}: submitted");
+                assert_eq!(Some(row.updated_at_us), micros(state.updated_at), "{what}: updated");
+                assert_eq!(row.version, i as i64 + 1, "{what}: version");
+                assert_eq!(row.office, "registrar");
+            }
+        }
+    }
+}
