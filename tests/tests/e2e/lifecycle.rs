@@ -16,6 +16,7 @@ use onewindow_proto::{
         UpdateDraftRequest, WithdrawApplicationRequest, applications_service_client::ApplicationsServiceClient,
     },
     identity::v1::{GetMeRequest, PersonalCard, UpdateCardRequest, identity_service_client::IdentityServiceClient},
+    notifications::v1::{ListNotificationsRequest, notifications_service_client::NotificationsServiceClient},
     routing::v1::{self as routing, DecideRequest, routing_service_client::RoutingServiceClient},
     timestamp,
 };
@@ -352,6 +353,29 @@ async fn an_application_is_edited_submitted_worked_on_and_withdrawn_with_everyon
     assert_eq!(expected.len(), 2, "the dean and the registrar: {expected:?}");
     expected.push(("executor".to_owned(), accepted.executor_id.clone()));
     assert_eq!(told, expected);
+
+    // Each of them finds the withdrawal in their notifications, once, linking to the application.
+    let registrar = sign_in(&system.url, ORG, &cast.approvers[1]).await.expect("registrar");
+    let mut notifications = NotificationsServiceClient::new(channel.clone());
+    for (who, token) in [("the executor", &staff), ("the dean", &dean), ("the registrar", &registrar)] {
+        let started = Instant::now();
+        loop {
+            let request = authed(ListNotificationsRequest {}, token).expect("request");
+            let inbox = notifications.list_notifications(request).await.expect("inbox").into_inner();
+            let told: Vec<_> = inbox
+                .notifications
+                .iter()
+                .filter(|n| n.kind == "application.withdrawn" && n.application_id == created.id)
+                .collect();
+            if !told.is_empty() {
+                assert_eq!(told.len(), 1, "{who} is told once");
+                assert!(told[0].body.contains("I have found the certificate I had"), "{who}: {:?}", told[0]);
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{who} was never told of the withdrawal");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 
     // As of a moment before the withdrawal it was in work; as of the submission, submitted.
     let as_of = |moment: prost_types::Timestamp| {
