@@ -33,9 +33,10 @@ const FLOW: [&str; 4] = ["submitted", "in_work", "completed", "issued"];
 
 /// The schema of the public event, as `docs/asyncapi.yaml` declares it.
 fn asyncapi_validator() -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/asyncapi.yaml");
-    let document: Value = serde_norway::from_str(&std::fs::read_to_string(path).expect("docs/asyncapi.yaml"))
-        .expect("the AsyncAPI document is YAML");
+    // Compiled in: the build cache is shared by checkouts at other paths, so a path read at run time could name
+    // another checkout's copy.
+    let document: Value =
+        serde_norway::from_str(include_str!("../../../docs/asyncapi.yaml")).expect("the AsyncAPI document is YAML");
     let message = &document["components"]["messages"]["ApplicationStatusChanged"];
     assert_eq!(message["name"], public::STATUS_CHANGED);
     let schema = json!({
