@@ -13,6 +13,7 @@
 mod flow;
 mod raw;
 mod rebuild;
+mod scratch;
 mod stats;
 
 use std::{path::PathBuf, time::Duration};
@@ -65,6 +66,12 @@ struct RebuildArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let outcome = run(cli).await;
+    scratch::drop_all().await;
+    outcome
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cli.output_dir)?;
     match cli.command.unwrap_or(Command::Raw) {
         Command::Raw => {
@@ -111,8 +118,8 @@ fn fail_on(violations: Vec<String>) -> anyhow::Result<()> {
 async fn raw_limits(output_dir: &std::path::Path, seconds: u64, writers: usize) -> anyhow::Result<Vec<Run>> {
     let duration = Duration::from_secs(seconds);
     let nats = onewindow_tests::NatsServer::start().await?;
-    let postgres = onewindow_tests::fresh_postgres_database().await?;
-    let events = onewindow_tests::fresh_postgres_database().await?;
+    let postgres = crate::scratch::postgres_database().await?;
+    let events = crate::scratch::postgres_database().await?;
     let sqlite = onewindow_tests::fresh_sqlite_database()?;
 
     let mut runs = Vec::new();
@@ -159,7 +166,7 @@ fn print_runs(title: &str, runs: &[Run]) {
 async fn rebuild_report(args: &RebuildArgs) -> anyhow::Result<Value> {
     let mut runs = Vec::new();
     let mut ratios = Vec::new();
-    for url in [onewindow_tests::fresh_postgres_database().await?, onewindow_tests::fresh_sqlite_database()?] {
+    for url in [crate::scratch::postgres_database().await?, onewindow_tests::fresh_sqlite_database()?] {
         let (read, loaded) = rebuild::one_application(&url, 1_000, 20).await?;
         ratios.push(json!({
             "backend": url.split(':').next(),
@@ -170,7 +177,7 @@ async fn rebuild_report(args: &RebuildArgs) -> anyhow::Result<Value> {
     }
     print_runs("rebuild", &runs);
     let million = if args.million_event_rebuild {
-        let url = onewindow_tests::fresh_postgres_database().await?;
+        let url = crate::scratch::postgres_database().await?;
         rebuild::million_event_rebuild(&url, 1_000_000, Duration::from_secs(120)).await?.json()
     } else {
         json!("not measured: waits for platform/projections (run with --million-event-rebuild once it is wired)")
@@ -206,7 +213,11 @@ async fn flows(args: &flow::FlowArgs, raw: &[Run]) -> anyhow::Result<(Value, Vec
 /// The short table at the end of `make bench`: each mode's headline figures and their ratios to the raw limits.
 fn print_summary(report: &Value) {
     let f = |v: &Value| v.as_f64().map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-    println!("\n==== onewindow benchmark summary ({} cores, {}) ====", report["cpus"], report["measured_at"].as_str().unwrap_or(""));
+    println!(
+        "\n==== onewindow benchmark summary ({} cores, {}) ====",
+        report["cpus"],
+        report["measured_at"].as_str().unwrap_or("")
+    );
     println!("{:<58} {:>14} {:>14}", "figure", "embedded", "distributed");
     let mode = |name: &str| {
         report["modes"].as_array().and_then(|m| m.iter().find(|r| r["mode"] == name)).cloned().unwrap_or(Value::Null)
@@ -218,13 +229,24 @@ fn print_summary(report: &Value) {
     row("peak flows/s (closed loop)", &|m| m["peak"]["flows_per_second"].clone());
     row("flows/s at half peak (open loop)", &|m| m["open_loop"]["flows_per_second"].clone());
     row("events/s at half peak", &|m| m["open_loop"]["events_per_second"].clone());
-    row("events per flow", &|m| json!(m["open_loop"]["events"].as_f64().unwrap_or(0.0) / m["open_loop"]["flows_completed"].as_f64().unwrap_or(1.0).max(1.0)));
+    row("events per flow", &|m| {
+        json!(
+            m["open_loop"]["events"].as_f64().unwrap_or(0.0)
+                / m["open_loop"]["flows_completed"].as_f64().unwrap_or(1.0).max(1.0)
+        )
+    });
     row("commits per flow (PostgreSQL transactions)", &|m| m["open_loop"]["commits_per_flow"].clone());
     row("flows/s the commit limit allows", &|m| m["ratios"]["commit_allowance_flows_per_second"].clone());
     row("peak flows/s ÷ allowance (target ≥ 0.5)", &|m| m["ratios"]["peak_flows_over_allowance"].clone());
     for kind in ["CreateApplication", "UploadAttachment", "SubmitApplication", "Decide"] {
-        let pick = |key: &'static str| move |m: &Value| {
-            m["ratios"]["command_latency_at_half_peak"].as_array().and_then(|a| a.iter().find(|r| r["rpc"] == kind)).map(|r| r[key].clone()).unwrap_or(Value::Null)
+        let pick = |key: &'static str| {
+            move |m: &Value| {
+                m["ratios"]["command_latency_at_half_peak"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|r| r["rpc"] == kind))
+                    .map(|r| r[key].clone())
+                    .unwrap_or(Value::Null)
+            }
         };
         row(&format!("{kind} p50 ms"), &pick("p50_ms"));
         row(&format!("{kind} p99 ms"), &pick("p99_ms"));
@@ -232,16 +254,32 @@ fn print_summary(report: &Value) {
         row(&format!("{kind} p99 ÷ PG commit p99 (≤ 10)"), &pick("p99_over_pg_commit_p99"));
     }
     row("integrator lag p99 ms", &|m| m["integrator_lag"]["p99_ms"].clone());
-    row("integrator lag p99 ÷ bare JetStream p99 (≤ 5)", &|m| m["ratios"]["integrator_lag_p99_over_bare_jetstream_p99"].clone());
+    row("integrator lag p99 ÷ bare JetStream p99 (≤ 5)", &|m| {
+        m["ratios"]["integrator_lag_p99_over_bare_jetstream_p99"].clone()
+    });
     row("event → notification lag p50 ms", &|m| m["notification_lag"]["p50_ms"].clone());
     row("event → notification lag p99 ms", &|m| m["notification_lag"]["p99_ms"].clone());
     row("largest peak RSS of a process, MiB (≤ 64)", &|m| {
-        json!(m["processes"].as_array().into_iter().flatten().filter_map(|p| p["peak_resident_mib"].as_f64()).fold(0.0, f64::max))
+        json!(
+            m["processes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["peak_resident_mib"].as_f64())
+                .fold(0.0, f64::max)
+        )
     });
     row("flows started / failed", &|m| json!(m["check"]["flows_started"].as_f64()));
-    row("flows failed (with their error)", &|m| json!(m["check"]["flows_failed"].as_array().map_or(0, Vec::len) as f64));
+    row(
+        "flows failed (with their error)",
+        &|m| json!(m["check"]["flows_failed"].as_array().map_or(0, Vec::len) as f64),
+    );
     for r in report["rebuild"]["one_application_ratios"].as_array().into_iter().flatten() {
-        println!("{:<58} {:>14}", format!("1,000-event application load ÷ bare read speed, {}", r["backend"].as_str().unwrap_or("")), f(&r["load_speed_over_bare_read"]));
+        println!(
+            "{:<58} {:>14}",
+            format!("1,000-event application load ÷ bare read speed, {}", r["backend"].as_str().unwrap_or("")),
+            f(&r["load_speed_over_bare_read"])
+        );
     }
     println!("{:<58} {:>14}", "million-event projection rebuild", "not measured");
 }

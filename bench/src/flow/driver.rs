@@ -207,7 +207,10 @@ async fn flow_steps(
         expected_version: Some(uploaded.version),
         agreed_to_terms: true,
     };
-    recorder.timed("SubmitApplication", applications.submit_application(authed(submit, token))).await.context("submit")?;
+    recorder
+        .timed("SubmitApplication", applications.submit_application(authed(submit, token)))
+        .await
+        .context("submit")?;
 
     // Every department decides at once, each as soon as its row is on the sheet (routing opens it from the
     // submitted event); replicas of routing take turns.
@@ -227,7 +230,13 @@ async fn flow_steps(
                 let started = Instant::now();
                 match client.decide(authed(request, approver)).await {
                     Ok(_) => {
-                        recorder.latencies.lock().expect("recorder").entry("Decide").or_default().push(started.elapsed());
+                        recorder
+                            .latencies
+                            .lock()
+                            .expect("recorder")
+                            .entry("Decide")
+                            .or_default()
+                            .push(started.elapsed());
                         return Ok(());
                     }
                     Err(status) if not_yet(&status) && Instant::now() < deadline => {
@@ -375,13 +384,16 @@ pub async fn wait_for_scan_slot(load: &Load) -> anyhow::Result<()> {
             },
             UploadAttachmentRequest { part: Some(Part::Chunk(scan("probe"))) },
         ];
-        let uploaded = load.clients.attachments.clone().upload_attachment(authed(tokio_stream::iter(parts), token)).await;
+        let uploaded =
+            load.clients.attachments.clone().upload_attachment(authed(tokio_stream::iter(parts), token)).await;
         let delete = DeleteDraftRequest { application_id: id, expected_version: None };
         applications.delete_draft(authed(delete, token)).await?;
         match uploaded {
             Ok(_) => return Ok(()),
             Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
-            Err(status) => return Err(anyhow::Error::new(status).context("the revised service never reached applications")),
+            Err(status) => {
+                return Err(anyhow::Error::new(status).context("the revised service never reached applications"));
+            }
         }
     }
 }

@@ -98,7 +98,8 @@ fn account(login: String, password: &str, role: &str, department: &str, position
 async fn prepare_cast(system: &System, applicants: usize) -> anyhow::Result<Cast> {
     let password = format!("{}Aa1", uuid::Uuid::now_v7().simple());
     let logins: Vec<String> = (0..applicants).map(|i| format!("bench-applicant-{i:02}")).collect();
-    let accounts = logins.iter().map(|l| account(l.clone(), &password, "applicant", "", "")).collect::<Result<_, _>>()?;
+    let accounts =
+        logins.iter().map(|l| account(l.clone(), &password, "applicant", "", "")).collect::<Result<_, _>>()?;
     system.register(accounts).await?;
     let mut tokens = Vec::new();
     for login in &logins {
@@ -111,10 +112,17 @@ async fn prepare_cast(system: &System, applicants: usize) -> anyhow::Result<Cast
         .into_inner()
         .service
         .context("no service")?;
-    let rows: Vec<_> = service.route.clone().context("no route")?.stages.into_iter().flat_map(|s| s.approvers).collect();
+    let rows: Vec<_> =
+        service.route.clone().context("no route")?.stages.into_iter().flat_map(|s| s.approvers).collect();
     let mut accounts = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        accounts.push(account(format!("bench-approver-{i:02}"), &password, "approver", &row.department, &row.position)?);
+        accounts.push(account(
+            format!("bench-approver-{i:02}"),
+            &password,
+            "approver",
+            &row.department,
+            &row.position,
+        )?);
     }
     system.register(accounts).await?;
     let mut approvers = Vec::new();
@@ -138,7 +146,11 @@ async fn offer_a_scan(
     let admin = sign_in(&system.endpoints.identity, "bench-admin", password).await?;
     let expected_version = Some(service.version);
     service.required_documents.push(RequiredDocument {
-        name: Some(LocalizedText { kk: "Дипломға қосымша".into(), ru: "Приложение к диплому".into(), en: "Diploma supplement".into() }),
+        name: Some(LocalizedText {
+            kk: "Дипломға қосымша".into(),
+            ru: "Приложение к диплому".into(),
+            en: "Diploma supplement".into(),
+        }),
         max_files: 1,
         required: false,
     });
@@ -168,7 +180,8 @@ impl Integrator {
             while let Some(message) = subscriber.next().await {
                 let received = chrono::Utc::now();
                 let Ok(envelope) = serde_json::from_slice::<Value>(&message.payload) else { continue };
-                let Some(at) = envelope["occurred_at"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                let Some(at) =
+                    envelope["occurred_at"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
                 else {
                     continue;
                 };
@@ -221,7 +234,10 @@ async fn stage(
         .zip(&after)
         .map(|((service, b), (_, a))| {
             let commits = a.commits.zip(b.commits).map(|(a, b)| a - b);
-            (*service, logs::Counts { events: a.events - b.events, commits, inbox_marks: a.inbox_marks - b.inbox_marks })
+            (
+                *service,
+                logs::Counts { events: a.events - b.events, commits, inbox_marks: a.inbox_marks - b.inbox_marks },
+            )
         })
         .collect();
     let cpu_seconds = cpu_after
@@ -235,7 +251,8 @@ async fn stage(
         Shape::Closed(c) => (Some(c), None),
         Shape::Open(r) => (None, Some(r)),
     };
-    let stage = Stage { name, concurrency, target_per_second, outcomes, elapsed, rpcs, rpc_errors, log_growth, cpu_seconds };
+    let stage =
+        Stage { name, concurrency, target_per_second, outcomes, elapsed, rpcs, rpc_errors, log_growth, cpu_seconds };
     let flow = stage.flow_latency();
     println!(
         "  {:<34} {:>4} started {:>4} done {:>6.2} flows/s  flow p50 {:>7.0} ms p99 {:>7.0} ms  busiest {}",
@@ -271,10 +288,13 @@ async fn check_flows(
     // Registration numbers are unique: two flows never share a document.
     let mut numbers = HashMap::new();
     for outcome in outcomes {
-        if let Ok(issued) = &outcome.result {
-            if let Some(other) = numbers.insert(issued.registration_number.clone(), issued.document_id.clone()) {
-                violations.push(format!("number {} issued twice (documents {other}, {})", issued.registration_number, issued.document_id));
-            }
+        if let Ok(issued) = &outcome.result
+            && let Some(other) = numbers.insert(issued.registration_number.clone(), issued.document_id.clone())
+        {
+            violations.push(format!(
+                "number {} issued twice (documents {other}, {})",
+                issued.registration_number, issued.document_id
+            ));
         }
     }
     // Notifications come after the document: give the last ones a moment, then check every applicant's list.
@@ -386,7 +406,8 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
     }
     let name = format!("open loop, {rate:.2} flows/s");
     let open =
-        stage(name, Shape::Open(rate), Duration::from_secs(args.open_seconds), &load, &system, &logs, next_index).await?;
+        stage(name, Shape::Open(rate), Duration::from_secs(args.open_seconds), &load, &system, &logs, next_index)
+            .await?;
     next_index += open.outcomes.len();
     let integrator_lag = integrator.as_ref().map(|i| Run::new("event → integrator subscriber", open.elapsed, i.take()));
     // The bare JetStream publish → receive at the same message rate, on the same server.
@@ -409,14 +430,9 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
         replicas = Some(s);
     }
 
-    let all: Vec<&FlowOutcome> = curve
-        .iter()
-        .chain(std::iter::once(&open))
-        .chain(replicas.iter())
-        .flat_map(|s| s.outcomes.iter())
-        .collect();
-    let (violations, notification_lags) =
-        check_flows(&all, &load, &system.endpoints.notifications, &logs).await?;
+    let all: Vec<&FlowOutcome> =
+        curve.iter().chain(std::iter::once(&open)).chain(replicas.iter()).flat_map(|s| s.outcomes.iter()).collect();
+    let (violations, notification_lags) = check_flows(&all, &load, &system.endpoints.notifications, &logs).await?;
     let notification_lag = Run::new("event → notification recorded", open.elapsed, notification_lags);
     let failures: Vec<Value> = all
         .iter()
@@ -442,7 +458,8 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
         .iter()
         .filter_map(|kind| open.rpc(kind))
         .map(|run| {
-            let ratio = |share| pg.map(|pg| run.percentile(share).as_secs_f64() / pg.percentile(share).as_secs_f64().max(1e-9));
+            let ratio =
+                |share| pg.map(|pg| run.percentile(share).as_secs_f64() / pg.percentile(share).as_secs_f64().max(1e-9));
             json!({"rpc": run.name, "p50_ms": ms(run.percentile(0.5)), "p99_ms": ms(run.percentile(0.99)),
                    "p50_over_pg_commit_p50": ratio(0.5), "p99_over_pg_commit_p99": ratio(0.99),
                    "target_met": ratio(0.5).zip(ratio(0.99)).map(|(a, b)| a <= 3.0 && b <= 10.0)})
@@ -489,30 +506,77 @@ fn print_mode_table(mode: Mode, report: &Value) {
     let f = |v: &Value| v.as_f64().map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
     println!("\n{mode:?} mode");
     println!("  {:<44} {:>10} {:>10}", "scaling curve (closed loop)", "flows/s", "flow p99 ms");
-    for s in report["curve"].as_array().into_iter().flatten().chain(report["replicas"].as_object().map(|_| &report["replicas"])) {
-        println!("  {:<44} {:>10} {:>10}  busiest: {}", s["name"].as_str().unwrap_or(""), f(&s["flows_per_second"]), f(&s["flow_latency"]["p99_ms"]), s["busiest_process"].as_str().unwrap_or("-"));
+    for s in report["curve"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(report["replicas"].as_object().map(|_| &report["replicas"]))
+    {
+        println!(
+            "  {:<44} {:>10} {:>10}  busiest: {}",
+            s["name"].as_str().unwrap_or(""),
+            f(&s["flows_per_second"]),
+            f(&s["flow_latency"]["p99_ms"]),
+            s["busiest_process"].as_str().unwrap_or("-")
+        );
     }
     let open = &report["open_loop"];
-    println!("  {}: {} flows/s, {} events/s, {} commits/flow", open["name"].as_str().unwrap_or(""), f(&open["flows_per_second"]), f(&open["events_per_second"]), f(&open["commits_per_flow"]));
+    println!(
+        "  {}: {} flows/s, {} events/s, {} commits/flow",
+        open["name"].as_str().unwrap_or(""),
+        f(&open["flows_per_second"]),
+        f(&open["events_per_second"]),
+        f(&open["commits_per_flow"])
+    );
     println!("  {:<22} {:>9} {:>9} {:>9}", "rpc", "p50 ms", "p95 ms", "p99 ms");
     for r in open["rpcs"].as_array().into_iter().flatten() {
-        println!("  {:<22} {:>9} {:>9} {:>9}", r["name"].as_str().unwrap_or(""), f(&r["p50_ms"]), f(&r["p95_ms"]), f(&r["p99_ms"]));
+        println!(
+            "  {:<22} {:>9} {:>9} {:>9}",
+            r["name"].as_str().unwrap_or(""),
+            f(&r["p50_ms"]),
+            f(&r["p95_ms"]),
+            f(&r["p99_ms"])
+        );
     }
     for key in ["integrator_lag", "bare_jetstream_lag_same_load", "notification_lag"] {
         let r = &report[key];
         if r.is_object() {
-            println!("  {:<40} p50 {:>8} p99 {:>8} ms", r["name"].as_str().unwrap_or(key), f(&r["p50_ms"]), f(&r["p99_ms"]));
+            println!(
+                "  {:<40} p50 {:>8} p99 {:>8} ms",
+                r["name"].as_str().unwrap_or(key),
+                f(&r["p50_ms"]),
+                f(&r["p99_ms"])
+            );
         }
     }
     for p in report["processes"].as_array().into_iter().flatten() {
-        println!("  {:<16} cpu {:>7} s  peak RSS {:>7} MiB", p["process"].as_str().unwrap_or(""), f(&p["cpu_seconds_total"]), f(&p["peak_resident_mib"]));
+        println!(
+            "  {:<16} cpu {:>7} s  peak RSS {:>7} MiB",
+            p["process"].as_str().unwrap_or(""),
+            f(&p["cpu_seconds_total"]),
+            f(&p["peak_resident_mib"])
+        );
     }
     let ratios = &report["ratios"];
-    println!("  ratios: peak flows/s ÷ commit allowance = {} (target ≥ 0.5); integrator lag p99 ÷ bare JetStream p99 = {} (target ≤ 5)", f(&ratios["peak_flows_over_allowance"]), f(&ratios["integrator_lag_p99_over_bare_jetstream_p99"]));
+    println!(
+        "  ratios: peak flows/s ÷ commit allowance = {} (target ≥ 0.5); integrator lag p99 ÷ bare JetStream p99 = {} (target ≤ 5)",
+        f(&ratios["peak_flows_over_allowance"]),
+        f(&ratios["integrator_lag_p99_over_bare_jetstream_p99"])
+    );
     for r in ratios["command_latency_at_half_peak"].as_array().into_iter().flatten() {
-        println!("  {:<22} p50 ÷ PG commit p50 = {:>7} (≤ 3)  p99 ÷ PG commit p99 = {:>7} (≤ 10)", r["rpc"].as_str().unwrap_or(""), f(&r["p50_over_pg_commit_p50"]), f(&r["p99_over_pg_commit_p99"]));
+        println!(
+            "  {:<22} p50 ÷ PG commit p50 = {:>7} (≤ 3)  p99 ÷ PG commit p99 = {:>7} (≤ 10)",
+            r["rpc"].as_str().unwrap_or(""),
+            f(&r["p50_over_pg_commit_p50"]),
+            f(&r["p99_over_pg_commit_p99"])
+        );
     }
     let check = &report["check"];
-    println!("  check: {} flows started, {} issued and checked, {} failed, {} violations",
-        check["flows_started"], check["flows_issued_and_checked"], check["flows_failed"].as_array().map_or(0, Vec::len), check["violations"].as_array().map_or(0, Vec::len));
+    println!(
+        "  check: {} flows started, {} issued and checked, {} failed, {} violations",
+        check["flows_started"],
+        check["flows_issued_and_checked"],
+        check["flows_failed"].as_array().map_or(0, Vec::len),
+        check["violations"].as_array().map_or(0, Vec::len)
+    );
 }

@@ -56,10 +56,7 @@ impl Stage {
     /// The process that used the most CPU in the stage, and its share of one core.
     pub fn busiest(&self) -> Option<(String, f64)> {
         let seconds = self.elapsed.as_secs_f64().max(f64::EPSILON);
-        self.cpu_seconds
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(name, cpu)| (name.clone(), cpu / seconds))
+        self.cpu_seconds.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(name, cpu)| (name.clone(), cpu / seconds))
     }
 
     pub fn rpc(&self, kind: &str) -> Option<&Run> {

@@ -90,7 +90,11 @@ impl Process {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
         };
-        Ok(Usage { cpu_seconds: ticks as f64 / clock_ticks_per_second(), peak_resident_kib: kib("VmHWM:"), resident_kib: kib("VmRSS:") })
+        Ok(Usage {
+            cpu_seconds: ticks as f64 / clock_ticks_per_second(),
+            peak_resident_kib: kib("VmHWM:"),
+            resident_kib: kib("VmRSS:"),
+        })
     }
 }
 
@@ -162,7 +166,10 @@ impl System {
         let url = process.url.clone();
         let logs = SERVICES
             .iter()
-            .map(|service| ServiceLog { service, url: format!("sqlite:{}", data_dir.join(format!("{service}.db")).display()) })
+            .map(|service| ServiceLog {
+                service,
+                url: format!("sqlite:{}", data_dir.join(format!("{service}.db")).display()),
+            })
             .collect();
         Ok(Self {
             mode: Mode::Embedded,
@@ -187,7 +194,7 @@ impl System {
         let nats = onewindow_tests::NatsServer::start().await?;
         let mut logs = Vec::new();
         for service in SERVICES {
-            logs.push(ServiceLog { service, url: onewindow_tests::fresh_postgres_database().await? });
+            logs.push(ServiceLog { service, url: crate::scratch::postgres_database().await? });
         }
         let url_of = |name: &str| logs.iter().find(|l| l.service == name).map(|l| l.url.clone()).unwrap_or_default();
         let catalog = onewindow_eventlog::open(&url_of("catalog")).await?;
@@ -213,7 +220,8 @@ impl System {
         let mut documents_env = shared("documents");
         documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
         let mut documents = Process::spawn("documents", "onewindow-documents", &[], &documents_env)?;
-        let mut notifications = Process::spawn("notifications", "onewindow-notifications", &[], &shared("notifications"))?;
+        let mut notifications =
+            Process::spawn("notifications", "onewindow-notifications", &[], &shared("notifications"))?;
         applications.wait_serving("onewindow.applications.v1.ApplicationsService").await?;
         routing.wait_serving("onewindow.routing.v1.RoutingService").await?;
         documents.wait_serving("onewindow.documents.v1.DocumentsService").await?;
