@@ -29,7 +29,7 @@ pub struct Counts {
 impl Log {
     pub async fn open(log: &ServiceLog) -> anyhow::Result<Self> {
         let pool = if log.url.starts_with("postgres") {
-            LogPool::Postgres(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&log.url).await?)
+            LogPool::Postgres(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&log.url).await?)
         } else {
             LogPool::Sqlite(sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&log.url).await?)
         };

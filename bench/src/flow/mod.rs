@@ -219,12 +219,12 @@ async fn stage(
 ) -> anyhow::Result<Stage> {
     load.recorder.take();
     let before = logs::counts(logs).await?;
-    let cpu_before = system.usage();
+    let cpu_before = system.cpu();
     let (outcomes, elapsed) = match shape {
         Shape::Closed(concurrency) => driver::closed_loop(load.clone(), concurrency, duration, first_index).await,
         Shape::Open(rate) => driver::open_loop(load.clone(), rate, duration, first_index).await,
     };
-    let cpu_after = system.usage();
+    let cpu_after = system.cpu();
     let after = logs::counts(logs).await?;
     let (latencies, rpc_errors) = load.recorder.take();
     let mut rpcs: Vec<Run> = latencies.into_iter().map(|(kind, l)| Run::new(kind, elapsed, l)).collect();
@@ -243,8 +243,8 @@ async fn stage(
     let cpu_seconds = cpu_after
         .iter()
         .map(|(name, a)| {
-            let b = cpu_before.iter().find(|(n, _)| n == name).map(|(_, u)| u.cpu_seconds).unwrap_or(0.0);
-            (name.clone(), a.cpu_seconds - b)
+            let b = cpu_before.iter().find(|(n, _)| n == name).map(|(_, cpu)| *cpu).unwrap_or(0.0);
+            (name.clone(), (a - b).max(0.0))
         })
         .collect();
     let (concurrency, target_per_second) = match shape {
@@ -264,6 +264,15 @@ async fn stage(
         ms(flow.percentile(0.99)),
         stage.busiest().map(|(n, c)| format!("{n} ({c:.2} cores)")).unwrap_or_default()
     );
+    let mut errors: HashMap<String, usize> = HashMap::new();
+    for outcome in &stage.outcomes {
+        if let Err(error) = &outcome.result {
+            *errors.entry(error.chars().take(160).collect()).or_default() += 1;
+        }
+    }
+    for (error, count) in errors {
+        println!("      {count} failed: {error}");
+    }
     Ok(stage)
 }
 
@@ -420,14 +429,24 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
     };
 
     let mut replicas = None;
+    let mut replicas_error = None;
     if mode == Mode::Distributed && !args.no_replicas {
-        system.add_routing_replica().await?;
-        let clients = Clients::connect(&system.endpoints).await?;
-        let previous = Arc::get_mut(&mut load).context("flows still hold the load")?;
-        previous.clients = clients;
-        let name = format!("closed loop, {peak_concurrency} applicant(s), 2 routing replicas");
-        let s = stage(name, Shape::Closed(peak_concurrency), stage_duration, &load, &system, &logs, next_index).await?;
-        replicas = Some(s);
+        // A replica that cannot start (PostgreSQL's connection limit on a shared machine: each service's pool
+        // may hold 16) is reported, not fatal: the rest of the run still stands.
+        match system.add_routing_replica().await {
+            Ok(()) => {
+                let clients = Clients::connect(&system.endpoints).await?;
+                let previous = Arc::get_mut(&mut load).context("flows still hold the load")?;
+                previous.clients = clients;
+                let name = format!("closed loop, {peak_concurrency} applicant(s), 2 routing replicas");
+                let shape = Shape::Closed(peak_concurrency);
+                replicas = Some(stage(name, shape, stage_duration, &load, &system, &logs, next_index).await?);
+            }
+            Err(error) => {
+                println!("  the second routing replica did not start: {error:#}");
+                replicas_error = Some(format!("{error:#}"));
+            }
+        }
     }
 
     let all: Vec<&FlowOutcome> =
@@ -475,6 +494,7 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
         "curve": curve.iter().map(Stage::json).collect::<Vec<_>>(),
         "open_loop": open.json(),
         "replicas": replicas.as_ref().map(Stage::json),
+        "replicas_error": replicas_error,
         "integrator_lag": integrator_lag.as_ref().map(Run::json),
         "bare_jetstream_lag_same_load": bare_lag.as_ref().map(Run::json),
         "notification_lag": notification_lag.json(),
