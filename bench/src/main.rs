@@ -228,6 +228,36 @@ fn print_summary(report: &Value) {
     };
     row("peak flows/s (closed loop)", &|m| m["peak"]["flows_per_second"].clone());
     row("flows/s at half peak (open loop)", &|m| m["open_loop"]["flows_per_second"].clone());
+    row("cores used at the peak (services, PostgreSQL, nats-server)", &|m| {
+        let peak = m["curve"]
+            .as_array()
+            .and_then(|c| {
+                c.iter().max_by(|a, b| {
+                    a["flows_per_second"]
+                        .as_f64()
+                        .unwrap_or(0.0)
+                        .total_cmp(&b["flows_per_second"].as_f64().unwrap_or(0.0))
+                })
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        json!(peak["cpu_cores_used"].as_array().into_iter().flatten().filter_map(|c| c["cores"].as_f64()).sum::<f64>())
+    });
+    row("CPU ms per flow at the peak, all processes", &|m| {
+        let peak = m["curve"]
+            .as_array()
+            .and_then(|c| {
+                c.iter().max_by(|a, b| {
+                    a["flows_per_second"]
+                        .as_f64()
+                        .unwrap_or(0.0)
+                        .total_cmp(&b["flows_per_second"].as_f64().unwrap_or(0.0))
+                })
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        peak["cpu_ms_per_flow_all_processes"].clone()
+    });
     row("events/s at half peak", &|m| m["open_loop"]["events_per_second"].clone());
     row("events per flow", &|m| {
         json!(

@@ -383,6 +383,8 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
     let applicants = args.curve.iter().copied().max().unwrap_or(1).max(1);
     let cast = prepare_cast(&system, applicants).await?;
     println!("  {} applicants, {} approvers (one per department row)", cast.applicants.len(), cast.approvers.len());
+    // Memory after the set-up (registrations and sign-ins), apart from what the load adds.
+    let after_setup = system.usage();
     let logs = logs::open_all(&system.logs).await?;
     let integrator = match &system.nats {
         Some(nats) => Some(Integrator::subscribe(&nats.url).await?),
@@ -499,6 +501,7 @@ pub async fn run_mode(mode: Mode, args: &FlowArgs, limits: &Limits<'_>) -> anyho
         "bare_jetstream_lag_same_load": bare_lag.as_ref().map(Run::json),
         "notification_lag": notification_lag.json(),
         "processes": report::usage_json(&usage),
+        "processes_after_setup": report::usage_json(&after_setup),
         "ratios": {
             "commit_allowance_flows_per_second": commit_allowance,
             "commit_allowance_basis": match mode {

@@ -86,8 +86,9 @@ impl Stage {
                 "inbox_marks_per_flow": c.inbox_marks as f64 / flows,
             })).collect::<Vec<_>>(),
             "cpu_cores_used": self.cpu_seconds.iter().map(|(name, cpu)| json!({
-                "process": name, "cpu_seconds": cpu, "cores": cpu / seconds,
+                "process": name, "cpu_seconds": cpu, "cores": cpu / seconds, "cpu_ms_per_flow": cpu * 1e3 / flows,
             })).collect::<Vec<_>>(),
+            "cpu_ms_per_flow_all_processes": self.cpu_seconds.iter().map(|(_, cpu)| cpu).sum::<f64>() * 1e3 / flows,
             "busiest_process": self.busiest().map(|(name, _)| name),
             "rpcs": self.rpcs.iter().map(Run::json).collect::<Vec<_>>(),
             "rpc_errors": self.rpc_errors,
