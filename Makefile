@@ -17,12 +17,15 @@ test:
 	cargo build --workspace --bins
 	source .test-env && cargo test --workspace --no-fail-fast
 
-## Benchmarks (release build), JSON under bench-results/: document rendering per type, and the raw limits of
-## PostgreSQL, SQLite (the event log's settings) and JetStream on this machine.
+## Benchmarks (release build, under ten minutes on 2 cores): document rendering per type; then one run of
+## `onewindow-bench all`: the raw limits of PostgreSQL, SQLite and JetStream, one application's 1,000-event load,
+## and the clearance-sheet flow under load in the embedded and the distributed mode, as ratios of those limits.
+## JSON under bench-results/ (raw-limits.json, flow.json); the table is printed at the end.
 bench:
 	scripts/test-prepare.sh
+	cargo build --release --workspace --bins
 	cargo bench -p onewindow-documents --bench render
-	source .test-env && cargo run --release -p onewindow-bench -- --seconds 5
+	source .test-env && "$(CARGO_TARGET_DIR)/release/onewindow-bench" --seconds 3 all
 
 ## Tests that need no servers.
 test-unit:
