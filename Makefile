@@ -25,7 +25,7 @@ bench:
 	scripts/test-prepare.sh
 	cargo build --release --workspace --bins
 	cargo bench -p onewindow-documents --bench render
-	source .test-env && "$(CARGO_TARGET_DIR)/release/onewindow-bench" --seconds 3 all
+	source .test-env && "$(CARGO_TARGET_DIR)/release/onewindow-bench" --seconds 3 all --million-event-rebuild
 
 ## Tests that need no servers.
 test-unit:

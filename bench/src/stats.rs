@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// One measured run: how many operations in how long, and each one's latency.
+#[derive(Debug, Clone)]
 pub struct Run {
     pub name: String,
     pub operations: usize,
