@@ -183,3 +183,77 @@ pub async fn health_status(url: &str, service: &str) -> anyhow::Result<bool> {
     let response = HealthClient::new(channel).check(HealthCheckRequest { service: service.to_owned() }).await?;
     Ok(response.into_inner().status == ServingStatus::Serving as i32)
 }
+
+/// A fresh PostgreSQL database for each of the six services.
+pub struct ServiceDatabases {
+    pub identity: String,
+    pub catalog: String,
+    pub applications: String,
+    pub routing: String,
+    pub documents: String,
+    pub notifications: String,
+}
+
+impl ServiceDatabases {
+    pub async fn fresh() -> anyhow::Result<Self> {
+        Ok(Self {
+            identity: fresh_postgres_database().await?,
+            catalog: fresh_postgres_database().await?,
+            applications: fresh_postgres_database().await?,
+            routing: fresh_postgres_database().await?,
+            documents: fresh_postgres_database().await?,
+            notifications: fresh_postgres_database().await?,
+        })
+    }
+}
+
+/// The six services as separate processes over their databases and one NATS server (the distributed mode),
+/// each SERVING; killed when dropped.
+pub struct DistributedServices {
+    pub identity: ServiceProcess,
+    pub catalog: ServiceProcess,
+    pub applications: ServiceProcess,
+    pub routing: ServiceProcess,
+    pub documents: ServiceProcess,
+    pub notifications: ServiceProcess,
+}
+
+impl DistributedServices {
+    pub async fn start(databases: &ServiceDatabases, nats_url: &str) -> anyhow::Result<Self> {
+        let database = |url: &str| ("ONEWINDOW_DATABASE_URL", url.to_owned());
+        let mut identity = ServiceProcess::spawn("onewindow-identity", &[database(&databases.identity)])?;
+        identity.wait_serving("onewindow.identity.v1.IdentityService").await?;
+        let shared = |db: &str| {
+            vec![
+                database(db),
+                ("ONEWINDOW_NATS_URL", nats_url.to_owned()),
+                ("ONEWINDOW_IDENTITY_URL", identity.url.clone()),
+            ]
+        };
+        let mut catalog = ServiceProcess::spawn("onewindow-catalog", &shared(&databases.catalog))?;
+        catalog.wait_serving("onewindow.catalog.v1.CatalogService").await?;
+        let mut documents_env = shared(&databases.documents);
+        documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
+        let mut documents = ServiceProcess::spawn("onewindow-documents", &documents_env)?;
+        let mut applications_env = shared(&databases.applications);
+        applications_env.push(("ONEWINDOW_CATALOG_URL", catalog.url.clone()));
+        applications_env.push(("ONEWINDOW_DOCUMENTS_URL", documents.url.clone()));
+        let mut applications = ServiceProcess::spawn("onewindow-applications", &applications_env)?;
+        let mut routing = ServiceProcess::spawn("onewindow-routing", &shared(&databases.routing))?;
+        let mut notifications = ServiceProcess::spawn("onewindow-notifications", &shared(&databases.notifications))?;
+        applications.wait_serving("onewindow.applications.v1.ApplicationsService").await?;
+        routing.wait_serving("onewindow.routing.v1.RoutingService").await?;
+        documents.wait_serving("onewindow.documents.v1.DocumentsService").await?;
+        notifications.wait_serving("onewindow.notifications.v1.NotificationsService").await?;
+        Ok(Self { identity, catalog, applications, routing, documents, notifications })
+    }
+
+    /// Every process's log, for a failure's message.
+    pub fn logs(&self) -> String {
+        [&self.identity, &self.catalog, &self.applications, &self.routing, &self.documents, &self.notifications]
+            .iter()
+            .map(|p| format!("--- {} ---\n{}", p.name, std::fs::read_to_string(&p.log).unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

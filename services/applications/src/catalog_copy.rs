@@ -188,29 +188,12 @@ impl EventHandler for CatalogCopy {
         // The catalog's stream version is the service version.
         let copy = snapshot(defined, event.version);
         let stream = StreamRef::new(&event.stream.org, SERVICE_COPY, copy.code.clone());
-        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
-        loop {
-            let current = load::<ServiceCopy>(self.store.as_ref(), &stream)
-                .await
-                .map_err(|e| HandleError::Transient(e.into()))?;
-            // Versions may arrive out of order after a retry: never replace a newer copy with an older one.
-            let newer = current.state.0.as_ref().is_none_or(|c| c.version < copy.version);
-            let events = if newer {
-                let metadata = onewindow_server::reaction_metadata(crate::SERVICE, event);
-                vec![
-                    encode(&CopyEvent::Recorded(copy.clone()), 1, &metadata)
-                        .map_err(|e| HandleError::Poison(e.into()))?,
-                ]
-            } else {
-                Vec::new()
-            };
-            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
-            match self.store.commit(commit).await {
-                Ok(_) => return Ok(()),
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(HandleError::Transient(other.into())),
-            }
-        }
+        // Versions may arrive out of order after a retry: never replace a newer copy with an older one.
+        let version = copy.version;
+        self.record_if_newer::<ServiceCopy>(event, &stream, CopyEvent::Recorded(copy), |current| {
+            current.0.as_ref().is_none_or(|c| c.version < version)
+        })
+        .await
     }
 }
 
@@ -219,19 +202,28 @@ impl CatalogCopy {
         let settings: CalendarSettings =
             serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
         let stream = StreamRef::new(&event.stream.org, CALENDAR_COPY, CALENDAR_ID);
-        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
+        let copy = CalendarCopyEvent::Recorded { catalog_version: event.version, settings };
+        self.record_if_newer::<CalendarCopy>(event, &stream, copy, |current| {
+            current.0.as_ref().is_none_or(|(version, _)| *version < event.version)
+        })
+        .await
+    }
+
+    /// Records `copy` on `stream` when `is_newer` says the copy there is older, with the consumer's inbox mark
+    /// either way (so a redelivery is a no-op), retrying a lost race.
+    async fn record_if_newer<A: Aggregate>(
+        &self,
+        cause: &RecordedEvent,
+        stream: &StreamRef,
+        copy: A::Event,
+        is_newer: impl Fn(&A) -> bool,
+    ) -> Result<(), HandleError> {
+        let mark = InboxMark { consumer: CONSUMER.into(), event_id: cause.id };
+        let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
+        let encoded = encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
         loop {
-            let current = load::<CalendarCopy>(self.store.as_ref(), &stream)
-                .await
-                .map_err(|e| HandleError::Transient(e.into()))?;
-            let newer = current.state.0.as_ref().is_none_or(|(version, _)| *version < event.version);
-            let events = if newer {
-                let metadata = onewindow_server::reaction_metadata(crate::SERVICE, event);
-                let copy = CalendarCopyEvent::Recorded { catalog_version: event.version, settings: settings.clone() };
-                vec![encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
-            } else {
-                Vec::new()
-            };
+            let current = load::<A>(self.store.as_ref(), stream).await.map_err(|e| HandleError::Transient(e.into()))?;
+            let events = if is_newer(&current.state) { vec![encoded.clone()] } else { Vec::new() };
             let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
             match self.store.commit(commit).await {
                 Ok(_) => return Ok(()),

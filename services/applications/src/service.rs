@@ -81,13 +81,6 @@ pub(crate) fn may_read_created(principal: &Principal, created: &Created) -> bool
 /// How often a command without the client's `expected_version` is decided again after losing a race.
 const COMMAND_ATTEMPTS: usize = 8;
 
-/// Whether a refused commit lost a race that the command may simply decide again: the client sent no version to
-/// hold it to, and the application changed in between (another service's reaction, usually: the sheet opening, an
-/// approval). A client that sent its version is told instead (ABORTED): it decided on what it saw.
-fn lost_race(status: &Status, expected_version: Option<i64>, attempt: usize) -> bool {
-    status.code() == tonic::Code::Aborted && expected_version.is_none() && attempt < COMMAND_ATTEMPTS
-}
-
 fn is_staff(principal: &Principal) -> bool {
     principal.has(Role::Executor) || principal.has(Role::Admin)
 }
@@ -108,6 +101,7 @@ fn actor(principal: &Principal) -> Actor {
 }
 
 /// Who may act on a loaded application.
+#[derive(Clone, Copy)]
 enum Party {
     Applicant,
     Staff,
@@ -129,6 +123,25 @@ impl ApplicationsApi {
 
     async fn answer(&self, org: &OrgId, loaded: &Loaded<Application>) -> Result<pb::Application, Status> {
         application_pb(org, &loaded.state, loaded.version, Utc::now(), &self.calendar(org).await?)
+    }
+
+    /// Loads the application named by `raw_id` for a reader: it exists, and the caller may read it.
+    async fn readable<T>(
+        &self,
+        request: &Request<T>,
+        raw_id: &str,
+    ) -> Result<(Principal, Loaded<Application>), Status> {
+        let principal = self.auth.authenticate(request).await?;
+        let id = parse_id("application_id", raw_id)?;
+        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
+        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
+        if !loaded.state.exists() {
+            return Err(ApplicationError::NotFound.into());
+        }
+        if !may_read(&principal, &loaded.state) {
+            return Err(Status::permission_denied("this application belongs to someone else"));
+        }
+        Ok((principal, loaded))
     }
 
     /// Loads the application named by `raw_id` and checks that the caller may act on it as `party`, and that the
@@ -174,6 +187,35 @@ impl ApplicationsApi {
     /// Commits what a command decided against the loaded version and answers the application as it now is.
     async fn commit(&self, target: Target, events: Vec<ApplicationEvent>) -> Result<pb::Application, Status> {
         self.commit_with(target, events, |_| Ok(None)).await
+    }
+
+    /// One command: load the application, check the caller may act as `party`, decide, commit. Without the
+    /// client's `expected_version`, a lost race (usually another service's reaction landing between the load and
+    /// the commit) is decided again on the new state; with it, the client is told (ABORTED): it decided on what it
+    /// saw.
+    async fn command<T>(
+        &self,
+        request: &Request<T>,
+        raw_id: &str,
+        expected_version: Option<i64>,
+        party: Party,
+        decide: impl Fn(&Application, &Principal) -> Result<Vec<ApplicationEvent>, ApplicationError>,
+    ) -> Result<pb::Application, Status> {
+        let mut attempt = 1;
+        loop {
+            let target = self.target(request, raw_id, expected_version, party).await?;
+            let events = decide(&target.loaded.state, &target.principal)?;
+            match self.commit(target, events).await {
+                Err(status)
+                    if status.code() == tonic::Code::Aborted
+                        && expected_version.is_none()
+                        && attempt < COMMAND_ATTEMPTS =>
+                {
+                    attempt += 1
+                }
+                answer => return answer,
+            }
+        }
     }
 
     /// [`Self::commit`], with another stream's append (made from the same metadata) in the same transaction.
@@ -314,12 +356,15 @@ impl ApplicationsService for ApplicationsApi {
             own_statement: own_statement.and_then(Result::ok),
         };
         let text_language = reason_language.ok().flatten().or(document_language).unwrap_or(Language::En);
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
-        let org = target.principal.org.clone();
-        let service = target.loaded.state.created.as_ref().map(|c| c.service.clone()).unwrap_or_default();
-        let planned_at = planned_completion(&self.calendar(&org).await?, Utc::now(), &service);
-        let events = crate::domain::update_draft(&target.loaded.state, draft, text_language, planned_at)?;
-        let application = self.commit(target, events).await?;
+        let principal = self.auth.authenticate(&request).await?;
+        let (calendar, now) = (self.calendar(&principal.org).await?, Utc::now());
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Applicant, |state, _| {
+                let service = state.created.as_ref().map(|c| &c.service);
+                let planned_at = service.and_then(|service| planned_completion(&calendar, now, service));
+                crate::domain::update_draft(state, draft.clone(), text_language, planned_at)
+            })
+            .await?;
         Ok(Response::new(pb::UpdateDraftResponse { application: Some(application) }))
     }
 
@@ -387,16 +432,11 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::WithdrawApplicationResponse>, Status> {
         let body = request.get_ref();
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
-            let events = crate::domain::withdraw(&target.loaded.state, body.reason.clone())?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Applicant, |state, _| {
+                crate::domain::withdraw(state, body.reason.clone())
+            })
+            .await?;
         Ok(Response::new(pb::WithdrawApplicationResponse { application: Some(application) }))
     }
 
@@ -404,16 +444,7 @@ impl ApplicationsService for ApplicationsApi {
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::GetApplicationResponse>, Status> {
-        let principal = self.auth.authenticate(&request).await?;
-        let id = parse_id("application_id", &request.get_ref().application_id)?;
-        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        if !loaded.state.exists() {
-            return Err(ApplicationError::NotFound.into());
-        }
-        if !may_read(&principal, &loaded.state) {
-            return Err(Status::permission_denied("this application belongs to someone else"));
-        }
+        let (principal, loaded) = self.readable(&request, &request.get_ref().application_id).await?;
         let calendar = self.calendar(&principal.org).await?;
         let application = match request.get_ref().as_of {
             None => application_pb(&principal.org, &loaded.state, loaded.version, Utc::now(), &calendar)?,
@@ -435,16 +466,7 @@ impl ApplicationsService for ApplicationsApi {
         &self,
         request: Request<pb::GetApplicationTimingRequest>,
     ) -> Result<Response<pb::GetApplicationTimingResponse>, Status> {
-        let principal = self.auth.authenticate(&request).await?;
-        let id = parse_id("application_id", &request.get_ref().application_id)?;
-        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        if !loaded.state.exists() {
-            return Err(ApplicationError::NotFound.into());
-        }
-        if !may_read(&principal, &loaded.state) {
-            return Err(Status::permission_denied("this application belongs to someone else"));
-        }
+        let (principal, loaded) = self.readable(&request, &request.get_ref().application_id).await?;
         let calendar = self.calendar(&principal.org).await?;
         let lateness = why_late(&loaded.state, &calendar, Utc::now())
             .ok_or_else(|| Status::failed_precondition("a draft has no timing yet: it is not submitted"))?;
@@ -457,23 +479,19 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::AcceptApplicationRequest>,
     ) -> Result<Response<pb::AcceptApplicationResponse>, Status> {
         let body = request.get_ref();
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let executor = if body.executor_id.trim().is_empty() {
-                actor(&target.principal)
-            } else {
-                let id = parse_id("executor_id", &body.executor_id)?;
-                let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
-                Actor { id, name }
-            };
-            let events = crate::domain::accept(&target.loaded.state, executor, actor(&target.principal))?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
+        let principal = self.auth.authenticate(&request).await?;
+        // The executor's name is asked of identity once, not on every retry.
+        let executor = if body.executor_id.trim().is_empty() {
+            actor(&principal)
+        } else {
+            let id = parse_id("executor_id", &body.executor_id)?;
+            Actor { id, name: self.upstream.person_name(request.metadata(), &principal, "executor_id", id).await? }
         };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::accept(state, executor.clone(), actor(by))
+            })
+            .await?;
         Ok(Response::new(pb::AcceptApplicationResponse { application: Some(application) }))
     }
 
@@ -484,18 +502,14 @@ impl ApplicationsService for ApplicationsApi {
     ) -> Result<Response<pb::AssignExecutorResponse>, Status> {
         let body = request.get_ref();
         let id = parse_id("executor_id", &body.executor_id)?;
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let name = self.upstream.person_name(request.metadata(), &target.principal, "executor_id", id).await?;
-            let events =
-                crate::domain::assign_executor(&target.loaded.state, Actor { id, name }, actor(&target.principal))?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let principal = self.auth.authenticate(&request).await?;
+        let executor =
+            Actor { id, name: self.upstream.person_name(request.metadata(), &principal, "executor_id", id).await? };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::assign_executor(state, executor.clone(), actor(by))
+            })
+            .await?;
         Ok(Response::new(pb::AssignExecutorResponse { application: Some(application) }))
     }
 
@@ -509,23 +523,11 @@ impl ApplicationsService for ApplicationsApi {
             .planned_at
             .and_then(onewindow_proto::from_timestamp)
             .ok_or_else(|| FieldErrors::one("planned_at", "is required"))?;
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let by = actor(&target.principal);
-            let events = crate::domain::set_planned_date(
-                &target.loaded.state,
-                planned_at,
-                body.remark.trim().to_owned(),
-                by,
-                Utc::now(),
-            )?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::set_planned_date(state, planned_at, body.remark.trim().to_owned(), actor(by), Utc::now())
+            })
+            .await?;
         Ok(Response::new(pb::SetPlannedDateResponse { application: Some(application) }))
     }
 
@@ -535,16 +537,11 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::CompleteApplicationRequest>,
     ) -> Result<Response<pb::CompleteApplicationResponse>, Status> {
         let body = request.get_ref();
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let events = crate::domain::complete(&target.loaded.state, actor(&target.principal))?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::complete(state, actor(by))
+            })
+            .await?;
         Ok(Response::new(pb::CompleteApplicationResponse { application: Some(application) }))
     }
 
@@ -554,16 +551,11 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::IssueApplicationRequest>,
     ) -> Result<Response<pb::IssueApplicationResponse>, Status> {
         let body = request.get_ref();
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let events = crate::domain::issue(&target.loaded.state, actor(&target.principal))?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::issue(state, actor(by))
+            })
+            .await?;
         Ok(Response::new(pb::IssueApplicationResponse { application: Some(application) }))
     }
 
@@ -573,16 +565,11 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::RefuseApplicationRequest>,
     ) -> Result<Response<pb::RefuseApplicationResponse>, Status> {
         let body = request.get_ref();
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, body.expected_version, Party::Staff).await?;
-            let events = crate::domain::refuse(&target.loaded.state, body.reason.clone(), actor(&target.principal))?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, body.expected_version, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
+                crate::domain::refuse(state, body.reason.clone(), actor(by))
+            })
+            .await?;
         Ok(Response::new(pb::RefuseApplicationResponse { application: Some(application) }))
     }
 
@@ -594,27 +581,16 @@ impl ApplicationsService for ApplicationsApi {
         let body = request.get_ref();
         let comment_id =
             if body.comment_id.trim().is_empty() { Uuid::now_v7() } else { parse_id("comment_id", &body.comment_id)? };
-        let mut attempt = 0;
-        let application = loop {
-            attempt += 1;
-            let target = self.target(&request, &body.application_id, None, Party::Either).await?;
-            let role = if target.loaded.state.applicant_id() == Some(target.principal.user_id) {
-                CommentAuthor::Applicant
-            } else {
-                CommentAuthor::Staff
-            };
-            let events = crate::domain::comment(
-                &target.loaded.state,
-                comment_id,
-                actor(&target.principal),
-                role,
-                body.text.clone(),
-            )?;
-            match self.commit(target, events).await {
-                Err(status) if lost_race(&status, None, attempt) => continue,
-                answer => break answer?,
-            }
-        };
+        let application = self
+            .command(&request, &body.application_id, None, Party::Either, |state, by| {
+                let role = if state.applicant_id() == Some(by.user_id) {
+                    CommentAuthor::Applicant
+                } else {
+                    CommentAuthor::Staff
+                };
+                crate::domain::comment(state, comment_id, actor(by), role, body.text.clone())
+            })
+            .await?;
         Ok(Response::new(pb::AddCommentResponse { application: Some(application) }))
     }
     type PrintApplicationStream =
@@ -624,7 +600,6 @@ impl ApplicationsService for ApplicationsApi {
         &self,
         request: Request<pb::PrintApplicationRequest>,
     ) -> Result<Response<Self::PrintApplicationStream>, Status> {
-        let principal = self.auth.authenticate(&request).await?;
         let body = request.get_ref();
         let language = match language_from_pb(body.language) {
             Ok(Some(Language::Kk)) => "kk",
@@ -633,15 +608,7 @@ impl ApplicationsService for ApplicationsApi {
             Ok(None) => "",
             Err(_) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
         };
-        let id = parse_id("application_id", &body.application_id)?;
-        let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        if !loaded.state.exists() {
-            return Err(ApplicationError::NotFound.into());
-        }
-        if !may_read(&principal, &loaded.state) {
-            return Err(Status::permission_denied("this application belongs to someone else"));
-        }
+        let (_, loaded) = self.readable(&request, &body.application_id).await?;
         let (document_id, number) = crate::domain::printable_form(&loaded.state)?;
         let pdf = self.upstream.download(request.metadata(), document_id, language).await?;
         let mut first = Some((document_id.to_string(), number));

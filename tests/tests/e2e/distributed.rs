@@ -9,7 +9,7 @@ use onewindow_identity::{NewAccount, register_account, roles};
 use onewindow_proto::applications::v1::{
     CreateApplicationRequest, Language, applications_service_client::ApplicationsServiceClient,
 };
-use onewindow_tests::{NatsServer, ServiceProcess, fresh_postgres_database};
+use onewindow_tests::{DistributedServices, NatsServer, ServiceDatabases};
 
 use super::embedded::assert_certificate_issued;
 
@@ -54,51 +54,20 @@ async fn seed(identity_url: &str, catalog_url: &str) -> Cast {
 async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     onewindow_tests::init_test_logging();
     let nats = NatsServer::start().await.expect("a current nats-server is required");
-    let mut databases = Vec::new();
-    for _ in 0..6 {
-        databases.push(fresh_postgres_database().await.expect("PostgreSQL is required"));
-    }
-    let [identity_db, catalog_db, applications_db, routing_db, documents_db, notifications_db] =
-        <[String; 6]>::try_from(databases).expect("six databases");
-    let cast = seed(&identity_db, &catalog_db).await;
-
-    let database = |url: &str| ("ONEWINDOW_DATABASE_URL", url.to_owned());
-    let mut identity = ServiceProcess::spawn("onewindow-identity", &[database(&identity_db)]).expect("identity");
-    identity.wait_serving("onewindow.identity.v1.IdentityService").await.expect("identity serving");
-    let shared = |db: &str| {
-        vec![database(db), ("ONEWINDOW_NATS_URL", nats.url.clone()), ("ONEWINDOW_IDENTITY_URL", identity.url.clone())]
-    };
-    let mut catalog = ServiceProcess::spawn("onewindow-catalog", &shared(&catalog_db)).expect("catalog");
-    catalog.wait_serving("onewindow.catalog.v1.CatalogService").await.expect("catalog serving");
-    let mut applications_env = shared(&applications_db);
-    applications_env.push(("ONEWINDOW_CATALOG_URL", catalog.url.clone()));
-    let mut applications = ServiceProcess::spawn("onewindow-applications", &applications_env).expect("applications");
-    let mut routing = ServiceProcess::spawn("onewindow-routing", &shared(&routing_db)).expect("routing");
-    let mut documents_env = shared(&documents_db);
-    documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
-    let mut documents = ServiceProcess::spawn("onewindow-documents", &documents_env).expect("documents");
-    let mut notifications =
-        ServiceProcess::spawn("onewindow-notifications", &shared(&notifications_db)).expect("notifications");
-    applications.wait_serving("onewindow.applications.v1.ApplicationsService").await.expect("applications serving");
-    routing.wait_serving("onewindow.routing.v1.RoutingService").await.expect("routing serving");
-    documents.wait_serving("onewindow.documents.v1.DocumentsService").await.expect("documents serving");
-    notifications.wait_serving("onewindow.notifications.v1.NotificationsService").await.expect("notifications serving");
+    let databases = ServiceDatabases::fresh().await.expect("PostgreSQL is required");
+    let cast = seed(&databases.identity, &databases.catalog).await;
+    let mut services = DistributedServices::start(&databases, &nats.url).await.expect("the six services serving");
 
     let endpoints = Endpoints {
-        identity: identity.url.clone(),
-        applications: applications.url.clone(),
-        routing: routing.url.clone(),
-        documents: documents.url.clone(),
-        notifications: notifications.url.clone(),
+        identity: services.identity.url.clone(),
+        applications: services.applications.url.clone(),
+        routing: services.routing.url.clone(),
+        documents: services.documents.url.clone(),
+        notifications: services.notifications.url.clone(),
     };
     let outcome = match certificate_of_study(&endpoints, &cast, Duration::from_secs(60)).await {
         Ok(outcome) => outcome,
-        Err(error) => {
-            for p in [&identity, &catalog, &applications, &routing, &documents, &notifications] {
-                eprintln!("--- {} ---\n{}", p.name, std::fs::read_to_string(&p.log).unwrap_or_default());
-            }
-            panic!("the distributed flow failed: {error:#}");
-        }
+        Err(error) => panic!("the distributed flow failed: {error:#}\n{}", services.logs()),
     };
     assert_certificate_issued(&outcome, "KAZNU-");
 
@@ -114,8 +83,8 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     assert!(stream.info().await.expect("info").state.messages >= 5, "created, submitted, in work, completed, issued");
 
     // The trace of the submit call crossed NATS (traceparent header) into the routing process.
-    let applications_log = onewindow_eventlog::open(&applications_db).await.expect("applications database");
-    let routing_log = onewindow_eventlog::open(&routing_db).await.expect("routing database");
+    let applications_log = onewindow_eventlog::open(&databases.applications).await.expect("applications database");
+    let routing_log = onewindow_eventlog::open(&databases.routing).await.expect("routing database");
     super::embedded::assert_one_trace(applications_log.as_ref(), routing_log.as_ref(), &outcome.application.id).await;
 
     // Applications keeps its own copy of the catalog from the catalog's events: with the catalog down, an
@@ -131,11 +100,11 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     assert!(
         applications_log.stream_version(&copy).await.expect("read") > 0,
         "the catalog's events reached applications; its log:\n{}",
-        std::fs::read_to_string(&applications.log).unwrap_or_default()
+        std::fs::read_to_string(&services.applications.log).unwrap_or_default()
     );
-    catalog.kill();
-    let student = sign_in(&identity.url, ORG, &cast.student).await.expect("student");
-    let channel = tonic::transport::Endpoint::from_shared(applications.url.clone())
+    services.catalog.kill();
+    let student = sign_in(&services.identity.url, ORG, &cast.student).await.expect("student");
+    let channel = tonic::transport::Endpoint::from_shared(services.applications.url.clone())
         .expect("url")
         .connect()
         .await

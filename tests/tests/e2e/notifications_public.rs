@@ -19,7 +19,7 @@ use onewindow_proto::notifications::v1::{
     ListNotificationsRequest, ListWebhookDeliveriesRequest, Notification, RegisterWebhookRequest,
     integrations_service_client::IntegrationsServiceClient, notifications_service_client::NotificationsServiceClient,
 };
-use onewindow_tests::{NatsServer, ServiceProcess, fresh_postgres_database};
+use onewindow_tests::{DistributedServices, NatsServer, ServiceDatabases};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -166,48 +166,17 @@ fn statuses_of(events: &[Value], application_id: &str) -> Vec<String> {
 async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
     onewindow_tests::init_test_logging();
     let nats = NatsServer::start().await.expect("a current nats-server is required");
-    let mut databases = Vec::new();
-    for _ in 0..6 {
-        databases.push(fresh_postgres_database().await.expect("PostgreSQL is required"));
-    }
-    let [identity_db, catalog_db, applications_db, routing_db, documents_db, notifications_db] =
-        <[String; 6]>::try_from(databases).expect("six databases");
-    let (cast, erp) = seed(&identity_db, &catalog_db).await;
+    let databases = ServiceDatabases::fresh().await.expect("PostgreSQL is required");
+    let (cast, erp) = seed(&databases.identity, &databases.catalog).await;
 
     // The integrator listens before anything happens.
     let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
     let mut live = client.subscribe(format!("onewindow.public.v1.{ORG}.>")).await.expect("subscribe");
     let flow_started = time::OffsetDateTime::now_utc();
 
-    let database = |url: &str| ("ONEWINDOW_DATABASE_URL", url.to_owned());
-    let mut identity = ServiceProcess::spawn("onewindow-identity", &[database(&identity_db)]).expect("identity");
-    identity.wait_serving("onewindow.identity.v1.IdentityService").await.expect("identity serving");
-    let shared = |db: &str| {
-        vec![database(db), ("ONEWINDOW_NATS_URL", nats.url.clone()), ("ONEWINDOW_IDENTITY_URL", identity.url.clone())]
-    };
-    let mut catalog = ServiceProcess::spawn("onewindow-catalog", &shared(&catalog_db)).expect("catalog");
-    catalog.wait_serving("onewindow.catalog.v1.CatalogService").await.expect("catalog serving");
-    let mut applications_env = shared(&applications_db);
-    applications_env.push(("ONEWINDOW_CATALOG_URL", catalog.url.clone()));
-    let mut applications = ServiceProcess::spawn("onewindow-applications", &applications_env).expect("applications");
-    let mut routing = ServiceProcess::spawn("onewindow-routing", &shared(&routing_db)).expect("routing");
-    let mut documents_env = shared(&documents_db);
-    documents_env.push(("ONEWINDOW_BLOB_STORE", "nats".into()));
-    let mut documents = ServiceProcess::spawn("onewindow-documents", &documents_env).expect("documents");
-    let mut notifications =
-        ServiceProcess::spawn("onewindow-notifications", &shared(&notifications_db)).expect("notifications");
-    applications.wait_serving("onewindow.applications.v1.ApplicationsService").await.expect("applications serving");
-    routing.wait_serving("onewindow.routing.v1.RoutingService").await.expect("routing serving");
-    documents.wait_serving("onewindow.documents.v1.DocumentsService").await.expect("documents serving");
-    notifications.wait_serving("onewindow.notifications.v1.IntegrationsService").await.expect("notifications serving");
-    let processes = [&identity, &catalog, &applications, &routing, &documents, &notifications];
-    let logs = || {
-        processes
-            .iter()
-            .map(|p| format!("--- {} ---\n{}", p.name, std::fs::read_to_string(&p.log).unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let services = DistributedServices::start(&databases, &nats.url).await.expect("the six services serving");
+    let DistributedServices { identity, applications, routing, documents, notifications, .. } = &services;
+    let logs = || services.logs();
 
     // The integrator also registers a webhook whose receiver fails twice before it accepts.
     let receiver = receiver(2).await;
