@@ -72,6 +72,8 @@ enum BenchEvent {
     Happened { worker: usize, n: u64 },
 }
 
+impl onewindow_eventlog::EventSchema for BenchEvent {}
+
 /// One event appended to a new stream per commit, through the project's event log (`url`: postgres or sqlite).
 pub async fn event_log_commits(name: &str, url: &str, writers: usize, duration: Duration) -> anyhow::Result<Run> {
     let store: Arc<dyn EventStore> = onewindow_eventlog::open(url).await?;
@@ -87,7 +89,7 @@ pub async fn event_log_commits(name: &str, url: &str, writers: usize, duration: 
                 causation_id: Uuid::now_v7(),
                 trace_context: None,
             };
-            let event = encode(&BenchEvent::Happened { worker, n }, 1, &metadata)?;
+            let event = encode(&BenchEvent::Happened { worker, n }, &metadata)?;
             let stream = StreamRef::new(&org, "bench", Uuid::now_v7().to_string());
             store.commit(Commit::append(stream, 0, vec![event])).await?;
             Ok(())

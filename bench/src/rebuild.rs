@@ -91,7 +91,7 @@ pub async fn one_application(url: &str, count: usize, repetitions: usize) -> any
     let events = application_events(application_id, count)?;
     let mut version = 0;
     for chunk in events.chunks(100) {
-        let encoded = chunk.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>()?;
+        let encoded = chunk.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>()?;
         store.commit(Commit::append(stream.clone(), version, encoded)).await?;
         version += chunk.len() as i64;
     }
@@ -185,7 +185,7 @@ pub async fn million_event_rebuild(postgres_url: &str, events: u64) -> anyhow::R
             appends.push(onewindow_eventlog::StreamAppend {
                 stream: StreamRef::new(&org, "application", application_id.to_string()),
                 expected_version: 0,
-                events: lifecycle.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>()?,
+                events: lifecycle.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>()?,
             });
         }
         store.commit(Commit { appends, inbox: None }).await?;

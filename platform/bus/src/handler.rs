@@ -61,3 +61,14 @@ pub(crate) async fn park(store: &dyn EventStore, consumer: &str, event: &Recorde
         tracing::error!(consumer, event_id = %event.id, %error, "could not record a parked event");
     }
 }
+
+/// Reads a consumed event as its producer's contract type (`onewindow_contracts`), through the upcasters of its
+/// schema version: every consumer reads what the producer wrote with the type it was written with. An event that
+/// does not decode is poison (retrying cannot help): it is parked where administrators see it.
+pub fn read<E: serde::de::DeserializeOwned + onewindow_eventlog::EventSchema>(
+    event: &RecordedEvent,
+) -> Result<E, HandleError> {
+    onewindow_eventlog::decode(event).map_err(|error| {
+        HandleError::Poison(anyhow::Error::new(error).context(format!("reading {} {}", event.event_type, event.id)))
+    })
+}

@@ -26,7 +26,7 @@ use onewindow_eventlog::EventStore;
 use tokio_util::sync::CancellationToken;
 
 pub use envelope::{Envelope, subject_for};
-pub use handler::{EventHandler, HandleError, Subscription};
+pub use handler::{EventHandler, HandleError, Subscription, read};
 pub use log_tail::LogTailBus;
 pub use nats::{NatsBus, NatsSettings};
 pub use relay::OutboxRelay;

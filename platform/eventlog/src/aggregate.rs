@@ -7,11 +7,14 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{EventMetadata, EventStore, NewEvent, RecordedEvent, StoreError, StreamRef};
+use crate::{
+    EventMetadata, EventStore, NewEvent, RecordedEvent, StoreError, StreamRef,
+    schema::{EventSchema, UpcastError, upcast_to_current},
+};
 
 /// An aggregate's state, rebuilt by folding its events (`apply` is pure: no I/O, no clock).
 pub trait Aggregate: Default + Send {
-    type Event: Serialize + DeserializeOwned + Send + Sync;
+    type Event: Serialize + DeserializeOwned + EventSchema + Send + Sync;
 
     fn apply(&mut self, event: &Self::Event, recorded: &RecordedEvent);
 }
@@ -39,6 +42,10 @@ pub enum EventCodecError {
     Decode { event_type: String, schema_version: i32, source: serde_json::Error },
     #[error("event cannot be encoded: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("event {event_type} v{stored} was written by newer code (this code reads up to v{current})")]
+    NewerVersion { event_type: String, stored: i32, current: i32 },
+    #[error(transparent)]
+    Upcast(#[from] UpcastError),
 }
 
 impl From<EventCodecError> for StoreError {
@@ -47,12 +54,8 @@ impl From<EventCodecError> for StoreError {
     }
 }
 
-/// Encodes a domain event for the log, with a fresh UUID v7 id.
-pub fn encode<E: Serialize>(
-    event: &E,
-    schema_version: i32,
-    metadata: &EventMetadata,
-) -> Result<NewEvent, EventCodecError> {
+/// Encodes a domain event for the log, with a fresh UUID v7 id and its type's current schema version.
+pub fn encode<E: Serialize + EventSchema>(event: &E, metadata: &EventMetadata) -> Result<NewEvent, EventCodecError> {
     let Value::Object(mut tagged) = serde_json::to_value(event)? else {
         return Err(EventCodecError::NotTagged("(not an object)".into()));
     };
@@ -60,14 +63,26 @@ pub fn encode<E: Serialize>(
         return Err(EventCodecError::NotTagged(format!("{tagged:?}")));
     };
     let payload = tagged.remove("payload").unwrap_or(Value::Object(Map::new()));
+    let schema_version = E::schema_version(&event_type);
     Ok(NewEvent { id: Uuid::now_v7(), event_type, schema_version, payload, metadata: metadata.clone() })
 }
 
-/// Decodes a stored event into the domain enum it was encoded from.
-pub fn decode<E: DeserializeOwned>(recorded: &RecordedEvent) -> Result<E, EventCodecError> {
+/// Decodes a stored event into the domain enum it was encoded from, through the upcasters of its type when it
+/// was stored at an older schema version.
+pub fn decode<E: DeserializeOwned + EventSchema>(recorded: &RecordedEvent) -> Result<E, EventCodecError> {
+    let event_type = &recorded.event_type;
+    let current = E::schema_version(event_type);
+    if recorded.schema_version > current {
+        return Err(EventCodecError::NewerVersion {
+            event_type: event_type.clone(),
+            stored: recorded.schema_version,
+            current,
+        });
+    }
+    let payload = upcast_to_current::<E>(event_type, recorded.schema_version, recorded.payload.clone())?;
     let mut tagged = Map::new();
-    tagged.insert("type".into(), Value::String(recorded.event_type.clone()));
-    tagged.insert("payload".into(), recorded.payload.clone());
+    tagged.insert("type".into(), Value::String(event_type.clone()));
+    tagged.insert("payload".into(), payload);
     serde_json::from_value(Value::Object(tagged)).map_err(|source| EventCodecError::Decode {
         event_type: recorded.event_type.clone(),
         schema_version: recorded.schema_version,

@@ -123,3 +123,12 @@ pub struct RecordedEvent {
     pub payload: serde_json::Value,
     pub metadata: EventMetadata,
 }
+
+impl RecordedEvent {
+    /// The event as the log returns it once `event` is committed at `version` of `stream`: what consumers, folds
+    /// and tests of them see.
+    pub fn from_new(event: NewEvent, stream: StreamRef, version: i64, position: Position) -> Self {
+        let NewEvent { id, event_type, schema_version, payload, metadata } = event;
+        Self { position, id, stream, version, event_type, schema_version, payload, metadata }
+    }
+}

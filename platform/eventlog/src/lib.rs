@@ -11,12 +11,14 @@
 //! - `event`: what goes in ([`NewEvent`]) and what comes out ([`RecordedEvent`]), streams and positions
 //! - `store`: the [`EventStore`] port and its errors
 //! - `postgres`, `sqlite`: the two backends, each with its own migrations under `migrations/`
+//! - `schema`: schema versions per event type and the upcasters that read older payloads
 //! - `open`: picks a backend from a database URL
 
 mod aggregate;
 mod event;
 mod open;
 mod postgres;
+mod schema;
 mod sqlite;
 mod store;
 
@@ -24,5 +26,6 @@ pub use aggregate::{Aggregate, EventCodecError, Loaded, decode, encode, fold, lo
 pub use event::{EventMetadata, NewEvent, OrgId, OrgIdError, Position, RecordedEvent, StreamRef};
 pub use open::{open, open_postgres, open_sqlite};
 pub use postgres::PostgresEventStore;
+pub use schema::{EventSchema, UpcastError, upcast_to_current};
 pub use sqlite::SqliteEventStore;
 pub use store::{Commit, CommitOutcome, Database, EventStore, InboxMark, StoreError, StreamAppend};

@@ -7,19 +7,24 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
 use onewindow_calendar::{CalendarSettings, WorkingCalendar};
+use onewindow_contracts::catalog::{
+    CALENDAR_ADJUSTED, CalendarEvent, CatalogEvent, DocumentKind, Localized, SERVICE_DEFINED, ServiceDefinition,
+};
 use onewindow_eventlog::{
-    Aggregate, Commit, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, Commit, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Language, RequiredDocument, RouteStep, ServiceNames, ServiceSnapshot};
+use crate::domain::{RequiredDocument, RouteStep, ServiceNames, ServiceSnapshot};
 
 pub const SERVICE_COPY: &str = "service_copy";
 pub const CALENDAR_COPY: &str = "calendar_copy";
 const CALENDAR_ID: &str = "working";
 const CONSUMER: &str = "applications-catalog";
+/// The catalog's events applications keeps copies of.
+pub const SUBSCRIBES: &[&str] = &[SERVICE_DEFINED, CALENDAR_ADJUSTED];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
@@ -28,6 +33,9 @@ pub enum CopyEvent {
     #[serde(rename = "service_copy.recorded")]
     Recorded(ServiceSnapshot),
 }
+
+impl EventSchema for CopyEvent {}
+impl EventSchema for CalendarCopyEvent {}
 
 /// The newest copied version of one service.
 #[derive(Debug, Clone, Default)]
@@ -75,72 +83,12 @@ pub async fn copied(store: &dyn EventStore, org: &OrgId, code: &str) -> Result<O
     Ok(load::<ServiceCopy>(store, &StreamRef::new(org, SERVICE_COPY, code)).await?.state.0)
 }
 
-/// The fields of the catalog's `service.defined` payload the applications need (a tolerant reader).
-#[derive(Deserialize)]
-struct Defined {
-    code: String,
-    name: Names,
-    #[serde(default)]
-    route: Vec<Stage>,
-    #[serde(default)]
-    issues_document: String,
-    #[serde(default)]
-    office: String,
-    #[serde(default)]
-    average_processing_hours: u32,
-    #[serde(default)]
-    required_documents: Vec<Required>,
-    #[serde(default)]
-    reasons: Vec<Names>,
-    #[serde(default)]
-    document_languages: Vec<Language>,
+fn names(localized: &Localized) -> ServiceNames {
+    ServiceNames { kk: localized.kk.clone(), ru: localized.ru.clone(), en: localized.en.clone() }
 }
 
-#[derive(Deserialize)]
-struct Names {
-    kk: String,
-    ru: String,
-    en: String,
-}
-
-impl From<Names> for ServiceNames {
-    fn from(n: Names) -> Self {
-        ServiceNames { kk: n.kk, ru: n.ru, en: n.en }
-    }
-}
-
-#[derive(Deserialize)]
-struct Required {
-    name: Names,
-    #[serde(default = "one")]
-    max_files: u32,
-    #[serde(default = "yes")]
-    required: bool,
-}
-
-fn one() -> u32 {
-    1
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-struct Stage {
-    approvers: Vec<Approver>,
-    /// Absent in definitions older than quorum stages: all approvers.
-    #[serde(default)]
-    required: u32,
-}
-
-#[derive(Deserialize)]
-struct Approver {
-    department: String,
-    position: String,
-}
-
-fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
+/// What an application copies of one version of the catalog's service.
+fn snapshot(defined: ServiceDefinition, version: i64) -> ServiceSnapshot {
     ServiceSnapshot {
         code: defined.code,
         version,
@@ -152,15 +100,18 @@ fn snapshot(defined: Defined, version: i64) -> ServiceSnapshot {
                 (stage.required, stage.approvers.into_iter().map(|a| (a.department, a.position)).collect())
             }),
         ),
-        issues_document: if defined.issues_document == "none" { String::new() } else { defined.issues_document },
+        issues_document: match defined.issues_document {
+            DocumentKind::None => String::new(),
+            kind => kind.as_str().to_owned(),
+        },
         office: defined.office,
         average_processing_hours: defined.average_processing_hours,
         required_documents: defined
             .required_documents
-            .into_iter()
-            .map(|r| RequiredDocument { name: r.name.into(), max_files: r.max_files.max(1), required: r.required })
+            .iter()
+            .map(|r| RequiredDocument { name: names(&r.name), max_files: r.max_files.max(1), required: r.required })
             .collect(),
-        reasons: defined.reasons.into_iter().map(Into::into).collect(),
+        reasons: defined.reasons.iter().map(names).collect(),
         document_languages: defined.document_languages,
     }
 }
@@ -176,15 +127,14 @@ impl EventHandler for CatalogCopy {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "catalog", event_types: vec!["service.defined", "calendar.adjusted"] }
+        Subscription { service: "catalog", event_types: SUBSCRIBES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        if event.event_type == "calendar.adjusted" {
+        if event.event_type == CALENDAR_ADJUSTED {
             return self.copy_calendar(event).await;
         }
-        let defined: Defined =
-            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        let CatalogEvent::Defined(defined) = read::<CatalogEvent>(event)?;
         // The catalog's stream version is the service version.
         let copy = snapshot(defined, event.version);
         let stream = StreamRef::new(&event.stream.org, SERVICE_COPY, copy.code.clone());
@@ -199,8 +149,7 @@ impl EventHandler for CatalogCopy {
 
 impl CatalogCopy {
     async fn copy_calendar(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let settings: CalendarSettings =
-            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        let CalendarEvent::Adjusted(settings) = read::<CalendarEvent>(event)?;
         let stream = StreamRef::new(&event.stream.org, CALENDAR_COPY, CALENDAR_ID);
         let copy = CalendarCopyEvent::Recorded { catalog_version: event.version, settings };
         self.record_if_newer::<CalendarCopy>(event, &stream, copy, |current| {
@@ -220,7 +169,7 @@ impl CatalogCopy {
     ) -> Result<(), HandleError> {
         let mark = InboxMark { consumer: CONSUMER.into(), event_id: cause.id };
         let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
-        let encoded = encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
+        let encoded = encode(&copy, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
         loop {
             let current = load::<A>(self.store.as_ref(), stream).await.map_err(|e| HandleError::Transient(e.into()))?;
             let events = if is_newer(&current.state) { vec![encoded.clone()] } else { Vec::new() };

@@ -3,58 +3,20 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_contracts::{
+    documents::{self, DocumentEvent},
+    sheet::{self, Decision, SheetEvent},
+};
 use onewindow_eventlog::{Commit, EventStore, InboxMark, RecordedEvent, StoreError, StreamRef, encode, load};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::{APPLICATION, Application, ApplicationEvent, ApprovalRecorded, Outside, react};
 
-/// The fields of routing's and documents' payloads this service reads (a tolerant reader).
-#[derive(Deserialize)]
-struct Payload {
-    application_id: Uuid,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    department: String,
-    /// `sheet.opened`: the rows, each with the people resolved to decide it.
-    #[serde(default)]
-    rows: Vec<Row>,
-    /// `sheet.opened`: when routing opened it.
-    #[serde(default)]
-    opened_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// `sheet.row_decided`.
-    #[serde(default)]
-    decision: String,
-    #[serde(default)]
-    decided_by_id: Option<Uuid>,
-    #[serde(default)]
-    decided_by_name: String,
-    #[serde(default)]
-    acting_for_name: String,
-    #[serde(default)]
-    decided_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default)]
-    document_id: Option<Uuid>,
-    #[serde(default)]
-    registration_number: String,
-    /// `document.issued` of a receipt (the printed form, the notification of acceptance), not the result.
-    #[serde(default)]
-    receipt: bool,
-    #[serde(default)]
-    document_type: String,
-}
-
-#[derive(Deserialize)]
-struct Row {
-    #[serde(default)]
-    approver_ids: Vec<Uuid>,
-}
-
-fn payload(event: &RecordedEvent) -> Result<Payload, HandleError> {
-    serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))
-}
+/// Routing's events that move an application.
+pub const SHEET_EVENTS: &[&str] = &[sheet::OPENED, sheet::ROW_DECIDED, sheet::APPROVED, sheet::REJECTED];
+/// Documents' events that move an application.
+pub const DOCUMENT_EVENTS: &[&str] = &[documents::ISSUED];
 
 pub struct SheetProgress {
     pub store: Arc<dyn EventStore>,
@@ -67,39 +29,42 @@ impl EventHandler for SheetProgress {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription {
-            service: "routing",
-            event_types: vec!["sheet.opened", "sheet.row_decided", "sheet.approved", "sheet.rejected"],
-        }
+        Subscription { service: "routing", event_types: SHEET_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let p = payload(event)?;
-        let outside = match event.event_type.as_str() {
-            "sheet.opened" => {
-                let mut approver_ids: Vec<Uuid> = p.rows.iter().flat_map(|r| r.approver_ids.iter().copied()).collect();
+        let sheet_event = read::<SheetEvent>(event)?;
+        let application_id = sheet_event.application_id();
+        let outside = match sheet_event {
+            SheetEvent::Opened(opened) => {
+                let mut approver_ids: Vec<Uuid> =
+                    opened.rows.iter().flat_map(|r| r.approver_ids.iter().copied()).collect();
                 approver_ids.sort();
                 approver_ids.dedup();
-                Outside::SheetOpened { approver_ids, opened_at: p.opened_at }
+                Outside::SheetOpened { approver_ids, opened_at: opened.opened_at }
             }
-            "sheet.row_decided" => Outside::RowDecided(ApprovalRecorded {
-                application_id: p.application_id,
-                department: p.department,
-                approved: p.decision == "approved",
-                decided_by_id: p.decided_by_id.unwrap_or_default(),
-                decided_by_name: p.decided_by_name,
-                acting_for_name: p.acting_for_name,
-                note: p.note,
-                decided_at: p.decided_at.unwrap_or(event.metadata.occurred_at),
+            SheetEvent::RowDecided(decided) => Outside::RowDecided(ApprovalRecorded {
+                application_id,
+                department: decided.department,
+                approved: decided.decision == Decision::Approve,
+                decided_by_id: decided.decided_by_id,
+                decided_by_name: decided.decided_by_name,
+                acting_for_name: decided.acting_for_name,
+                note: decided.note,
+                decided_at: decided.decided_at,
             }),
-            "sheet.approved" => Outside::SheetApproved,
-            "sheet.rejected" => {
-                let reason = if p.department.is_empty() { p.note } else { format!("{}: {}", p.department, p.note) };
+            SheetEvent::Approved(_) => Outside::SheetApproved,
+            SheetEvent::Rejected(rejected) => {
+                let reason = if rejected.department.is_empty() {
+                    rejected.note
+                } else {
+                    format!("{}: {}", rejected.department, rejected.note)
+                };
                 Outside::SheetRejected { reason }
             }
-            other => return Err(HandleError::Poison(anyhow::anyhow!("unexpected event type {other}"))),
+            _ => return Ok(()),
         };
-        let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
+        let stream = StreamRef::new(&event.stream.org, APPLICATION, application_id.to_string());
         react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
     }
 }
@@ -115,23 +80,25 @@ impl EventHandler for DocumentIssued {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "documents", event_types: vec!["document.issued"] }
+        Subscription { service: "documents", event_types: DOCUMENT_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let p = payload(event)?;
-        let document_id =
-            p.document_id.ok_or_else(|| HandleError::Poison(anyhow::anyhow!("document.issued without document_id")))?;
+        let DocumentEvent::Issued(issued) = read::<DocumentEvent>(event)? else { return Ok(()) };
+        let application_id = Uuid::parse_str(&issued.application_id).map_err(|e| {
+            HandleError::Poison(anyhow::Error::new(e).context("document.issued names no application of ours"))
+        })?;
+        let document_id = issued.document_id;
         // The application waits for its result; of the receipts of its submission only the form is kept (printing
         // serves it), and neither moves the application.
-        let outside = match (p.receipt, p.document_type.as_str()) {
-            (false, _) => Outside::DocumentIssued { document_id, document_number: p.registration_number },
+        let outside = match (issued.receipt, issued.document_type.as_str()) {
+            (false, _) => Outside::DocumentIssued { document_id, document_number: issued.registration_number.clone() },
             (true, "application_form") => {
-                Outside::FormIssued { document_id, registration_number: p.registration_number }
+                Outside::FormIssued { document_id, registration_number: issued.registration_number.clone() }
             }
             (true, _) => return Ok(()),
         };
-        let stream = StreamRef::new(&event.stream.org, APPLICATION, p.application_id.to_string());
+        let stream = StreamRef::new(&event.stream.org, APPLICATION, application_id.to_string());
         react_and_commit(self.store.as_ref(), &stream, self.name(), event, outside).await
     }
 }
@@ -156,7 +123,7 @@ async fn react_and_commit(
         let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
         let events = events
             .iter()
-            .map(|e| encode(e, 1, &metadata))
+            .map(|e| encode(e, &metadata))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| HandleError::Poison(e.into()))?;
         let commit = Commit::append(stream.clone(), loaded.version, events)

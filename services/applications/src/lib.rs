@@ -22,6 +22,13 @@ pub mod lists;
 mod service;
 mod upstream;
 
+/// Every consumer of applications, with the event types it reads (the contract tests decode each of them).
+pub const CONSUMES: &[(&str, &[&str])] = &[
+    ("applications-routing", consumers::SHEET_EVENTS),
+    ("applications-documents", consumers::DOCUMENT_EVENTS),
+    ("applications-catalog", catalog_copy::SUBSCRIBES),
+];
+
 use std::sync::Arc;
 
 use onewindow_bus::Worker;

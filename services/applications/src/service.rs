@@ -85,13 +85,13 @@ fn is_staff(principal: &Principal) -> bool {
     principal.has(Role::Executor) || principal.has(Role::Admin)
 }
 
-fn encode_all<E: serde::Serialize>(
+fn encode_all<E: serde::Serialize + onewindow_eventlog::EventSchema>(
     events: &[E],
     metadata: &EventMetadata,
 ) -> Result<Vec<onewindow_eventlog::NewEvent>, Status> {
     events
         .iter()
-        .map(|e| encode(e, 1, metadata))
+        .map(|e| encode(e, metadata))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| store_status(StoreError::from(e)))
 }

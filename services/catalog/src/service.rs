@@ -126,7 +126,7 @@ async fn define_checked(
     };
     let metadata = request_metadata(actor, None);
     let events =
-        events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
+        events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
     let count = events.len() as i64;
     store.commit(Commit::append(stream, entry.version, events)).await?;
     Ok(entry.version + count)
@@ -142,13 +142,13 @@ async fn define_latest<A, E>(
 ) -> Result<(), StoreError>
 where
     A: onewindow_eventlog::Aggregate,
-    E: serde::Serialize,
+    E: serde::Serialize + onewindow_eventlog::EventSchema,
 {
     let loaded = load::<A>(store, &stream).await?;
     if current(&loaded.state) {
         return Ok(());
     }
-    let new = encode(&event, 1, &request_metadata(actor, None))?;
+    let new = encode(&event, &request_metadata(actor, None))?;
     store.commit(Commit::append(stream, loaded.version, vec![new])).await?;
     Ok(())
 }
@@ -402,7 +402,7 @@ impl CatalogService for CatalogApi {
         if let Some(expected) = request.expected_version.filter(|v| *v != version) {
             return Err(store_status(StoreError::Concurrency { stream, expected }));
         }
-        let event = encode(&CalendarEvent::Adjusted(settings.clone()), 1, &request_metadata(principal.actor(), None))
+        let event = encode(&CalendarEvent::Adjusted(settings.clone()), &request_metadata(principal.actor(), None))
             .map_err(|e| store_status(e.into()))?;
         self.store.commit(Commit::append(stream, version, vec![event])).await.map_err(store_status)?;
         Ok(Response::new(DefineCalendarResponse {

@@ -7,9 +7,11 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_contracts::catalog::{DEPARTMENT_DEFINED, DepartmentEvent};
 use onewindow_eventlog::{
-    Aggregate, Commit, CommitOutcome, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, Commit, CommitOutcome, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef,
+    encode, load,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,8 @@ use crate::{SERVICE, domain::Names};
 
 pub const DEPARTMENT_NAME: &str = "department_name";
 pub const CONSUMER: &str = "documents-catalog";
+/// The catalog's events whose names documents keeps.
+pub const SUBSCRIBES: &[&str] = &[DEPARTMENT_DEFINED];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
@@ -24,6 +28,8 @@ pub enum DepartmentNameEvent {
     #[serde(rename = "department_name.recorded")]
     Recorded { code: String, name: Names },
 }
+
+impl EventSchema for DepartmentNameEvent {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DepartmentName(pub Option<Names>);
@@ -39,13 +45,6 @@ impl Aggregate for DepartmentName {
 
 fn stream(org: &OrgId, code: &str) -> StreamRef {
     StreamRef::new(org, DEPARTMENT_NAME, code)
-}
-
-/// `department.defined`, read for the names.
-#[derive(Debug, Deserialize)]
-struct DepartmentDefined {
-    code: String,
-    name: Names,
 }
 
 /// Keeps the names of the catalog's departments.
@@ -66,12 +65,12 @@ impl EventHandler for CopyDepartmentNames {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "catalog", event_types: vec!["department.defined"] }
+        Subscription { service: "catalog", event_types: SUBSCRIBES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let defined: DepartmentDefined =
-            serde_json::from_value(event.payload.clone()).map_err(|e| HandleError::Poison(e.into()))?;
+        let DepartmentEvent::Defined(defined) = read::<DepartmentEvent>(event)?;
+        let name = Names { kk: defined.name.kk.clone(), ru: defined.name.ru.clone(), en: defined.name.en.clone() };
         if defined.code.trim().is_empty() {
             return Err(HandleError::Poison(anyhow::anyhow!("department.defined without a code")));
         }
@@ -82,11 +81,11 @@ impl EventHandler for CopyDepartmentNames {
         // Only this consumer writes these streams, one event at a time: a lost race is a redelivery in flight.
         for _ in 0..3 {
             let current = load::<DepartmentName>(self.store.as_ref(), &stream).await.map_err(transient)?;
-            let events = if current.state.0.as_ref() == Some(&defined.name) {
+            let events = if current.state.0.as_ref() == Some(&name) {
                 Vec::new()
             } else {
-                let recorded = DepartmentNameEvent::Recorded { code: defined.code.clone(), name: defined.name.clone() };
-                vec![encode(&recorded, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
+                let recorded = DepartmentNameEvent::Recorded { code: defined.code.clone(), name: name.clone() };
+                vec![encode(&recorded, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
             };
             let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
             match self.store.commit(commit).await {

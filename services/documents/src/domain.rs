@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
 use onewindow_auth::{Principal, Role};
 use onewindow_eventlog::{Aggregate, OrgId, RecordedEvent, StreamRef};
 use serde::{Deserialize, Serialize};
@@ -45,34 +44,16 @@ pub enum DocumentError {
     NotValid(Status),
 }
 
-/// The language a document is printed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Kk,
-    Ru,
-    En,
+pub use onewindow_contracts::{Language, documents::*};
+
+/// `kk`, `ru` or `en` (any case), or the error that names what was given.
+pub fn parse_language(value: &str) -> Result<Language, DocumentError> {
+    Language::parse(value).ok_or_else(|| DocumentError::UnknownLanguage(value.to_owned()))
 }
 
-impl Language {
-    pub fn parse(value: &str) -> Result<Self, DocumentError> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "kk" => Ok(Self::Kk),
-            "ru" => Ok(Self::Ru),
-            "en" => Ok(Self::En),
-            _ => Err(DocumentError::UnknownLanguage(value.to_owned())),
-        }
-    }
-
-    pub const ALL: [Self; 3] = [Self::Kk, Self::Ru, Self::En];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Kk => "kk",
-            Self::Ru => "ru",
-            Self::En => "en",
-        }
-    }
+/// The kind of an issued document, from the catalog name it records.
+pub fn kind_of(issued: &Issued) -> Result<DocumentKind, DocumentError> {
+    DocumentKind::parse(&issued.document_type)
 }
 
 /// What kind of document is issued; each kind has its own journal and number code.
@@ -327,6 +308,8 @@ pub enum JournalEvent {
     NumberVoided { number: i64, reason: String },
 }
 
+impl onewindow_eventlog::EventSchema for JournalEvent {}
+
 /// Where a journal's numbering stands: read from its version and its first entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JournalPosition {
@@ -392,190 +375,6 @@ pub fn void_next_number(position: JournalPosition, reason: &str) -> Result<Journ
 // ---------------------------------------------------------------------------
 // The document
 // ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "payload")]
-pub enum DocumentEvent {
-    #[serde(rename = "document.issued")]
-    Issued(Box<Issued>),
-    #[serde(rename = "document.revoked")]
-    Revoked { document_id: Uuid, reason: String, revoked_by: String },
-    /// Replaced by a new document (`replaced_by`), issued with its own number.
-    #[serde(rename = "document.reissued")]
-    Reissued { document_id: Uuid, replaced_by: Uuid, replaced_by_number: String, reason: String },
-}
-
-/// `document.issued`, as in docs/EVENTS.md.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Issued {
-    pub document_id: Uuid,
-    /// The kind's catalog name, e.g. `certificate_of_study` (absent in the first version: a certificate of study).
-    #[serde(default = "certificate_of_study")]
-    pub document_type: String,
-    /// A receipt of a submission (the application form, the notification of acceptance), not the result the
-    /// application waits for: consumers of results pass over it.
-    #[serde(default)]
-    pub receipt: bool,
-    pub application_id: String,
-    pub holder_id: Uuid,
-    pub holder_name: String,
-    pub registration_number: String,
-    /// In `language`.
-    pub title: String,
-    /// The copy in the language the applicant chose: its hash, size and file.
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub language: Language,
-    pub issued_at: DateTime<Utc>,
-    pub blob_key: String,
-    /// Every language's copy; they share the number.
-    #[serde(default)]
-    pub copies: Vec<Copy>,
-    /// The unguessable id the QR code and the verification link carry.
-    #[serde(default)]
-    pub verification_code: String,
-    /// The key that signed the record (`signature`) and the QR code.
-    #[serde(default)]
-    pub key_id: String,
-    /// Base64url Ed25519 signature of [`crate::signing::record_message`].
-    #[serde(default)]
-    pub signature: String,
-    /// The document this one replaces (a reissue).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<Uuid>,
-    /// What the document says, so a reissue prints the same.
-    #[serde(default)]
-    pub content: Content,
-    /// The signed text of the QR code, so the paper form printed later carries the same code.
-    #[serde(default)]
-    pub qr_payload: String,
-}
-
-fn certificate_of_study() -> String {
-    DocumentKind::CertificateOfStudy.as_str().to_owned()
-}
-
-/// One language's PDF.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Copy {
-    pub language: Language,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub blob_key: String,
-}
-
-impl Issued {
-    pub fn kind(&self) -> Result<DocumentKind, DocumentError> {
-        DocumentKind::parse(&self.document_type)
-    }
-
-    /// The copy in `language`; documents of the first version have only the one they were issued in.
-    pub fn copy(&self, language: Language) -> Option<Copy> {
-        if let Some(copy) = self.copies.iter().find(|c| c.language == language) {
-            return Some(copy.clone());
-        }
-        (language == self.language).then(|| Copy {
-            language,
-            sha256: self.sha256.clone(),
-            size_bytes: self.size_bytes,
-            blob_key: self.blob_key.clone(),
-        })
-    }
-
-    /// `(language, sha256)` of every copy, in the order the record signature covers them.
-    pub fn hashes(&self) -> Vec<(&'static str, &str)> {
-        let mut hashes: Vec<_> = self.copies.iter().map(|c| (c.language.as_str(), c.sha256.as_str())).collect();
-        if hashes.is_empty() {
-            hashes.push((self.language.as_str(), self.sha256.as_str()));
-        }
-        hashes
-    }
-}
-
-/// What a document says beyond its number: the input of every template, kept with the document so a reissue
-/// prints the same. Holder details are those the events carry; empty fields are left off the page.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Content {
-    pub holder: Holder,
-    pub application_number: String,
-    /// The service's name in kk, ru and en (empty where unknown: the chosen language's name is used).
-    pub service_names: Names,
-    pub reason: String,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub planned_completion: Option<DateTime<Utc>>,
-    pub approvals: Vec<ApprovalLine>,
-    /// The last approver of an order or certificate signs it.
-    pub signatory: Option<ApprovalLine>,
-    /// The stipend a certificate of stipend states.
-    pub stipend: Option<Stipend>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Holder {
-    pub full_name: String,
-    pub faculty: String,
-    pub specialty: String,
-    pub course: u8,
-    pub group: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Names {
-    pub kk: String,
-    pub ru: String,
-    pub en: String,
-}
-
-impl Names {
-    pub fn is_empty(&self) -> bool {
-        self.kk.is_empty() && self.ru.is_empty() && self.en.is_empty()
-    }
-
-    /// The name in `language`, or the first one known.
-    pub fn get(&self, language: Language) -> &str {
-        let wanted = match language {
-            Language::Kk => &self.kk,
-            Language::Ru => &self.ru,
-            Language::En => &self.en,
-        };
-        [wanted, &self.ru, &self.kk, &self.en].into_iter().find(|n| !n.is_empty()).map_or("", String::as_str)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ApprovalLine {
-    pub full_name: String,
-    pub position: String,
-    /// The department's code in the catalog.
-    pub department: String,
-    /// Its name in kk, ru and en as the catalog defines it (empty when not known at issue: the code is printed).
-    pub department_names: Names,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub note: String,
-    /// Whom a substitute decided for.
-    pub acting_for: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Stipend {
-    pub name: String,
-    pub monthly_amount_tenge: i64,
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Valid,
-    Revoked,
-    Reissued,
-}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Document {
@@ -814,7 +613,7 @@ mod tests {
     #[test]
     fn first_version_documents_read_with_their_one_copy() {
         let issued = sample_issued();
-        assert_eq!(issued.kind(), Ok(DocumentKind::CertificateOfStudy));
+        assert_eq!(kind_of(&issued), Ok(DocumentKind::CertificateOfStudy));
         assert_eq!(issued.copy(Language::En).map(|c| c.sha256), Some("00".to_owned()));
         assert_eq!(issued.copy(Language::Kk), None);
         assert_eq!(issued.hashes(), vec![("en", "00")]);
@@ -839,8 +638,8 @@ mod tests {
 
     #[test]
     fn languages_and_kinds_parse() {
-        assert_eq!(Language::parse("KK"), Ok(Language::Kk));
-        assert!(Language::parse("de").is_err());
+        assert_eq!(parse_language("KK"), Ok(Language::Kk));
+        assert!(parse_language("de").is_err());
         for kind in DocumentKind::ALL {
             assert_eq!(DocumentKind::parse(kind.as_str()), Ok(kind));
             assert_eq!(DocumentKind::from_code(&kind.code().to_lowercase()), Some(kind));

@@ -298,7 +298,7 @@ pub async fn rotate_key(
         causation_id: Uuid::now_v7(),
         trace_context: None,
     };
-    let event = encode(&KeyEvent::Generated(key), 1, &metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let event = encode(&KeyEvent::Generated(key), &metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     store.commit(Commit::append(key_ring_stream(org), expected_version, vec![event])).await?;
     Ok(key_id)
 }
@@ -322,6 +322,9 @@ pub async fn journal_position(store: &dyn EventStore, journal: &StreamRef) -> Re
     Ok(JournalPosition { version, last_paper_number: domain::last_paper_number(first.as_ref()) })
 }
 
-fn encoded<E: Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, IssueError> {
-    events.iter().map(|e| encode(e, 1, metadata).map_err(|e| IssueError::Render(e.into()))).collect()
+fn encoded<E: Serialize + onewindow_eventlog::EventSchema>(
+    events: &[E],
+    metadata: &EventMetadata,
+) -> Result<Vec<NewEvent>, IssueError> {
+    events.iter().map(|e| encode(e, metadata).map_err(|e| IssueError::Render(e.into()))).collect()
 }

@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_contracts::{
+    applications::{self, ApplicationEvent},
+    sheet::{self, SheetEvent},
+};
 use onewindow_eventlog::{InboxMark, OrgId, RecordedEvent, load};
-use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::{
     SERVICE, departments,
@@ -24,88 +25,10 @@ use crate::{
 
 pub const CONSUMER: &str = "documents-routing";
 pub const RECEIPTS_CONSUMER: &str = "documents-applications";
-
-/// `sheet.approved`, read for what issuing needs (docs/EVENTS.md).
-#[derive(Debug, Deserialize)]
-struct SheetApproved {
-    application_id: String,
-    #[serde(default)]
-    number: String,
-    applicant_id: Uuid,
-    applicant_name: String,
-    #[serde(default)]
-    service_name: String,
-    issues_document: String,
-    #[serde(default)]
-    document_language: String,
-    #[serde(default)]
-    approvals: Vec<ApprovalGiven>,
-    /// The issuing unit whose journal numbers the document; absent → the organisation's journal.
-    #[serde(default)]
-    issuing_unit: String,
-    /// For a certificate of stipend: the stipend as the accountant's decision states it.
-    #[serde(default)]
-    stipend: Option<StipendGiven>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApprovalGiven {
-    #[serde(default)]
-    full_name: String,
-    #[serde(default)]
-    position: String,
-    #[serde(default)]
-    department: String,
-    #[serde(default)]
-    decided_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    acting_for: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct StipendGiven {
-    #[serde(default)]
-    name: String,
-    monthly_amount_tenge: i64,
-    #[serde(default)]
-    from: Option<NaiveDate>,
-    #[serde(default)]
-    to: Option<NaiveDate>,
-}
-
-/// `application.submitted`, read for the receipts.
-#[derive(Debug, Deserialize)]
-struct ApplicationSubmitted {
-    application_id: String,
-    #[serde(deserialize_with = "text_or_number")]
-    number: String,
-    applicant_id: Uuid,
-    applicant_name: String,
-    #[serde(default)]
-    service_name: String,
-    #[serde(default)]
-    service_names: Names,
-    #[serde(default)]
-    document_language: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// An application number may be sent as text or as a number; either reads as text.
-fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Number(serde_json::Number),
-    }
-    Ok(match Raw::deserialize(deserializer)? {
-        Raw::Text(text) => text,
-        Raw::Number(number) => number.to_string(),
-    })
-}
+/// Routing's events a document is issued on.
+pub const APPROVAL_EVENTS: &[&str] = &[sheet::APPROVED];
+/// Applications' events the receipts are issued on.
+pub const RECEIPT_EVENTS: &[&str] = &[applications::SUBMITTED];
 
 fn poison(error: impl Into<anyhow::Error>) -> HandleError {
     HandleError::Poison(error.into())
@@ -139,28 +62,28 @@ impl EventHandler for IssueOnApproval {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "routing", event_types: vec!["sheet.approved"] }
+        Subscription { service: "routing", event_types: APPROVAL_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        // Most services issue nothing: look at that before asking anything else of the payload.
-        let issues = event.payload.get("issues_document").and_then(|v| v.as_str()).unwrap_or_default();
-        if issues.is_empty() || issues == "none" {
+        let SheetEvent::Approved(approved) = read::<SheetEvent>(event)? else { return Ok(()) };
+        let summary = &approved.application;
+        // Most services issue nothing.
+        if summary.issues_document.is_empty() || summary.issues_document == "none" {
             return Ok(());
         }
-        let approved: SheetApproved = serde_json::from_value(event.payload.clone()).map_err(poison)?;
-        let kind = DocumentKind::parse(&approved.issues_document).map_err(poison)?;
+        let kind = DocumentKind::parse(&summary.issues_document).map_err(poison)?;
         if kind.is_receipt() {
-            return Err(poison(DocumentError::UnknownKind(approved.issues_document)));
+            return Err(poison(DocumentError::UnknownKind(summary.issues_document.clone())));
         }
-        let language = Language::parse(&approved.document_language).map_err(poison)?;
+        let language = summary.document_language.ok_or_else(|| {
+            poison(anyhow::anyhow!("sheet.approved of a service that issues {kind:?} names no document language"))
+        })?;
         let unit = Unit::parse_optional(&approved.issuing_unit).map_err(poison)?;
-        if approved.application_id.trim().is_empty() {
-            return Err(poison(anyhow::anyhow!("sheet.approved without an application_id")));
-        }
+        let application_id = summary.application_id.to_string();
         let org = &event.stream.org;
         // The receipts issued at submission know the service's names in every language, and the reason.
-        let form = self.form(org, &approved.application_id).await?;
+        let form = self.form(org, &application_id).await?;
         let form = form.as_ref().map(|issued| &issued.content);
         let codes: Vec<&str> = approved.approvals.iter().map(|a| a.department.as_str()).collect();
         let names = departments::names(self.issuer.store.as_ref(), org, &codes)
@@ -174,18 +97,18 @@ impl EventHandler for IssueOnApproval {
                 position: a.position.clone(),
                 department: a.department.clone(),
                 department_names: names.get(&a.department).cloned().unwrap_or_default(),
-                decided_at: a.decided_at.or(Some(event.metadata.occurred_at)),
+                decided_at: Some(a.decided_at),
                 note: a.note.clone(),
                 acting_for: a.acting_for.clone(),
             })
             .collect();
         let content = Content {
-            holder: Holder { full_name: approved.applicant_name.clone(), ..Holder::default() },
-            application_number: approved.number.clone(),
+            holder: Holder { full_name: summary.applicant_name.clone(), ..Holder::default() },
+            application_number: summary.number.clone(),
             service_names: form.map(|f| f.service_names.clone()).unwrap_or_else(|| Names {
-                kk: approved.service_name.clone(),
-                ru: approved.service_name.clone(),
-                en: approved.service_name.clone(),
+                kk: summary.service_name.clone(),
+                ru: summary.service_name.clone(),
+                en: summary.service_name.clone(),
             }),
             reason: form.map(|f| f.reason.clone()).unwrap_or_default(),
             submitted_at: form.and_then(|f| f.submitted_at),
@@ -193,8 +116,8 @@ impl EventHandler for IssueOnApproval {
             // The route's last approver signs: the dean, the chief accountant, the vice-rector.
             signatory: approvals.last().cloned(),
             approvals,
-            stipend: approved.stipend.map(|s| Stipend {
-                name: s.name,
+            stipend: approved.stipend.as_ref().map(|s| Stipend {
+                name: s.name.clone(),
                 monthly_amount_tenge: s.monthly_amount_tenge,
                 from: s.from,
                 to: s.to,
@@ -202,11 +125,11 @@ impl EventHandler for IssueOnApproval {
         };
         let order = IssueOrder {
             org: org.clone(),
-            document_id: domain::document_id(org, &approved.application_id, kind),
+            document_id: domain::document_id(org, &application_id, kind),
             kind,
             unit,
-            application_id: approved.application_id.clone(),
-            holder_id: approved.applicant_id,
+            application_id,
+            holder_id: summary.applicant_id,
             language,
             content,
             replaces: None,
@@ -247,17 +170,17 @@ impl EventHandler for IssueReceipts {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: vec!["application.submitted"] }
+        Subscription { service: "applications", event_types: RECEIPT_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let submitted: ApplicationSubmitted = serde_json::from_value(event.payload.clone()).map_err(poison)?;
-        if submitted.application_id.trim().is_empty() {
-            return Err(poison(anyhow::anyhow!("application.submitted without an application_id")));
-        }
-        let language = Language::parse(&submitted.document_language).unwrap_or(RECEIPT_LANGUAGE);
+        let ApplicationEvent::Submitted(submitted) = read::<ApplicationEvent>(event)? else { return Ok(()) };
+        let application_id = submitted.application_id.to_string();
+        let language = submitted.document_language.unwrap_or(RECEIPT_LANGUAGE);
         let org = &event.stream.org;
-        let mut names = submitted.service_names.clone();
+        let service_names = &submitted.service_names;
+        let mut names =
+            Names { kk: service_names.kk.clone(), ru: service_names.ru.clone(), en: service_names.en.clone() };
         for name in [&mut names.kk, &mut names.ru, &mut names.en] {
             if name.is_empty() {
                 name.clone_from(&submitted.service_name);
@@ -283,10 +206,10 @@ impl EventHandler for IssueReceipts {
         ] {
             let order = IssueOrder {
                 org: org.clone(),
-                document_id: domain::document_id(org, &submitted.application_id, kind),
+                document_id: domain::document_id(org, &application_id, kind),
                 kind,
                 unit: None,
-                application_id: submitted.application_id.clone(),
+                application_id: application_id.clone(),
                 holder_id: submitted.applicant_id,
                 language,
                 content: content.clone(),
@@ -302,16 +225,17 @@ impl EventHandler for IssueReceipts {
 mod tests {
     use std::collections::BTreeSet;
 
-    use chrono::Datelike;
+    use chrono::{Datelike, Utc};
     use onewindow_blobs::BlobStore;
     use onewindow_eventlog::{EventStore, StreamRef, decode};
+    use uuid::Uuid;
 
     use super::*;
     use crate::{
         domain::{Issued, JournalEvent, JournalKey, RegistrationNumber},
         issuer::{journal_position, key_ring_stream},
         signing::{self, KeyRing},
-        testing::{Setup, VERIFY_URL, application_submitted, decode_qr, org, pdf_text, sheet_approved},
+        testing::{Setup, VERIFY_URL, application, application_submitted, decode_qr, org, pdf_text, sheet_approved},
         verification::{CodeIndex, VERIFICATION_CODE},
     };
 
@@ -322,7 +246,7 @@ mod tests {
     }
 
     async fn issued_kind(setup: &Setup, org: &OrgId, application_id: &str, kind: DocumentKind) -> Issued {
-        let id = domain::document_id(org, application_id, kind);
+        let id = domain::document_id(org, &application(application_id), kind);
         let document = load::<Document>(setup.store.as_ref(), &document_stream(org, id)).await.expect("load");
         assert_eq!(document.version, 1, "one document.issued");
         document.state.issued.expect("issued")
@@ -439,6 +363,7 @@ mod tests {
         let kaznu = org("kaznu");
         let mut defined = sheet_approved(&kaznu, "dept", Uuid::now_v7(), CS, "kk");
         defined.event_type = "department.defined".into();
+        defined.schema_version = 1;
         defined.payload = serde_json::json!({
             "code": "Faculty of IT",
             "name": { "kk": "Ақпараттық технологиялар факультеті", "ru": "Факультет информационных технологий",
@@ -520,7 +445,7 @@ mod tests {
         let stream = journal(&kaznu, DocumentKind::CertificateOfStudy);
         let start = domain::continue_from_paper(Default::default(), 4711, "paper journal No. 3").expect("continue");
         let metadata = onewindow_server::request_metadata("admin".into(), None);
-        let event = onewindow_eventlog::encode(&start, 1, &metadata).expect("encode");
+        let event = onewindow_eventlog::encode(&start, &metadata).expect("encode");
         setup.store.commit(onewindow_eventlog::Commit::append(stream.clone(), 0, vec![event])).await.expect("commit");
         let handler = setup.handler();
         for app in ["app-1", "app-2"] {
@@ -539,8 +464,7 @@ mod tests {
         let setup = Setup::in_memory().await;
         let kaznu = org("kaznu");
         for issues in ["", "none"] {
-            let mut event = sheet_approved(&kaznu, "app-1", Uuid::now_v7(), "", "");
-            event.payload = serde_json::json!({ "application_id": "app-1", "issues_document": issues });
+            let event = sheet_approved(&kaznu, "app-1", Uuid::now_v7(), issues, "");
             setup.handler().handle(&event).await.expect("nothing to do");
         }
         let journal = setup.store.read_stream(&journal(&kaznu, DocumentKind::CertificateOfStudy)).await;

@@ -32,6 +32,13 @@ pub mod signing;
 mod testing;
 mod verification;
 
+/// Every consumer of documents, with the event types it reads (the contract tests decode each of them).
+pub const CONSUMES: &[(&str, &[&str])] = &[
+    (issuing::CONSUMER, issuing::APPROVAL_EVENTS),
+    (issuing::RECEIPTS_CONSUMER, issuing::RECEIPT_EVENTS),
+    (departments::CONSUMER, departments::SUBSCRIBES),
+];
+
 use std::sync::Arc;
 
 use onewindow_bus::{EventHandler, Worker};

@@ -239,7 +239,7 @@ impl DocumentsApi {
     /// The paper form of a document in `language`, rendered now from what was registered: the same content and
     /// QR code as the electronic copy, with the registration number printed.
     async fn printed_form(&self, issued: &Issued, language: Language) -> Result<Bytes, Status> {
-        let kind = issued.kind()?;
+        let kind = domain::kind_of(issued)?;
         let org = RegistrationNumber::parse(&issued.registration_number)?.org;
         let organisation_name = domain::organisation_name(&org);
         let registration = printing::Registration {
@@ -340,7 +340,7 @@ impl DocumentsApi {
             causation_id: Uuid::now_v7(),
             trace_context: onewindow_telemetry::current_traceparent(),
         };
-        let event = encode(&VerificationEvent::Recorded(recorded), 1, &metadata)
+        let event = encode(&VerificationEvent::Recorded(recorded), &metadata)
             .map_err(|e| store_status(StoreError::Corrupt(e.to_string())))?;
         for _ in 0..RECORD_ATTEMPTS {
             let version = self.store.stream_version(&stream).await.map_err(store_status)?;
@@ -452,7 +452,7 @@ impl DocumentsService for DocumentsApi {
         let principal = self.auth.authenticate(&request).await?;
         let language = match request.get_ref().language.trim() {
             "" => None,
-            other => Some(Language::parse(other)?),
+            other => Some(domain::parse_language(other)?),
         };
         let (document, _) = self.readable(&principal, &request.get_ref().document_id).await?;
         let issued = issued(&document)?;
@@ -571,7 +571,7 @@ impl DocumentsService for DocumentsApi {
         let metadata = onewindow_server::request_metadata(principal.user_id.to_string(), None);
         let encoded = events
             .iter()
-            .map(|e| encode(e, 1, &metadata))
+            .map(|e| encode(e, &metadata))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| store_status(StoreError::Corrupt(e.to_string())))?;
         let id = issued(&document)?.document_id;
@@ -603,7 +603,7 @@ impl DocumentsService for DocumentsApi {
             org: principal.org.clone(),
             // Derived from the replaced document: a retried request finds the replacement it made.
             document_id: domain::name_based_id(format!("{}/reissue", old.document_id).as_bytes()),
-            kind: old.kind()?,
+            kind: domain::kind_of(&old)?,
             unit,
             application_id: old.application_id.clone(),
             holder_id: old.holder_id,
@@ -735,7 +735,7 @@ impl DocumentsApi {
         event: &JournalEvent,
     ) -> Result<(), Status> {
         let metadata = onewindow_server::request_metadata(principal.user_id.to_string(), None);
-        let encoded = encode(event, 1, &metadata).map_err(|e| store_status(StoreError::Corrupt(e.to_string())))?;
+        let encoded = encode(event, &metadata).map_err(|e| store_status(StoreError::Corrupt(e.to_string())))?;
         self.store.commit(Commit::append(stream.clone(), version, vec![encoded])).await.map_err(commit_status)?;
         Ok(())
     }
@@ -807,7 +807,7 @@ mod tests {
             .await
             .expect("issue");
         let api = api(&setup, &tokens, 1000);
-        let id = domain::document_id(&kaznu, "app-1", DocumentKind::CertificateOfStudy);
+        let id = domain::document_id(&kaznu, &crate::testing::application("app-1"), DocumentKind::CertificateOfStudy);
         let (document, _) = api
             .readable(&principal("kaznu", holder, &[Role::Applicant]), &id.to_string())
             .await
@@ -1160,7 +1160,9 @@ mod tests {
             .handle(&sheet_approved(&kaznu, "app-2", Uuid::now_v7(), "certificate_of_study", "en"))
             .await
             .expect("issued");
-        let second = f.get(domain::document_id(&kaznu, "app-2", DocumentKind::CertificateOfStudy)).await;
+        let second = f
+            .get(domain::document_id(&kaznu, &crate::testing::application("app-2"), DocumentKind::CertificateOfStudy))
+            .await;
         assert_eq!(second.key_id, new_key.key_id);
         for number in [&f.document.registration_number, &second.registration_number] {
             assert!(f.verify_number("kaznu", number).await.expect("verify").signature_valid, "{number}");
@@ -1209,7 +1211,9 @@ mod tests {
             .handle(&sheet_approved(&kaznu, "app-9", Uuid::now_v7(), "clearance_sheet", "ru"))
             .await
             .expect("issued");
-        let sheet = f.get(domain::document_id(&kaznu, "app-9", DocumentKind::ClearanceSheet)).await;
+        let sheet = f
+            .get(domain::document_id(&kaznu, &crate::testing::application("app-9"), DocumentKind::ClearanceSheet))
+            .await;
         assert_eq!(sheet.registration_number, format!("KAZNU-CL-{year}-004713"));
 
         let entries = f

@@ -28,6 +28,8 @@ pub enum KeyEvent {
     Generated(GeneratedKey),
 }
 
+impl onewindow_eventlog::EventSchema for KeyEvent {}
+
 /// A key as recorded: the secret half never leaves this service's log.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct GeneratedKey {

@@ -67,6 +67,11 @@ impl Drop for Setup {
     }
 }
 
+/// The application id a test names `app-1`: a UUID derived from the name, as the events carry it.
+pub fn application(name: &str) -> String {
+    name.parse::<Uuid>().unwrap_or_else(|_| crate::domain::name_based_id(name.as_bytes())).to_string()
+}
+
 /// `sheet.approved` of one application, as routing records it.
 pub fn sheet_approved(
     org: &OrgId,
@@ -75,6 +80,8 @@ pub fn sheet_approved(
     issues_document: &str,
     language: &str,
 ) -> RecordedEvent {
+    let application_id = &application(application_id);
+    let language = (!language.is_empty()).then_some(language);
     let payload = json!({
         "application_id": application_id,
         "number": "KAZNU-2026-000123",
@@ -97,7 +104,7 @@ pub fn sheet_approved(
         stream: StreamRef::new(org, "sheet", application_id),
         version: 4,
         event_type: "sheet.approved".into(),
-        schema_version: 1,
+        schema_version: onewindow_contracts::sheet::SUMMARY_LANGUAGE_OPTIONAL,
         payload,
         metadata: EventMetadata {
             occurred_at: Utc::now(),
@@ -111,6 +118,8 @@ pub fn sheet_approved(
 
 /// `application.submitted` of one application, as applications records it.
 pub fn application_submitted(org: &OrgId, application_id: &str, applicant_id: Uuid, language: &str) -> RecordedEvent {
+    let application_id = &application(application_id);
+    let language = (!language.is_empty()).then_some(language);
     let payload = json!({
         "application_id": application_id,
         "number": "KAZNU-2026-000123",

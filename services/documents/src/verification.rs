@@ -7,12 +7,11 @@
 //! `verification.recorded`, so the holder sees who verified their document and when, and notifications can tell
 //! them.
 
-use chrono::{DateTime, Utc};
 use onewindow_eventlog::{Aggregate, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::Status;
+pub use onewindow_contracts::documents::{Method, Recorded, VerificationEvent};
 
 pub const VERIFICATION_CODE: &str = "verification_code";
 pub const VERIFICATION: &str = "verification";
@@ -23,6 +22,8 @@ pub enum CodeEvent {
     #[serde(rename = "verification_code.assigned")]
     Assigned { document_id: Uuid },
 }
+
+impl onewindow_eventlog::EventSchema for CodeEvent {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CodeIndex {
@@ -36,59 +37,6 @@ impl Aggregate for CodeIndex {
         let CodeEvent::Assigned { document_id } = event;
         self.document_id = Some(*document_id);
     }
-}
-
-/// How the verifier named the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// The registration number printed on the paper form.
-    Number,
-    /// The whole QR payload, signature included.
-    Qr,
-    /// The verification code of the link.
-    Code,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Number => "number",
-            Method::Qr => "qr",
-            Method::Code => "code",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "payload")]
-pub enum VerificationEvent {
-    #[serde(rename = "verification.recorded")]
-    Recorded(Recorded),
-}
-
-/// `verification.recorded`, as in docs/EVENTS.md.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Recorded {
-    pub document_id: Uuid,
-    pub holder_id: Uuid,
-    /// What the holder's notification links to and names.
-    #[serde(default)]
-    pub application_id: String,
-    #[serde(default)]
-    pub registration_number: String,
-    /// The document's language: the holder's notification is written in it.
-    #[serde(default)]
-    pub language: String,
-    pub method: Method,
-    /// Who said they were checking ("HR of Kaspi Bank"), as typed; empty when they did not say.
-    pub verifier: String,
-    /// The network the check came from, with the host part hidden ("203.0.113.0/24", or "unknown").
-    pub source: String,
-    /// "valid", "revoked" or "reissued".
-    pub status: Status,
-    pub signature_valid: bool,
-    pub verified_at: DateTime<Utc>,
 }
 
 /// Every check of one document, oldest first.

@@ -39,6 +39,8 @@ pub enum AccountEvent {
     ProfileUpdated(Profile),
 }
 
+impl onewindow_eventlog::EventSchema for AccountEvent {}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registered {
     pub user_id: Uuid,
@@ -182,6 +184,8 @@ pub enum UserEvent {
     #[serde(rename = "user.login_assigned")]
     LoginAssigned { login: String },
 }
+
+impl onewindow_eventlog::EventSchema for UserEvent {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserLogin {

@@ -97,6 +97,8 @@ pub enum CardEvent {
     Recorded { card: PersonalCard, at: DateTime<Utc> },
 }
 
+impl onewindow_eventlog::EventSchema for CardEvent {}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Card {
     pub card: Option<PersonalCard>,

@@ -17,6 +17,8 @@ pub enum KeyEvent {
     Generated(SigningKeyPair),
 }
 
+impl onewindow_eventlog::EventSchema for KeyEvent {}
+
 #[derive(Default)]
 pub struct KeyRing {
     /// Oldest first; the newest signs, all verify (tokens signed before a rotation stay valid until they expire).
@@ -51,7 +53,7 @@ pub async fn load_or_generate(store: &dyn EventStore) -> anyhow::Result<KeyRing>
             causation_id: Uuid::now_v7(),
             trace_context: None,
         };
-        let event = encode(&KeyEvent::Generated(pair), 1, &metadata)?;
+        let event = encode(&KeyEvent::Generated(pair), &metadata)?;
         match store.commit(Commit::append(stream.clone(), 0, vec![event])).await {
             Ok(_) | Err(StoreError::Concurrency { .. }) => continue,
             Err(error) => return Err(error.into()),

@@ -48,6 +48,8 @@ pub enum FamilyEvent {
     Revoked { reason: RevokeReason, at: DateTime<Utc> },
 }
 
+impl onewindow_eventlog::EventSchema for FamilyEvent {}
+
 /// Whose sign-in a family is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
@@ -92,6 +94,8 @@ pub enum TokenEvent {
     #[serde(rename = "refresh_token.issued")]
     Issued { family_id: Uuid },
 }
+
+impl onewindow_eventlog::EventSchema for TokenEvent {}
 
 /// The family a token digest belongs to.
 #[derive(Debug, Clone, Default, PartialEq)]

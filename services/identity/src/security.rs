@@ -47,6 +47,8 @@ pub enum SecurityEvent {
     AccountActivated { at: DateTime<Utc> },
 }
 
+impl onewindow_eventlog::EventSchema for SecurityEvent {}
+
 /// What the lockout needs of an account's security events.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SignInGuard {

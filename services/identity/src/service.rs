@@ -134,7 +134,7 @@ pub async fn register_account(store: &dyn EventStore, new: NewAccount) -> Result
     )?;
     let metadata = request_metadata("service:identity".into(), None);
     let events =
-        events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
+        events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
     let mut commit = Commit::append(stream.clone(), existing.version, events);
     // The account by user id, written in the same transaction: how a token's subject finds its account.
     commit.appends.push(user_append(&new.org, user_id, &stream.stream_id, &metadata).map_err(StoreError::from)?);
@@ -151,7 +151,7 @@ fn user_append(
     Ok(StreamAppend {
         stream: StreamRef::new(org, USER, user_id.to_string()),
         expected_version: 0,
-        events: vec![encode(&UserEvent::LoginAssigned { login: login.to_owned() }, 1, metadata)?],
+        events: vec![encode(&UserEvent::LoginAssigned { login: login.to_owned() }, metadata)?],
     })
 }
 
@@ -168,10 +168,13 @@ impl From<AccountError> for Status {
     }
 }
 
-fn encoded<E: Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, Status> {
+fn encoded<E: Serialize + onewindow_eventlog::EventSchema>(
+    events: &[E],
+    metadata: &EventMetadata,
+) -> Result<Vec<NewEvent>, Status> {
     events
         .iter()
-        .map(|event| encode(event, 1, metadata))
+        .map(|event| encode(event, metadata))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| store_status(StoreError::from(e)))
 }

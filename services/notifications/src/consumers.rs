@@ -11,12 +11,16 @@
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_contracts::{
+    applications::{self, ApplicationEvent},
+    documents::{self, DocumentEvent, VerificationEvent},
+    sheet::{self, Decision, SheetEvent},
+};
 use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, RecordedEvent, StoreError,
     StreamAppend, StreamRef, encode, load,
 };
-use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
 use crate::{
@@ -32,6 +36,16 @@ use crate::{
 pub const FROM_APPLICATIONS: &str = "notifications-applications";
 pub const FROM_ROUTING: &str = "notifications-routing";
 pub const FROM_DOCUMENTS: &str = "notifications-documents";
+/// What each consumer notifies of.
+pub const APPLICATION_EVENTS: &[&str] = &[
+    applications::SUBMITTED,
+    applications::ACCEPTED,
+    applications::COMPLETED,
+    applications::REFUSED,
+    applications::WITHDRAWN,
+];
+pub const SHEET_EVENTS: &[&str] = &[sheet::ROW_DECIDED, sheet::DEADLINE_REMINDER, sheet::DEADLINE_ESCALATED];
+pub const DOCUMENT_EVENTS: &[&str] = &[documents::ISSUED, documents::VERIFICATION_RECORDED];
 
 /// Appends to one inbox that lose a race before giving the event back to the bus.
 const ATTEMPTS: u32 = 8;
@@ -40,126 +54,14 @@ fn poison(error: impl Into<anyhow::Error>) -> HandleError {
     HandleError::Poison(error.into())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<T, HandleError> {
-    serde_json::from_value(event.payload.clone()).map_err(poison)
+/// The language an event names, as the notification texts know it (Russian when it names none).
+fn language_of(language: Option<onewindow_contracts::Language>) -> Language {
+    Language::parse_or_default(language.map_or("", onewindow_contracts::Language::as_str))
 }
 
-/// `application.submitted`, read for what the notification needs (docs/EVENTS.md).
-#[derive(Debug, Deserialize)]
-struct ApplicationSubmitted {
-    application_id: String,
-    #[serde(deserialize_with = "text_or_number")]
-    number: String,
-    applicant_id: Uuid,
-    #[serde(default)]
-    service_name: String,
-    #[serde(default)]
-    document_language: String,
-    #[serde(default)]
-    email: String,
-}
-
-/// `application.accepted`, `application.completed`, `application.refused`: the application, and what they add.
-#[derive(Debug, Deserialize)]
-struct ApplicationProgress {
-    application_id: String,
-    #[serde(default)]
-    executor_name: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// Someone to tell, as `application.withdrawn` names them.
-#[derive(Debug, Deserialize)]
-struct Notified {
-    user_id: Uuid,
-}
-
-/// `application.withdrawn`.
-#[derive(Debug, Deserialize)]
-struct ApplicationWithdrawn {
-    application_id: String,
-    #[serde(default, deserialize_with = "text_or_number")]
-    number: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    notify: Vec<Notified>,
-}
-
-/// `sheet.row_decided`, read for what the applicant is told.
-#[derive(Debug, Deserialize)]
-struct RowDecided {
-    application_id: String,
-    #[serde(default)]
-    department: String,
-    decision: String,
-    #[serde(default)]
-    decided_by_name: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// `sheet.deadline_reminder` and `sheet.deadline_escalated`.
-#[derive(Debug, Deserialize)]
-struct Deadline {
-    application_id: String,
-    #[serde(default, deserialize_with = "text_or_number")]
-    number: String,
-    #[serde(default, deserialize_with = "text_or_number")]
-    stage: String,
-    #[serde(default)]
-    deadline_at: String,
-    notify: Vec<Uuid>,
-}
-
-/// `verification.recorded`, read for what the notification needs.
-#[derive(Debug, Deserialize)]
-struct VerificationRecorded {
-    holder_id: Uuid,
-    #[serde(default)]
-    application_id: String,
-    #[serde(default)]
-    registration_number: String,
-    #[serde(default)]
-    language: String,
-    #[serde(default)]
-    verifier: String,
-}
-
-/// `document.issued`, read for what the notification needs.
-#[derive(Debug, Deserialize)]
-struct DocumentIssued {
-    application_id: String,
-    holder_id: Uuid,
-    registration_number: String,
-    #[serde(default)]
-    language: String,
-    /// A receipt of the submission (the printed form, the notification of acceptance), not the result.
-    #[serde(default)]
-    receipt: bool,
-}
-
-/// An application number may be sent as text or as a number; either reads as text.
-fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Number(serde_json::Number),
-    }
-    Ok(match Raw::deserialize(deserializer)? {
-        Raw::Text(text) => text,
-        Raw::Number(number) => number.to_string(),
-    })
-}
-
-/// A deadline as people read it (routing sends RFC 3339); as sent when it is not a time.
-fn readable_time(value: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(value) {
-        Ok(at) => at.with_timezone(&chrono::Utc).format("%d.%m.%Y %H:%M UTC").to_string(),
-        Err(_) => value.to_owned(),
-    }
+/// A deadline as people read it.
+fn readable_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%d.%m.%Y %H:%M UTC").to_string()
 }
 
 /// The copy of an application kept from its submission; transient when it has not arrived yet (the bus delivers
@@ -196,29 +98,21 @@ impl EventHandler for NotifyFromApplications {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription {
-            service: "applications",
-            event_types: vec![
-                "application.submitted",
-                "application.accepted",
-                "application.completed",
-                "application.refused",
-                "application.withdrawn",
-            ],
-        }
+        Subscription { service: "applications", event_types: APPLICATION_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let store = self.store.as_ref();
         let org = &event.stream.org;
-        match event.event_type.as_str() {
-            "application.submitted" => {
-                let submitted: ApplicationSubmitted = decode(event)?;
+        let application_event = read::<ApplicationEvent>(event)?;
+        let application_id = application_event.application_id().to_string();
+        match application_event {
+            ApplicationEvent::Submitted(submitted) => {
                 let message =
                     Message::ApplicationSubmitted { number: &submitted.number, service_name: &submitted.service_name };
-                let language = Language::parse_or_default(&submitted.document_language);
+                let language = language_of(submitted.document_language);
                 let copy = ApplicationCopy {
-                    application_id: submitted.application_id.clone(),
+                    application_id: application_id.clone(),
                     applicant_id: submitted.applicant_id,
                     number: submitted.number.clone(),
                     service_name: submitted.service_name.clone(),
@@ -226,31 +120,31 @@ impl EventHandler for NotifyFromApplications {
                 };
                 let delivery = Delivery {
                     recipient: submitted.applicant_id,
-                    application_id: &submitted.application_id,
+                    application_id: &application_id,
                     language: Some(language),
                     learned_email: Some(&submitted.email),
                 };
                 deliver(store, event, FROM_APPLICATIONS, &[delivery], &message, Some(&copy)).await
             }
-            "application.accepted" | "application.completed" | "application.refused" => {
-                let progress: ApplicationProgress = decode(event)?;
-                let copy = known_application(store, org, &progress.application_id).await?;
-                let number = copy.number.as_str();
-                let message = match event.event_type.as_str() {
-                    "application.accepted" => {
-                        Message::ApplicationAccepted { number, executor_name: &progress.executor_name }
-                    }
-                    "application.completed" => Message::ApplicationCompleted { number },
-                    _ => Message::ApplicationRefused { number, reason: &progress.reason },
-                };
-                let delivery = Delivery::applicant(&copy);
-                deliver(store, event, FROM_APPLICATIONS, &[delivery], &message, None).await
+            ApplicationEvent::Accepted { executor_name, .. } => {
+                let copy = known_application(store, org, &application_id).await?;
+                let message = Message::ApplicationAccepted { number: &copy.number, executor_name: &executor_name };
+                deliver(store, event, FROM_APPLICATIONS, &[Delivery::applicant(&copy)], &message, None).await
             }
-            "application.withdrawn" => {
-                let withdrawn: ApplicationWithdrawn = decode(event)?;
+            ApplicationEvent::Completed { .. } => {
+                let copy = known_application(store, org, &application_id).await?;
+                let message = Message::ApplicationCompleted { number: &copy.number };
+                deliver(store, event, FROM_APPLICATIONS, &[Delivery::applicant(&copy)], &message, None).await
+            }
+            ApplicationEvent::Refused { reason, .. } => {
+                let copy = known_application(store, org, &application_id).await?;
+                let message = Message::ApplicationRefused { number: &copy.number, reason: &reason };
+                deliver(store, event, FROM_APPLICATIONS, &[Delivery::applicant(&copy)], &message, None).await
+            }
+            ApplicationEvent::Withdrawn(withdrawn) => {
                 let message = Message::ApplicationWithdrawn { number: &withdrawn.number, reason: &withdrawn.reason };
                 let recipients = withdrawn.notify.iter().map(|n| n.user_id);
-                let deliveries = Delivery::staff(recipients, &withdrawn.application_id);
+                let deliveries = Delivery::staff(recipients, &application_id);
                 deliver(store, event, FROM_APPLICATIONS, &deliveries, &message, None).await
             }
             _ => Ok(()),
@@ -276,37 +170,35 @@ impl EventHandler for NotifyFromRouting {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription {
-            service: "routing",
-            event_types: vec!["sheet.row_decided", "sheet.deadline_reminder", "sheet.deadline_escalated"],
-        }
+        Subscription { service: "routing", event_types: SHEET_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
         let store = self.store.as_ref();
-        match event.event_type.as_str() {
-            "sheet.row_decided" => {
-                let decided: RowDecided = decode(event)?;
-                let copy = known_application(store, &event.stream.org, &decided.application_id).await?;
+        match read::<SheetEvent>(event)? {
+            SheetEvent::RowDecided(decided) => {
+                let application_id = decided.application_id.to_string();
+                let copy = known_application(store, &event.stream.org, &application_id).await?;
                 let message = Message::RowDecided {
                     number: &copy.number,
                     department: &decided.department,
                     decided_by: &decided.decided_by_name,
-                    approved: decided.decision == "approved",
+                    approved: decided.decision == Decision::Approve,
                     note: &decided.note,
                 };
                 deliver(store, event, FROM_ROUTING, &[Delivery::applicant(&copy)], &message, None).await
             }
-            "sheet.deadline_reminder" | "sheet.deadline_escalated" => {
-                let deadline: Deadline = decode(event)?;
-                let when = readable_time(&deadline.deadline_at);
-                let (number, stage, deadline_at) = (&deadline.number, &deadline.stage, when.as_str());
-                let message = if event.event_type == "sheet.deadline_reminder" {
+            SheetEvent::DeadlineReminder(deadline) | SheetEvent::DeadlineEscalated(deadline) => {
+                let when = readable_time(deadline.deadline_at);
+                let stage = deadline.stage.to_string();
+                let (number, stage, deadline_at) = (&deadline.number, &stage, when.as_str());
+                let message = if event.event_type == sheet::DEADLINE_REMINDER {
                     Message::DeadlineReminder { number, stage, deadline: deadline_at }
                 } else {
                     Message::DeadlineEscalated { number, stage, deadline: deadline_at }
                 };
-                let deliveries = Delivery::staff(deadline.notify.iter().copied(), &deadline.application_id);
+                let application_id = deadline.application_id.to_string();
+                let deliveries = Delivery::staff(deadline.notify.iter().copied(), &application_id);
                 deliver(store, event, FROM_ROUTING, &deliveries, &message, None).await
             }
             _ => Ok(()),
@@ -332,12 +224,12 @@ impl EventHandler for NotifyIssued {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "documents", event_types: vec!["document.issued", "verification.recorded"] }
+        Subscription { service: "documents", event_types: DOCUMENT_EVENTS.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        if event.event_type == "verification.recorded" {
-            let checked: VerificationRecorded = decode(event)?;
+        if event.event_type == documents::VERIFICATION_RECORDED {
+            let VerificationEvent::Recorded(checked) = read::<VerificationEvent>(event)?;
             let message = Message::DocumentVerified {
                 registration_number: &checked.registration_number,
                 verifier: &checked.verifier,
@@ -350,7 +242,7 @@ impl EventHandler for NotifyIssued {
             };
             return deliver(self.store.as_ref(), event, FROM_DOCUMENTS, &[delivery], &message, None).await;
         }
-        let issued: DocumentIssued = decode(event)?;
+        let DocumentEvent::Issued(issued) = read::<DocumentEvent>(event)? else { return Ok(()) };
         // The submission was notified already: only the result the applicant waits for is "ready".
         if issued.receipt {
             return Ok(());
@@ -359,7 +251,7 @@ impl EventHandler for NotifyIssued {
         let delivery = Delivery {
             recipient: issued.holder_id,
             application_id: &issued.application_id,
-            language: Some(Language::parse_or_default(&issued.language)),
+            language: Some(language_of(Some(issued.language))),
             learned_email: None,
         };
         deliver(self.store.as_ref(), event, FROM_DOCUMENTS, &[delivery], &message, None).await
@@ -513,8 +405,11 @@ async fn plan(
     ])
 }
 
-fn encode_all<E: serde::Serialize>(events: &[E], metadata: &EventMetadata) -> Result<Vec<NewEvent>, HandleError> {
-    events.iter().map(|e| encode(e, 1, metadata).map_err(poison)).collect()
+fn encode_all<E: serde::Serialize + onewindow_eventlog::EventSchema>(
+    events: &[E],
+    metadata: &EventMetadata,
+) -> Result<Vec<NewEvent>, HandleError> {
+    events.iter().map(|e| encode(e, metadata).map_err(poison)).collect()
 }
 
 pub fn inbox_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
@@ -544,6 +439,10 @@ pub(crate) mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+
+    /// The application the tests' events are about.
+    pub(crate) const APP_ID: &str = "0193a1b2-0000-7000-8000-000000000001";
+    const UNKNOWN_APP_ID: &str = "0193a1b2-0000-7000-8000-000000000009";
 
     fn org(id: &str) -> OrgId {
         OrgId::parse(id).expect("org id")
@@ -576,7 +475,7 @@ pub(crate) mod tests {
             "application",
             "application.submitted",
             json!({
-                "application_id": "app-1",
+                "application_id": APP_ID,
                 "number": "KAZNU-2026-000123",
                 "applicant_id": applicant,
                 "applicant_name": "Aruzhan Serikova",
@@ -585,7 +484,7 @@ pub(crate) mod tests {
                 "service_name": "Справка об обучении",
                 "route": [{ "stage": 1, "department": "Dean's office", "position": "Dean" }],
                 "issues_document": "certificate_of_study",
-                "document_language": language,
+                "document_language": (!language.is_empty()).then_some(language),
                 "email": "a@example.kz"
             }),
         )
@@ -598,7 +497,7 @@ pub(crate) mod tests {
             "document.issued",
             json!({
                 "document_id": Uuid::now_v7(),
-                "application_id": "app-1",
+                "application_id": APP_ID,
                 "holder_id": holder,
                 "holder_name": "Aruzhan Serikova",
                 "registration_number": "KAZNU-CS-2026-000001",
@@ -629,7 +528,7 @@ pub(crate) mod tests {
         let n = &inbox.notifications[0].recorded;
         assert_eq!(n.title, "Ваша заявка принята в обработку");
         assert!(n.body.contains("KAZNU-2026-000123") && n.body.contains("Справка об обучении"), "{}", n.body);
-        assert_eq!((n.kind.as_str(), n.application_id.as_str()), ("application.submitted", "app-1"));
+        assert_eq!((n.kind.as_str(), n.application_id.as_str()), ("application.submitted", APP_ID));
         assert_eq!((n.recipient_id, n.source_event_id), (applicant, event.id));
         assert_eq!(n.notification_id, notification_id(event.id, applicant));
         // Nobody else, and no other organisation, got it.
@@ -703,7 +602,7 @@ pub(crate) mod tests {
         let kaznu = org("kaznu");
         let (applicant, holder) = (Uuid::now_v7(), Uuid::now_v7());
         let mut event = submitted(&kaznu, applicant, "ru");
-        event.payload.as_object_mut().expect("object").remove("email");
+        event.payload["email"] = json!("");
         NotifyFromApplications::new(store.clone()).handle(&event).await.expect("submitted");
         NotifyIssued::new(store.clone()).handle(&issued(&kaznu, holder, "ru")).await.expect("issued");
         assert!(store.list_streams(&kaznu, "email").await.expect("emails").is_empty());
@@ -747,7 +646,7 @@ pub(crate) mod tests {
             json!({
                 "document_id": Uuid::now_v7(),
                 "holder_id": holder,
-                "application_id": "app-1",
+                "application_id": APP_ID,
                 "registration_number": "KAZNU-CS-2026-000001",
                 "language": "kk",
                 "method": "number",
@@ -766,19 +665,20 @@ pub(crate) mod tests {
         let n = &inbox.notifications[0].recorded;
         assert_eq!((n.kind.as_str(), n.title.as_str()), ("verification.recorded", "Құжатыңыз тексерілді"));
         assert!(n.body.contains("Kaspi Bank HR") && n.body.contains("KAZNU-CS-2026-000001"), "{}", n.body);
-        assert_eq!(n.application_id, "app-1");
+        assert_eq!(n.application_id, APP_ID);
     }
 
     #[tokio::test]
-    async fn numbers_sent_as_numbers_and_missing_languages_are_tolerated() {
+    async fn a_submission_of_a_service_that_issues_no_document_is_notified_in_russian() {
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
         let kaznu = org("kaznu");
         let applicant = Uuid::now_v7();
-        let mut event = submitted(&kaznu, applicant, "");
-        event.payload["number"] = json!(123);
+        // Applications writes `"document_language": null` for a service that issues no document.
+        let event = submitted(&kaznu, applicant, "");
+        assert!(event.payload["document_language"].is_null());
         NotifyFromApplications::new(store.clone()).handle(&event).await.expect("notified");
         let n = inbox(store.as_ref(), &kaznu, applicant).await.notifications[0].recorded.clone();
-        assert!(n.body.contains("123") && n.title == "Ваша заявка принята в обработку", "{n:?}");
+        assert!(n.body.contains("KAZNU-2026-000123") && n.title == "Ваша заявка принята в обработку", "{n:?}");
     }
 
     #[tokio::test]
@@ -821,7 +721,7 @@ pub(crate) mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// A store where `applicant` submitted application "app-1" in `language` (so it is known), with an address.
+    /// A store where `applicant` submitted application APP_ID in `language` (so it is known), with an address.
     async fn known(language: &str) -> (Arc<dyn EventStore>, OrgId, Uuid) {
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
         let kaznu = org("kaznu");
@@ -846,18 +746,18 @@ pub(crate) mod tests {
             "application",
             "application.accepted",
             json!({
-                "application_id": "app-1", "executor_id": Uuid::now_v7(), "executor_name": "Dana Executor",
-                "accepted_by_id": Uuid::now_v7()
+                "application_id": APP_ID, "executor_id": Uuid::now_v7(), "executor_name": "Dana Executor",
+                "accepted_by_id": Uuid::now_v7(), "accepted_by_name": "Dana Executor"
             }),
         );
         handler.handle(&accepted).await.expect("accepted");
         let n = newest(&inbox(store.as_ref(), &kaznu, applicant).await);
         assert_eq!((n.kind.as_str(), n.title.as_str()), ("application.accepted", "Ваша заявка взята в работу"));
         assert!(n.body.contains("KAZNU-2026-000123") && n.body.contains("Dana Executor"), "{}", n.body);
-        assert_eq!(n.application_id, "app-1");
+        assert_eq!(n.application_id, APP_ID);
 
         handler
-            .handle(&event(&kaznu, "application", "application.completed", json!({ "application_id": "app-1" })))
+            .handle(&event(&kaznu, "application", "application.completed", json!({ "application_id": APP_ID })))
             .await
             .expect("completed");
         assert_eq!(newest(&inbox(store.as_ref(), &kaznu, applicant).await).title, "Заявка согласована всеми");
@@ -866,7 +766,7 @@ pub(crate) mod tests {
             "application",
             "application.refused",
             json!({
-                "application_id": "app-1", "reason": "не является студентом"
+                "application_id": APP_ID, "reason": "не является студентом"
             }),
         );
         handler.handle(&refused).await.expect("refused");
@@ -898,8 +798,9 @@ pub(crate) mod tests {
                 "sheet",
                 "sheet.row_decided",
                 json!({
-                    "application_id": "app-1", "row": 0, "department": department, "decision": decision,
-                    "decided_by_id": Uuid::now_v7(), "decided_by_name": "G. Abenova", "note": note,
+                    "application_id": APP_ID, "row": 0, "department": department, "decision": decision,
+                    "decided_by_id": Uuid::now_v7(), "decided_by_name": "G. Abenova", "decided_by_position": "Dean",
+                    "note": note,
                     "decided_at": "2026-03-17T10:00:00Z", "deemed": false
                 }),
             )
@@ -918,7 +819,7 @@ pub(crate) mod tests {
     async fn an_event_about_an_application_not_yet_known_is_retried_later() {
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
         let kaznu = org("kaznu");
-        let early = event(&kaznu, "application", "application.completed", json!({ "application_id": "app-9" }));
+        let early = event(&kaznu, "application", "application.completed", json!({ "application_id": UNKNOWN_APP_ID }));
         let result = NotifyFromApplications::new(store.clone()).handle(&early).await;
         assert!(matches!(result, Err(HandleError::Transient(_))), "{result:?}");
         assert!(store.list_streams(&kaznu, "inbox").await.expect("inboxes").is_empty());
@@ -934,7 +835,7 @@ pub(crate) mod tests {
             "application",
             "application.withdrawn",
             json!({
-                "application_id": "app-1", "number": "KAZNU-2026-000123", "applicant_id": Uuid::now_v7(),
+                "application_id": APP_ID, "number": "KAZNU-2026-000123", "applicant_id": Uuid::now_v7(),
                 "reason": "no longer needed", "from_status": "in_work",
                 "notify": [
                     { "user_id": executor, "role": "executor" },
@@ -969,7 +870,7 @@ pub(crate) mod tests {
                 "sheet",
                 event_type,
                 json!({
-                    "application_id": "app-1", "number": "KAZNU-2026-000123", "stage": 2,
+                    "application_id": APP_ID, "number": "KAZNU-2026-000123", "stage": 2,
                     "deadline_at": "2026-12-01T13:00:00Z", "notify": [notify]
                 }),
             )
@@ -1003,12 +904,16 @@ pub(crate) mod tests {
             ],
         };
         let metadata = onewindow_server::request_metadata(applicant.to_string(), None);
-        let encoded = encode(&off, 1, &metadata).expect("encode");
+        let encoded = encode(&off, &metadata).expect("encode");
         store.commit(Commit::append(preferences_stream(&kaznu, applicant), 0, vec![encoded])).await.expect("set");
 
         let handler = NotifyFromApplications::new(store.clone());
-        let accepted = event(&kaznu, "application", "application.accepted", json!({ "application_id": "app-1" }));
-        let completed = event(&kaznu, "application", "application.completed", json!({ "application_id": "app-1" }));
+        let accepted = json!({
+            "application_id": APP_ID, "executor_id": Uuid::now_v7(), "executor_name": "Dana Executor",
+            "accepted_by_id": Uuid::now_v7(), "accepted_by_name": "Dana Executor"
+        });
+        let accepted = event(&kaznu, "application", "application.accepted", accepted);
+        let completed = event(&kaznu, "application", "application.completed", json!({ "application_id": APP_ID }));
         handler.handle(&accepted).await.expect("accepted");
         handler.handle(&completed).await.expect("completed");
         let kinds: Vec<_> = inbox(store.as_ref(), &kaznu, applicant)

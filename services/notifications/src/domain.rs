@@ -17,6 +17,8 @@ pub enum InboxEvent {
     NotificationsRead { notification_ids: Vec<Uuid> },
 }
 
+impl onewindow_eventlog::EventSchema for InboxEvent {}
+
 /// `inbox.notification_recorded`, as in docs/EVENTS.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationRecorded {
@@ -139,7 +141,7 @@ mod tests {
         NotificationRecorded {
             notification_id: notification_id(source, Uuid::nil()),
             recipient_id: Uuid::nil(),
-            application_id: "app-1".into(),
+            application_id: crate::consumers::tests::APP_ID.into(),
             kind: "application.submitted".into(),
             title: "t".into(),
             body: "b".into(),

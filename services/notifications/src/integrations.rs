@@ -173,7 +173,7 @@ impl IntegrationsService for IntegrationsApi {
         let events = register(webhook_id, principal.user_id, &request.url, &request.event_types, secret.clone())
             .map_err(|error| FieldErrors::one(error.field(), error.to_string()))?;
         let metadata = request_metadata(principal.actor(), None);
-        let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+        let encoded = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
         let encoded = encoded.map_err(|e| store_status(e.into()))?;
         let stream = StreamRef::new(&principal.org, WEBHOOK, webhook_id.to_string());
         self.store.commit(Commit::append(stream.clone(), 0, encoded)).await.map_err(store_status)?;
@@ -210,9 +210,15 @@ impl IntegrationsService for IntegrationsApi {
 mod tests {
     use futures::StreamExt;
     use onewindow_bus::EventHandler;
-    use serde_json::{Value, json};
+    use serde_json::Value;
+
+    use onewindow_contracts::applications::ApplicationEvent;
 
     use super::*;
+
+    fn app(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
     use crate::{
         public::tests::{application_event, life},
         public_log::RecordPublicEvents,
@@ -230,7 +236,7 @@ mod tests {
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
         let integrator = integrator(store.clone()).await;
         let recorder = RecordPublicEvents::new(store.clone());
-        let events = life("app-1");
+        let events = life(uuid::Uuid::from_u128(1));
         for event in &events {
             recorder.handle(event).await.expect("recorded");
         }
@@ -250,11 +256,20 @@ mod tests {
         }
 
         // Live: another organisation's event is not shown, ours is.
-        let mut elsewhere =
-            application_event("app-9", 2, "application.completed", json!({ "application_id": "app-9" }));
+        let mut elsewhere = application_event(
+            app(9),
+            2,
+            &ApplicationEvent::Completed { application_id: app(9), completed_by_name: String::new() },
+        );
         elsewhere.stream.org = OrgId::parse("kaznmu").expect("org");
         recorder.handle(&elsewhere).await.expect("recorded");
-        let refused = application_event("app-2", 3, "application.refused", json!({ "application_id": "app-2" }));
+        let refused = ApplicationEvent::Refused {
+            application_id: app(2),
+            reason: String::new(),
+            refused_by_id: None,
+            refused_by_name: String::new(),
+        };
+        let refused = application_event(app(2), 3, &refused);
         recorder.handle(&refused).await.expect("recorded");
         assert_eq!(next_status(&mut from_start).await, "refused");
         assert_eq!(next_status(&mut from_work).await, "refused");

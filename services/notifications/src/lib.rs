@@ -49,6 +49,14 @@ mod texts;
 mod webhook_sender;
 pub mod webhooks;
 
+/// Every consumer of notifications, with the event types it reads (the contract tests decode each of them).
+/// The public-event consumers (the log, the NATS publisher, the webhook queue) read `public::STATUS_TYPES`.
+pub const CONSUMES: &[(&str, &[&str])] = &[
+    (consumers::FROM_APPLICATIONS, consumers::APPLICATION_EVENTS),
+    (consumers::FROM_ROUTING, consumers::SHEET_EVENTS),
+    (consumers::FROM_DOCUMENTS, consumers::DOCUMENT_EVENTS),
+];
+
 use std::sync::Arc;
 
 use anyhow::Context;

@@ -19,6 +19,8 @@ pub enum ContactEvent {
     Recorded { email: String, language: String },
 }
 
+impl onewindow_eventlog::EventSchema for ContactEvent {}
+
 /// Where and in which language to write to a user.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Contact {
@@ -58,6 +60,8 @@ pub enum EmailEvent {
     #[serde(rename = "email.retry_requested")]
     RetryRequested { email_id: Uuid },
 }
+
+impl onewindow_eventlog::EventSchema for EmailEvent {}
 
 /// `email.queued`: everything the sender needs, so sending never reads anything else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

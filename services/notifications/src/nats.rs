@@ -18,7 +18,7 @@ use bytes::Bytes;
 use onewindow_bus::{EventHandler, HandleError, Subscription};
 use onewindow_eventlog::RecordedEvent;
 
-use crate::public::{self, STATUS_OF};
+use crate::public;
 
 pub const PUBLISHER: &str = "notifications-public-events";
 
@@ -61,11 +61,12 @@ impl EventHandler for PublicEventsPublisher {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: STATUS_OF.iter().map(|(t, _)| *t).collect() }
+        Subscription { service: "applications", event_types: public::STATUS_TYPES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let Some(cloud_event) = public::status_changed(event) else { return Ok(()) };
+        let cloud_event = public::status_changed(event).map_err(|e| HandleError::Poison(e.into()))?;
+        let Some(cloud_event) = cloud_event else { return Ok(()) };
         let body = serde_json::to_vec(&cloud_event).map_err(|e| HandleError::Poison(e.into()))?;
         let message = PublishMessage::build()
             .payload(Bytes::from(body))

@@ -38,6 +38,8 @@ pub enum PreferencesEvent {
     Changed { settings: Vec<Setting> },
 }
 
+impl onewindow_eventlog::EventSchema for PreferencesEvent {}
+
 /// What a user turned off.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Preferences {
@@ -106,6 +108,8 @@ pub enum ApplicationCopyEvent {
     #[serde(rename = "application_copy.recorded")]
     Recorded(ApplicationCopy),
 }
+
+impl onewindow_eventlog::EventSchema for ApplicationCopyEvent {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplicationCopy {

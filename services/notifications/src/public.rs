@@ -6,7 +6,8 @@
 //! validates what is mapped here against it.
 
 use chrono::{DateTime, Utc};
-use onewindow_eventlog::RecordedEvent;
+use onewindow_contracts::applications::{self, ApplicationEvent};
+use onewindow_eventlog::{EventCodecError, RecordedEvent, decode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -25,13 +26,24 @@ pub const STREAM: &str = "ONEWINDOW_PUBLIC";
 
 /// The internal events (applications' log) that are status changes, with the public status each one means.
 pub const STATUS_OF: &[(&str, Status)] = &[
-    ("application.submitted", Status::Submitted),
-    ("application.accepted", Status::Accepted),
-    ("application.work_started", Status::InWork),
-    ("application.completed", Status::Completed),
-    ("application.issued", Status::Issued),
-    ("application.refused", Status::Refused),
-    ("application.withdrawn", Status::Withdrawn),
+    (applications::SUBMITTED, Status::Submitted),
+    (applications::ACCEPTED, Status::Accepted),
+    (applications::WORK_STARTED, Status::InWork),
+    (applications::COMPLETED, Status::Completed),
+    (applications::ISSUED, Status::Issued),
+    (applications::REFUSED, Status::Refused),
+    (applications::WITHDRAWN, Status::Withdrawn),
+];
+
+/// The internal event types the public events are made from (what the public consumers subscribe to).
+pub const STATUS_TYPES: &[&str] = &[
+    applications::SUBMITTED,
+    applications::ACCEPTED,
+    applications::WORK_STARTED,
+    applications::COMPLETED,
+    applications::ISSUED,
+    applications::REFUSED,
+    applications::WITHDRAWN,
 ];
 
 /// An application's public status.
@@ -116,19 +128,25 @@ impl CloudEvent {
     }
 }
 
-/// The public status change an internal event announces; `None` for every other event.
-pub fn status_changed(event: &RecordedEvent) -> Option<CloudEvent> {
-    let status = STATUS_OF.iter().find(|(t, _)| *t == event.event_type).map(|(_, s)| *s)?;
-    let text = |field: &str| match event.payload.get(field) {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+/// The public status change an internal event announces; `None` for every other event. An application event
+/// that does not decode is an error (the consumer parks it), never a silently missing public event.
+pub fn status_changed(event: &RecordedEvent) -> Result<Option<CloudEvent>, EventCodecError> {
+    let Some(status) = STATUS_OF.iter().find(|(t, _)| *t == event.event_type).map(|(_, s)| *s) else {
+        return Ok(None);
     };
-    let application_id = text("application_id").unwrap_or_else(|| event.stream.stream_id.clone());
-    let submitted = status == Status::Submitted;
-    let issued = status == Status::Issued;
+    let application_event = decode::<ApplicationEvent>(event)?;
+    let application_id = application_event.application_id().to_string();
+    let (application_number, service_code, document_id, document_number) = match application_event {
+        ApplicationEvent::Submitted(submitted) => {
+            (Some(submitted.number), Some(submitted.service_code).filter(|c| !c.is_empty()), None, None)
+        }
+        ApplicationEvent::Issued { document_id, document_number, .. } => {
+            (None, None, document_id.map(|id| id.to_string()), Some(document_number).filter(|n| !n.is_empty()))
+        }
+        _ => (None, None, None, None),
+    };
     let org = event.stream.org.to_string();
-    Some(CloudEvent {
+    Ok(Some(CloudEvent {
         specversion: "1.0".into(),
         id: public_event_id(event.id),
         source: format!("/onewindow/{org}/applications"),
@@ -143,12 +161,12 @@ pub fn status_changed(event: &RecordedEvent) -> Option<CloudEvent> {
         data: StatusChangedData {
             application_id,
             status,
-            application_number: text("number").filter(|_| submitted),
-            service_code: text("service_code").filter(|_| submitted),
-            document_id: text("document_id").filter(|_| issued),
-            document_number: text("document_number").filter(|_| issued),
+            application_number: application_number.filter(|n| !n.is_empty()),
+            service_code,
+            document_id,
+            document_number,
         },
-    })
+    }))
 }
 
 /// The public event's id: derived from the internal event's, so a redelivery publishes the same id (JetStream's
@@ -165,82 +183,80 @@ pub(crate) mod tests {
 
     use super::*;
 
-    pub(crate) fn application_event(
-        application_id: &str,
-        version: i64,
-        event_type: &str,
-        payload: Value,
-    ) -> RecordedEvent {
-        let id = Uuid::now_v7();
-        RecordedEvent {
-            position: Position::START,
-            id,
-            stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), "application", application_id),
-            version,
-            event_type: event_type.into(),
-            schema_version: 1,
-            payload,
-            metadata: EventMetadata {
-                occurred_at: Utc::now(),
-                actor: "service:test".into(),
-                correlation_id: id,
-                causation_id: id,
-                trace_context: None,
-            },
-        }
+    /// `event` as applications records it at `version` of the application's stream.
+    pub(crate) fn application_event(application_id: Uuid, version: i64, event: &ApplicationEvent) -> RecordedEvent {
+        let metadata = EventMetadata {
+            occurred_at: Utc::now(),
+            actor: "service:test".into(),
+            correlation_id: application_id,
+            causation_id: application_id,
+            trace_context: None,
+        };
+        let stream = StreamRef::new(&OrgId::parse("kaznu").expect("org"), "application", application_id.to_string());
+        let new = onewindow_eventlog::encode(event, &metadata).expect("encodes");
+        RecordedEvent::from_new(new, stream, version, Position::START)
+    }
+
+    /// Whether `event` announces a public status change, and which.
+    fn public(event: &RecordedEvent) -> Option<CloudEvent> {
+        status_changed(event).expect("an application event decodes")
     }
 
     /// An application's whole life as applications records it, with the personal data its events carry.
-    pub(crate) fn life(application_id: &str) -> Vec<RecordedEvent> {
-        vec![
-            application_event(
+    pub(crate) fn life(application_id: Uuid) -> Vec<RecordedEvent> {
+        let submitted = applications::Submitted {
+            application_id,
+            number: "KAZNU-2026-000123".into(),
+            applicant_id: Uuid::now_v7(),
+            applicant_name: "Aruzhan Serikova".into(),
+            service_code: "certificate-of-study".into(),
+            service_version: 3,
+            service_name: "Справка об обучении".into(),
+            route: Vec::new(),
+            issues_document: "certificate_of_study".into(),
+            document_language: Some(onewindow_contracts::Language::Kk),
+            email: "a@example.kz".into(),
+            service_names: Default::default(),
+            reason: "for the military office".into(),
+            office: "registrar".into(),
+            planned_at: None,
+        };
+        let dana = Uuid::now_v7();
+        [
+            ApplicationEvent::Submitted(Box::new(submitted)),
+            ApplicationEvent::Accepted {
                 application_id,
-                2,
-                "application.submitted",
-                json!({
-                    "application_id": application_id, "number": "KAZNU-2026-000123", "applicant_id": Uuid::now_v7(),
-                    "applicant_name": "Aruzhan Serikova", "service_code": "certificate-of-study", "service_version": 3,
-                    "service_name": "Справка об обучении", "email": "a@example.kz", "document_language": "kk",
-                    "reason": "for the military office"
-                }),
-            ),
-            application_event(
+                executor_id: dana,
+                executor_name: "Dana Executor".into(),
+                accepted_by_id: dana,
+                accepted_by_name: "Dana Executor".into(),
+            },
+            ApplicationEvent::WorkStarted { application_id, approver_ids: vec![dana], opened_at: None },
+            ApplicationEvent::Completed { application_id, completed_by_name: String::new() },
+            ApplicationEvent::Issued {
                 application_id,
-                3,
-                "application.accepted",
-                json!({
-                    "application_id": application_id, "executor_id": Uuid::now_v7(), "executor_name": "Dana Executor",
-                    "accepted_by_id": Uuid::now_v7()
-                }),
-            ),
-            application_event(
-                application_id,
-                4,
-                "application.work_started",
-                json!({ "application_id": application_id }),
-            ),
-            application_event(application_id, 5, "application.completed", json!({ "application_id": application_id })),
-            application_event(
-                application_id,
-                6,
-                "application.issued",
-                json!({
-                    "application_id": application_id, "document_id": "doc-1", "document_number": "KAZNU-CS-2026-000001"
-                }),
-            ),
+                document_id: Some(Uuid::now_v7()),
+                document_number: "KAZNU-CS-2026-000001".into(),
+                issued_by_name: String::new(),
+            },
         ]
+        .iter()
+        .zip(2..)
+        .map(|(event, version)| application_event(application_id, version, event))
+        .collect()
     }
 
     #[test]
     fn each_status_change_is_one_cloud_event_without_personal_data() {
-        let events: Vec<CloudEvent> = life("app-1").iter().filter_map(status_changed).collect();
+        let id = Uuid::now_v7();
+        let events: Vec<CloudEvent> = life(id).iter().filter_map(public).collect();
         let statuses: Vec<&str> = events.iter().map(|e| e.data.status.as_str()).collect();
         assert_eq!(statuses, ["submitted", "accepted", "in_work", "completed", "issued"]);
         let submitted = &events[0];
         assert_eq!((submitted.specversion.as_str(), submitted.event_type.as_str()), ("1.0", STATUS_CHANGED));
         assert_eq!(submitted.nats_subject(), "onewindow.public.v1.kaznu.application.submitted");
         assert_eq!(submitted.source, "/onewindow/kaznu/applications");
-        assert_eq!(submitted.subject, "application/app-1");
+        assert_eq!(submitted.subject, format!("application/{id}"));
         assert_eq!(submitted.data.application_number.as_deref(), Some("KAZNU-2026-000123"));
         assert_eq!(submitted.data.service_code.as_deref(), Some("certificate-of-study"));
         assert_eq!(events[4].data.document_number.as_deref(), Some("KAZNU-CS-2026-000001"));
@@ -254,21 +270,34 @@ pub(crate) mod tests {
 
     #[test]
     fn ids_are_stable_and_other_events_are_not_public() {
-        let event = &life("app-1")[0];
-        assert_eq!(status_changed(event).map(|e| e.id), status_changed(event).map(|e| e.id));
-        assert_ne!(status_changed(event).map(|e| e.id), Some(event.id));
-        let refused = application_event(
-            "app-1",
-            4,
-            "application.refused",
-            json!({
-                "application_id": "app-1", "reason": "the student was expelled", "refused_by_id": Uuid::now_v7()
-            }),
-        );
-        let public = status_changed(&refused).expect("public");
-        assert_eq!(public.data.status, Status::Refused);
-        assert!(!serde_json::to_string(&public).expect("json").contains("expelled"));
-        assert!(status_changed(&application_event("app-1", 1, "application.created", json!({}))).is_none());
+        let id = Uuid::now_v7();
+        let event = &life(id)[0];
+        assert_eq!(public(event).map(|e| e.id), public(event).map(|e| e.id));
+        assert_ne!(public(event).map(|e| e.id), Some(event.id));
+        let refused = ApplicationEvent::Refused {
+            application_id: id,
+            reason: "the student was expelled".into(),
+            refused_by_id: Some(Uuid::now_v7()),
+            refused_by_name: "Dana Executor".into(),
+        };
+        let public_refusal = public(&application_event(id, 4, &refused)).expect("public");
+        assert_eq!(public_refusal.data.status, Status::Refused);
+        assert!(!serde_json::to_string(&public_refusal).expect("json").contains("expelled"));
+        let commented = ApplicationEvent::DraftDeleted { application_id: id };
+        assert!(public(&application_event(id, 1, &commented)).is_none());
+    }
+
+    #[test]
+    fn the_subscribed_types_are_the_status_changes() {
+        assert_eq!(STATUS_TYPES.to_vec(), STATUS_OF.iter().map(|(t, _)| *t).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_undecodable_status_change_is_an_error_not_a_silence() {
+        let id = Uuid::now_v7();
+        let mut event = life(id).remove(0);
+        event.payload = json!({ "application_id": id });
+        assert!(status_changed(&event).is_err());
     }
 
     /// The document as compiled in (the build cache is shared by checkouts at other paths: a path read at run
@@ -292,17 +321,17 @@ pub(crate) mod tests {
     #[test]
     fn what_is_published_matches_the_asyncapi_document() {
         let validator = asyncapi_validator();
-        let mut events: Vec<CloudEvent> = life("app-1").iter().filter_map(status_changed).collect();
-        let withdrawn = application_event(
-            "app-1",
-            7,
-            "application.withdrawn",
-            json!({
-                "application_id": "app-1", "number": "KAZNU-2026-000123", "reason": "moved", "from_status": "in_work",
-                "notify": [{ "user_id": Uuid::now_v7(), "role": "executor" }]
-            }),
-        );
-        events.extend(status_changed(&withdrawn));
+        let id = Uuid::now_v7();
+        let mut events: Vec<CloudEvent> = life(id).iter().filter_map(public).collect();
+        let withdrawn = ApplicationEvent::Withdrawn(applications::Withdrawn {
+            application_id: id,
+            number: "KAZNU-2026-000123".into(),
+            applicant_id: Uuid::now_v7(),
+            reason: "moved".into(),
+            from_status: applications::Status::InWork,
+            notify: vec![applications::Recipient { user_id: Uuid::now_v7(), role: "executor".into() }],
+        });
+        events.extend(public(&application_event(id, 7, &withdrawn)));
         assert_eq!(events.len(), 6);
         for event in &events {
             let json = serde_json::to_value(event).expect("json");

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     SERVICE,
-    public::{self, CloudEvent, STATUS_OF},
+    public::{self, CloudEvent},
 };
 
 pub const PUBLIC_EVENT: &str = "public_event";
@@ -26,6 +26,8 @@ pub enum PublicLogEvent {
     #[serde(rename = "public_event.recorded")]
     Recorded(CloudEvent),
 }
+
+impl onewindow_eventlog::EventSchema for PublicLogEvent {}
 
 pub fn public_event_stream(org: &OrgId, cloud_event_id: Uuid) -> StreamRef {
     StreamRef::new(org, PUBLIC_EVENT, cloud_event_id.to_string())
@@ -49,18 +51,19 @@ impl EventHandler for RecordPublicEvents {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: STATUS_OF.iter().map(|(t, _)| *t).collect() }
+        Subscription { service: "applications", event_types: public::STATUS_TYPES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let Some(cloud_event) = public::status_changed(event) else { return Ok(()) };
+        let cloud_event = public::status_changed(event).map_err(|e| HandleError::Poison(e.into()))?;
+        let Some(cloud_event) = cloud_event else { return Ok(()) };
         let transient = |e: StoreError| HandleError::Transient(e.into());
         let stream = public_event_stream(&event.stream.org, cloud_event.id);
         let mut appends = Vec::new();
         if self.store.stream_version(&stream).await.map_err(transient)? == 0 {
             let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-            let recorded = encode(&PublicLogEvent::Recorded(cloud_event), 1, &metadata)
-                .map_err(|e| HandleError::Poison(e.into()))?;
+            let recorded =
+                encode(&PublicLogEvent::Recorded(cloud_event), &metadata).map_err(|e| HandleError::Poison(e.into()))?;
             appends.push(StreamAppend { stream, expected_version: 0, events: vec![recorded] });
         }
         let mark = InboxMark { consumer: RECORDER.to_owned(), event_id: event.id };

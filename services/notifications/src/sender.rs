@@ -119,7 +119,7 @@ impl EmailSender {
             causation_id: queued.id,
             trace_context: queued.metadata.trace_context.clone(),
         };
-        let event = encode(&outcome, 1, &metadata)?;
+        let event = encode(&outcome, &metadata)?;
         match self.store.commit(Commit::append(stream, email.version, vec![event])).await {
             // Another replica recorded this e-mail's outcome first.
             Ok(_) | Err(StoreError::Concurrency { .. }) => Ok(()),
@@ -270,7 +270,7 @@ pub(crate) mod tests {
         assert!(matches!(email.state, Email::DeadLettered(_)));
         let events = crate::mail::retry(&email.state).expect("a dead letter");
         let metadata = onewindow_server::request_metadata("admin".into(), None);
-        let encoded = events.iter().map(|e| encode(e, 1, &metadata).expect("encode")).collect();
+        let encoded = events.iter().map(|e| encode(e, &metadata).expect("encode")).collect();
         store.commit(Commit::append(stream.clone(), email.version, encoded)).await.expect("retry requested");
         sender.send_pending().await.expect("sent");
         assert_eq!(transport.sent().len(), 1);

@@ -180,7 +180,7 @@ impl NotificationsService for NotificationsApi {
             let inbox = load::<Inbox>(self.store.as_ref(), &stream).await.map_err(store_status)?;
             let events = mark_read(&inbox.state, selection.clone())?;
             let metadata = request_metadata(principal.actor(), None);
-            let events = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            let events = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
             let events = events.map_err(|e| store_status(e.into()))?;
             match self.store.commit(Commit::append(stream.clone(), inbox.version, events)).await {
                 Ok(_) => {
@@ -294,7 +294,7 @@ pub(crate) async fn retry_dead_letter(
                 return Err(Status::not_found(format!("no e-mail {id}")));
             }
             let events = crate::mail::retry(&email.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
-            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            let encoded = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
             (stream, email.version, encoded.map_err(|e| store_status(e.into()))?)
         }
         "webhook" => {
@@ -305,7 +305,7 @@ pub(crate) async fn retry_dead_letter(
             }
             let events =
                 crate::webhooks::retry(&delivery.state).map_err(|e| Status::failed_precondition(e.to_string()))?;
-            let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            let encoded = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
             (stream, delivery.version, encoded.map_err(|e| store_status(e.into()))?)
         }
         _ => return Err(FieldErrors::one("channel", "must be \"email\" or \"webhook\"")),
@@ -340,7 +340,7 @@ impl NotificationsApi {
             let events = preferences::change(&current, settings.clone())
                 .map_err(|e| FieldErrors::one("preferences", e.to_string()))?;
             let metadata = request_metadata(user.actor(), None);
-            let events = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>();
+            let events = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
             let events = events.map_err(|e| store_status(e.into()))?;
             match self.store.commit(Commit::append(stream.clone(), version, events)).await {
                 Ok(_) => break,
@@ -404,7 +404,7 @@ mod tests {
         assert_eq!(kinds, ["document.issued", "application.submitted"]);
         assert_eq!(mine.unread_count, 2);
         assert!(mine.notifications.iter().all(|n| n.created_at.is_some() && !n.event_id.is_empty()));
-        assert_eq!(mine.notifications[1].application_id, "app-1");
+        assert_eq!(mine.notifications[1].application_id, crate::consumers::tests::APP_ID);
 
         let elsewhere = api.inbox(&principal("kaznmu", me)).await.expect("list");
         assert!(elsewhere.notifications.is_empty() && elsewhere.unread_count == 0);

@@ -172,6 +172,7 @@ print(json.dumps([{
     #[tokio::test]
     async fn an_english_refusal_reaches_a_real_smtp_server_in_english_with_its_reason() {
         use onewindow_bus::EventHandler;
+        use onewindow_contracts::applications::ApplicationEvent;
         use onewindow_eventlog::OrgId;
 
         use crate::{
@@ -184,13 +185,15 @@ print(json.dumps([{
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("log");
         let kaznu = OrgId::parse("kaznu").expect("org");
         let handler = NotifyFromApplications::new(store.clone());
-        handler.handle(&submitted(&kaznu, uuid::Uuid::now_v7(), "en")).await.expect("submitted");
-        let refused = application_event(
-            "app-1",
-            3,
-            "application.refused",
-            serde_json::json!({ "application_id": "app-1", "reason": "the certificate <needs> a valid student card" }),
-        );
+        let submission = submitted(&kaznu, uuid::Uuid::now_v7(), "en");
+        handler.handle(&submission).await.expect("submitted");
+        let refused = ApplicationEvent::Refused {
+            application_id: submission.stream.stream_id.parse().expect("an application id"),
+            reason: "the certificate <needs> a valid student card".into(),
+            refused_by_id: None,
+            refused_by_name: String::new(),
+        };
+        let refused = application_event(submission.stream.stream_id.parse().expect("an application id"), 3, &refused);
         handler.handle(&refused).await.expect("refused");
 
         let smtp =

@@ -18,8 +18,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    SERVICE,
-    public::{self, STATUS_OF},
+    SERVICE, public,
     webhooks::{
         DELIVERY_HEADER, Delivery, DeliveryEvent, DeliveryQueued, SIGNATURE_HEADER, WEBHOOK, WEBHOOK_DELIVERY, Webhook,
         delivery_id, signature,
@@ -50,11 +49,12 @@ impl EventHandler for QueueWebhookDeliveries {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: STATUS_OF.iter().map(|(t, _)| *t).collect() }
+        Subscription { service: "applications", event_types: public::STATUS_TYPES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let Some(cloud_event) = public::status_changed(event) else { return Ok(()) };
+        let cloud_event = public::status_changed(event).map_err(|e| HandleError::Poison(e.into()))?;
+        let Some(cloud_event) = cloud_event else { return Ok(()) };
         let transient = |e: StoreError| HandleError::Transient(e.into());
         let body = serde_json::to_string(&cloud_event).map_err(|e| HandleError::Poison(e.into()))?;
         let org = &event.stream.org;
@@ -82,7 +82,7 @@ impl EventHandler for QueueWebhookDeliveries {
                 event_type: cloud_event.event_type.clone(),
                 body: body.clone(),
             });
-            let encoded = encode(&queued, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
+            let encoded = encode(&queued, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
             appends.push(StreamAppend { stream, expected_version: 0, events: vec![encoded] });
         }
         let mark = InboxMark { consumer: QUEUER.to_owned(), event_id: event.id };
@@ -327,7 +327,7 @@ impl WebhookSender {
             causation_id: cause.id,
             trace_context: cause.metadata.trace_context.clone(),
         };
-        let encoded = encode(&event, 1, &metadata)?;
+        let encoded = encode(&event, &metadata)?;
         match self.store.commit(Commit::append(cause.stream.clone(), version, vec![encoded])).await {
             Ok(_) | Err(StoreError::Concurrency { .. }) => Ok(()),
             Err(error) => Err(error),
@@ -524,7 +524,7 @@ pub(crate) mod tests {
         assert_eq!(listed[0].url, receiver.url);
 
         let queuer = QueueWebhookDeliveries::new(store.clone());
-        let events = life("app-1");
+        let events = life(uuid::Uuid::from_u128(1));
         for event in &events {
             queuer.handle(event).await.expect("queued");
         }
@@ -575,7 +575,7 @@ pub(crate) mod tests {
         let integrator = integrator(store.clone()).await;
         let request = RegisterWebhookRequest { url: receiver.url.clone(), event_types: vec![] };
         integrator.api.register_webhook(authed(request, &integrator.token)).await.expect("registered");
-        QueueWebhookDeliveries::new(store.clone()).handle(&life("app-2")[0]).await.expect("queued");
+        QueueWebhookDeliveries::new(store.clone()).handle(&life(uuid::Uuid::from_u128(2))[0]).await.expect("queued");
         WebhookSender::new(store.clone(), Arc::new(Http::new().expect("client")), QUICK)
             .send_until_settled()
             .await
@@ -624,11 +624,11 @@ pub(crate) mod tests {
         assert!(refused.message().contains("url"), "{}", refused.message());
         let ok = RegisterWebhookRequest { url: "http://127.0.0.1:9/".into(), event_types: vec![] };
         integrator.api.register_webhook(authed(ok, &integrator.token)).await.expect("registered");
-        let mut elsewhere = life("app-3")[0].clone();
+        let mut elsewhere = life(uuid::Uuid::from_u128(3))[0].clone();
         elsewhere.stream.org = OrgId::parse("kaznmu").expect("org");
         let queuer = QueueWebhookDeliveries::new(store.clone());
         queuer.handle(&elsewhere).await.expect("handled");
-        let mut internal = life("app-3")[0].clone();
+        let mut internal = life(uuid::Uuid::from_u128(3))[0].clone();
         internal.event_type = "application.created".into();
         queuer.handle(&internal).await.expect("handled");
         assert!(store.list_streams(&integrator.principal.org, WEBHOOK_DELIVERY).await.expect("list").is_empty());
@@ -645,7 +645,7 @@ pub(crate) mod tests {
             integrator.api.register_webhook(authed(request, &integrator.token)).await.expect("registered");
         }
         let queuer = QueueWebhookDeliveries::new(store.clone());
-        for event in life("app-1") {
+        for event in life(uuid::Uuid::from_u128(1)) {
             queuer.handle(&event).await.expect("queued");
         }
         let patient = Retry { attempts: 4, first_delay: Duration::from_millis(200) };

@@ -29,6 +29,8 @@ pub enum WebhookEvent {
     Registered(WebhookRegistered),
 }
 
+impl onewindow_eventlog::EventSchema for WebhookEvent {}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRegistered {
     pub webhook_id: Uuid,
@@ -133,6 +135,8 @@ pub enum DeliveryEvent {
     #[serde(rename = "webhook_delivery.retry_requested")]
     RetryRequested { delivery_id: Uuid },
 }
+
+impl onewindow_eventlog::EventSchema for DeliveryEvent {}
 
 /// `webhook_delivery.queued`: everything the sender needs (the body is the exact bytes to POST).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,12 +10,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_contracts::applications::{ACCEPTED, ApplicationEvent, REFUSED, SUBMITTED, Submitted, WITHDRAWN};
 use onewindow_eventlog::{
-    Aggregate, Commit, CommitOutcome, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, Commit, CommitOutcome, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef,
+    UpcastError, encode, load,
 };
 use onewindow_server::reaction_metadata;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
@@ -31,88 +34,84 @@ pub const CONSUMER: &str = "routing-applications";
 /// Submissions waiting for acceptance before their sheet opens.
 pub const SUBMISSION: &str = "submission";
 
-const SUBMITTED: &str = "application.submitted";
-const ACCEPTED: &str = "application.accepted";
-const WITHDRAWN: &str = "application.withdrawn";
-const REFUSED: &str = "application.refused";
+/// The applications' events routing reacts to.
+pub const SUBSCRIBES: &[&str] = &[SUBMITTED, ACCEPTED, WITHDRAWN, REFUSED];
 
-/// The part of `application.submitted` routing needs. Everything but the ids may be missing (proto3 JSON leaves
-/// out empty values) and unknown fields are ignored, so applications can add to its payload freely.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ApplicationSubmitted {
-    application_id: Uuid,
-    applicant_id: Uuid,
-    #[serde(default)]
-    number: String,
-    #[serde(default)]
-    applicant_name: String,
-    #[serde(default)]
-    service_code: String,
-    /// A number, or a string of one (proto3 JSON writes int64 as a string).
-    #[serde(default)]
-    service_version: serde_json::Value,
-    #[serde(default)]
-    service_name: String,
-    #[serde(default)]
-    issues_document: String,
-    #[serde(default)]
-    document_language: String,
-    #[serde(default)]
-    route: Vec<RouteStep>,
-}
+/// A submission kept until acceptance: the contract's `application.submitted`. Version 1 kept routing's own
+/// reading of it (`document_language` `""` for none, no `email`, `service_version` possibly a string).
+const SUBMISSION_AS_SUBMITTED: i32 = 2;
 
-impl ApplicationSubmitted {
-    fn service_version(&self) -> Option<i64> {
-        match &self.service_version {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-    }
-
-    fn summary(&self) -> ApplicationSummary {
-        ApplicationSummary {
-            application_id: self.application_id,
-            number: self.number.clone(),
-            applicant_id: self.applicant_id,
-            applicant_name: self.applicant_name.clone(),
-            service_code: self.service_code.clone(),
-            service_name: self.service_name.clone(),
-            issues_document: self.issues_document.clone(),
-            document_language: self.document_language.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ApplicationId {
-    application_id: Uuid,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApplicationEnded {
-    application_id: Uuid,
-    #[serde(default)]
-    reason: String,
-}
-
-/// A submission kept until the application is accepted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
 enum SubmissionEvent {
     #[serde(rename = "submission.recorded")]
-    Recorded(ApplicationSubmitted),
+    Recorded(Box<Submitted>),
+}
+
+impl EventSchema for SubmissionEvent {
+    fn schema_version(_: &str) -> i32 {
+        SUBMISSION_AS_SUBMITTED
+    }
+
+    fn upcast(event_type: &str, from: i32, mut payload: Value) -> Result<Value, UpcastError> {
+        let unexpected = |problem: &str| UpcastError::Unexpected {
+            event_type: event_type.to_owned(),
+            from,
+            problem: problem.to_owned(),
+        };
+        let fields = payload.as_object_mut().ok_or_else(|| unexpected("not an object"))?;
+        if fields.get("document_language").and_then(Value::as_str) == Some("") {
+            fields.insert("document_language".into(), Value::Null);
+        }
+        let version = match fields.get("service_version") {
+            Some(Value::String(text)) => text.parse::<i64>().map_err(|_| unexpected("service_version"))?,
+            Some(Value::Number(number)) => number.as_i64().ok_or_else(|| unexpected("service_version"))?,
+            _ => 0,
+        };
+        fields.insert("service_version".into(), Value::from(version));
+        fields.entry("email").or_insert_with(|| Value::String(String::new()));
+        Ok(payload)
+    }
 }
 
 #[derive(Debug, Default)]
-struct Submission(Option<ApplicationSubmitted>);
+struct Submission(Option<Submitted>);
 
 impl Aggregate for Submission {
     type Event = SubmissionEvent;
     fn apply(&mut self, event: &SubmissionEvent, _: &RecordedEvent) {
         let SubmissionEvent::Recorded(s) = event;
-        self.0 = Some(s.clone());
+        self.0 = Some(s.as_ref().clone());
     }
+}
+
+/// What the sheet carries of the submitted application.
+fn summary(submitted: &Submitted) -> ApplicationSummary {
+    ApplicationSummary {
+        application_id: submitted.application_id,
+        number: submitted.number.clone(),
+        applicant_id: submitted.applicant_id,
+        applicant_name: submitted.applicant_name.clone(),
+        service_code: submitted.service_code.clone(),
+        service_name: submitted.service_name.clone(),
+        issues_document: submitted.issues_document.clone(),
+        document_language: submitted.document_language,
+    }
+}
+
+/// A route as applications copied it (no catalog version to read routing's own copy from).
+fn submitted_route(submitted: &Submitted) -> Vec<RouteStep> {
+    submitted
+        .route
+        .iter()
+        .map(|step| RouteStep {
+            stage: step.stage as i32,
+            department: step.department.clone(),
+            position: step.position.clone(),
+            required: step.required,
+            ..RouteStep::default()
+        })
+        .collect()
 }
 
 /// Opens and closes sheets, once each.
@@ -132,16 +131,13 @@ impl ApplicationEvents {
     }
 
     /// The application's route: the copied catalog version's where it has arrived, with its people resolved.
-    async fn route(
-        &self,
-        org: &OrgId,
-        submitted: &ApplicationSubmitted,
-    ) -> Result<(Vec<RouteStep>, OpensOn), HandleError> {
-        let copy = match submitted.service_version() {
-            Some(version) => copied_route(self.store.as_ref(), org, &submitted.service_code, version)
+    async fn route(&self, org: &OrgId, submitted: &Submitted) -> Result<(Vec<RouteStep>, OpensOn), HandleError> {
+        let version = submitted.service_version;
+        let copy = match version {
+            1.. => copied_route(self.store.as_ref(), org, &submitted.service_code, version)
                 .await
                 .map_err(transient("reading the route copy"))?,
-            None => None,
+            _ => None,
         };
         let (mut steps, opens_on) = match copy {
             Some(copy) => {
@@ -157,7 +153,7 @@ impl ApplicationEvents {
                             required: stage.required,
                             approver_ids: a.person_id.into_iter().collect(),
                             time_limit_hours: stage.time_limit_hours,
-                            on_silence: stage.on_silence,
+                            on_silence: stage.on_silence.into(),
                             signatory: stage.signatory,
                             ..RouteStep::default()
                         })
@@ -167,15 +163,14 @@ impl ApplicationEvents {
             }
             // The catalog's version has not reached routing yet: try again shortly rather than open the sheet
             // without its stage settings (signatory, time limits, people named outright).
-            None if submitted.service_version().is_some() => {
+            None if version > 0 => {
                 return Err(HandleError::Transient(anyhow::anyhow!(
-                    "routing has no copy of {} version {:?} yet",
+                    "routing has no copy of {} version {version} yet",
                     submitted.service_code,
-                    submitted.service_version()
                 )));
             }
-            // An event from before versions were carried: its own route is all there is.
-            None => (submitted.route.clone(), OpensOn::Submitted),
+            // No catalog version to read: the route the application copied is all there is.
+            None => (submitted_route(submitted), OpensOn::Submitted),
         };
         for step in steps.iter_mut().filter(|s| s.approver_ids.is_empty() && !s.position.trim().is_empty()) {
             let people = self
@@ -193,13 +188,13 @@ impl ApplicationEvents {
     async fn open(
         &self,
         event: &RecordedEvent,
-        submitted: ApplicationSubmitted,
+        submitted: Submitted,
         route: Vec<RouteStep>,
     ) -> Result<(), HandleError> {
         let org = &event.stream.org;
         let application_id = submitted.application_id;
         let calendar = calendar_of(self.store.as_ref(), org).await.map_err(transient("reading the calendar"))?;
-        let command = OpenSheet { application: submitted.summary(), route, now: self.clock.now() };
+        let command = OpenSheet { application: summary(&submitted), route, now: self.clock.now() };
         let events = decide_open(command, &calendar)
             .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("opening the sheet")))?;
         let stream = sheet_stream(org, application_id);
@@ -216,7 +211,7 @@ impl ApplicationEvents {
         }
     }
 
-    async fn commit<E: Serialize>(
+    async fn commit<E: Serialize + EventSchema>(
         &self,
         cause: &RecordedEvent,
         stream: StreamRef,
@@ -226,7 +221,7 @@ impl ApplicationEvents {
         let metadata = reaction_metadata(SERVICE, cause);
         let events = events
             .iter()
-            .map(|e| encode(e, 1, &metadata))
+            .map(|e| encode(e, &metadata))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("encoding routing's events")))?;
         let commit = Commit::append(stream, expected, events)
@@ -237,14 +232,13 @@ impl ApplicationEvents {
         }
     }
 
-    async fn submitted(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let submitted: ApplicationSubmitted = decode(event)?;
+    async fn submitted(&self, event: &RecordedEvent, submitted: Submitted) -> Result<(), HandleError> {
         let (route, opens_on) = self.route(&event.stream.org, &submitted).await?;
         match opens_on {
             OpensOn::Submitted => self.open(event, submitted, route).await,
             OpensOn::Accepted => {
                 let stream = StreamRef::new(&event.stream.org, SUBMISSION, submitted.application_id.to_string());
-                match self.commit(event, stream, 0, &[SubmissionEvent::Recorded(submitted)]).await {
+                match self.commit(event, stream, 0, &[SubmissionEvent::Recorded(Box::new(submitted))]).await {
                     Err(HandleError::Transient(e)) if is_concurrency(&e) => Ok(()),
                     outcome => outcome,
                 }
@@ -252,8 +246,7 @@ impl ApplicationEvents {
         }
     }
 
-    async fn accepted(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let ApplicationId { application_id } = decode(event)?;
+    async fn accepted(&self, event: &RecordedEvent, application_id: Uuid) -> Result<(), HandleError> {
         let stream = StreamRef::new(&event.stream.org, SUBMISSION, application_id.to_string());
         let kept =
             load::<Submission>(self.store.as_ref(), &stream).await.map_err(transient("reading the submission"))?;
@@ -264,13 +257,17 @@ impl ApplicationEvents {
         self.open(event, submitted, route).await
     }
 
-    async fn ended(&self, event: &RecordedEvent, how: &str) -> Result<(), HandleError> {
-        let ended: ApplicationEnded = decode(event)?;
-        let stream = sheet_stream(&event.stream.org, ended.application_id);
+    async fn ended(
+        &self,
+        event: &RecordedEvent,
+        application_id: Uuid,
+        how: &str,
+        given: &str,
+    ) -> Result<(), HandleError> {
+        let stream = sheet_stream(&event.stream.org, application_id);
         loop {
             let loaded = load::<Sheet>(self.store.as_ref(), &stream).await.map_err(transient("reading the sheet"))?;
-            let reason =
-                if ended.reason.trim().is_empty() { how.to_owned() } else { format!("{how}: {}", ended.reason.trim()) };
+            let reason = if given.trim().is_empty() { how.to_owned() } else { format!("{how}: {}", given.trim()) };
             let events = decide_close(&loaded.state, &reason);
             match self.commit(event, stream.clone(), loaded.version, &events).await {
                 Err(HandleError::Transient(e)) if is_concurrency(&e) => continue,
@@ -284,11 +281,6 @@ fn is_concurrency(error: &anyhow::Error) -> bool {
     matches!(error.downcast_ref::<StoreError>(), Some(StoreError::Concurrency { .. }))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<T, HandleError> {
-    serde_json::from_value(event.payload.clone())
-        .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context(format!("decoding {}", event.event_type))))
-}
-
 #[async_trait]
 impl EventHandler for ApplicationEvents {
     fn name(&self) -> &'static str {
@@ -296,15 +288,19 @@ impl EventHandler for ApplicationEvents {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: vec![SUBMITTED, ACCEPTED, WITHDRAWN, REFUSED] }
+        Subscription { service: "applications", event_types: SUBSCRIBES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        match event.event_type.as_str() {
-            SUBMITTED => self.submitted(event).await,
-            ACCEPTED => self.accepted(event).await,
-            WITHDRAWN => self.ended(event, "withdrawn").await,
-            REFUSED => self.ended(event, "refused").await,
+        match read::<ApplicationEvent>(event)? {
+            ApplicationEvent::Submitted(submitted) => self.submitted(event, *submitted).await,
+            ApplicationEvent::Accepted { application_id, .. } => self.accepted(event, application_id).await,
+            ApplicationEvent::Withdrawn(withdrawn) => {
+                self.ended(event, withdrawn.application_id, "withdrawn", &withdrawn.reason).await
+            }
+            ApplicationEvent::Refused { application_id, reason, .. } => {
+                self.ended(event, application_id, "refused", &reason).await
+            }
             _ => Ok(()),
         }
     }

@@ -8,30 +8,26 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use onewindow_bus::{EventHandler, HandleError, Subscription};
+use onewindow_bus::{EventHandler, HandleError, Subscription, read};
 use onewindow_calendar::WorkingCalendar;
+use onewindow_contracts::catalog::{CALENDAR_ADJUSTED, CalendarEvent, CatalogEvent, SERVICE_DEFINED};
 use onewindow_eventlog::{
-    Aggregate, Commit, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, Commit, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
 };
 use onewindow_server::reaction_metadata;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::{SERVICE, domain::Silence};
+use crate::SERVICE;
 
 pub const ROUTE_COPY: &str = "route_copy";
 pub const CALENDAR_COPY: &str = "calendar_copy";
 const CALENDAR_ID: &str = "working";
 const CONSUMER: &str = "routing-catalog";
+/// The catalog's events routing keeps copies of.
+pub const SUBSCRIBES: &[&str] = &[SERVICE_DEFINED, CALENDAR_ADJUSTED];
 
-/// When the service's sheet opens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OpensOn {
-    #[default]
-    Submitted,
-    Accepted,
-}
+/// When the service's sheet opens, and a stage's settings: the catalog's own types.
+pub use onewindow_contracts::catalog::{RouteOpensOn as OpensOn, Stage as CopiedStage};
 
 /// One version of a service's route, as the catalog defined it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -42,24 +38,6 @@ pub struct RouteCopy {
     pub route_opens_on: OpensOn,
     #[serde(default)]
     pub route: Vec<CopiedStage>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CopiedStage {
-    pub approvers: Vec<CopiedApprover>,
-    pub required: u32,
-    pub time_limit_hours: u32,
-    pub on_silence: Silence,
-    pub signatory: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CopiedApprover {
-    pub department: String,
-    pub position: String,
-    pub person_id: Option<Uuid>,
 }
 
 /// An organisation's adjustments of the country's calendar, as `calendar.adjusted` carries them.
@@ -79,6 +57,8 @@ struct Copied {
     route: Option<RouteCopy>,
     calendar: Option<CalendarSettings>,
 }
+
+impl EventSchema for CopyEvent {}
 
 impl Aggregate for Copied {
     type Event = CopyEvent;
@@ -110,16 +90,6 @@ pub async fn calendar_of(store: &dyn EventStore, org: &OrgId) -> Result<WorkingC
     Ok(copied.unwrap_or_default().calendar_or_default())
 }
 
-/// The fields of `service.defined` routing reads (a tolerant reader: the catalog may add more).
-#[derive(Deserialize)]
-struct Defined {
-    code: String,
-    #[serde(default)]
-    route: Vec<CopiedStage>,
-    #[serde(default)]
-    route_opens_on: OpensOn,
-}
-
 /// Keeps the copies from the catalog's `service.defined` and `calendar.adjusted`.
 pub struct CatalogCopy {
     pub store: Arc<dyn EventStore>,
@@ -132,14 +102,13 @@ impl EventHandler for CatalogCopy {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "catalog", event_types: vec!["service.defined", "calendar.adjusted"] }
+        Subscription { service: "catalog", event_types: SUBSCRIBES.to_vec() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {
-        let poison = |e: serde_json::Error| HandleError::Poison(e.into());
         let (stream, copy) = match event.event_type.as_str() {
-            "service.defined" => {
-                let defined: Defined = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+            SERVICE_DEFINED => {
+                let CatalogEvent::Defined(defined) = read::<CatalogEvent>(event)?;
                 // The catalog's stream version is the service version.
                 let stream = route_stream(&event.stream.org, &defined.code, event.version);
                 let copy = RouteCopy {
@@ -150,14 +119,14 @@ impl EventHandler for CatalogCopy {
                 };
                 (stream, CopyEvent::Route(copy))
             }
-            "calendar.adjusted" => {
-                let settings: CalendarSettings = serde_json::from_value(event.payload.clone()).map_err(poison)?;
+            CALENDAR_ADJUSTED => {
+                let CalendarEvent::Adjusted(settings) = read::<CalendarEvent>(event)?;
                 (StreamRef::new(&event.stream.org, CALENDAR_COPY, CALENDAR_ID), CopyEvent::Calendar(settings))
             }
             _ => return Ok(()),
         };
         let metadata = reaction_metadata(SERVICE, event);
-        let encoded = encode(&copy, 1, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
+        let encoded = encode(&copy, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
         let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
         loop {
             let version = self.store.stream_version(&stream).await.map_err(|e| HandleError::Transient(e.into()))?;
@@ -177,6 +146,8 @@ mod tests {
     use chrono::NaiveDate;
     use chrono::{TimeZone, Utc};
     use serde_json::json;
+
+    use uuid::Uuid;
 
     use super::*;
     use crate::fixtures::{catalog_event, org};
@@ -206,7 +177,10 @@ mod tests {
         handler.handle(&defined).await.expect("redelivered");
         let copy = copied_route(store.as_ref(), &org(), "clearance", 2).await.expect("read").expect("copied");
         assert_eq!(copy.route_opens_on, OpensOn::Accepted);
-        assert_eq!((copy.route[0].time_limit_hours, copy.route[0].on_silence), (8, Silence::Approve));
+        assert_eq!(
+            (copy.route[0].time_limit_hours, copy.route[0].on_silence),
+            (8, onewindow_contracts::catalog::OnSilence::Approve)
+        );
         assert!(copy.route[1].signatory);
         assert_eq!(copy.route[1].approvers[0].person_id, Some(person));
         assert!(copied_route(store.as_ref(), &org(), "clearance", 1).await.expect("read").is_none());

@@ -92,7 +92,7 @@ impl DeadlineWorker {
                 let events = decide_deadline(&loaded.state, due, heads, now);
                 let correlation = loaded.events.first().map(|e| e.metadata.correlation_id);
                 let metadata = request_metadata(format!("service:{SERVICE}"), correlation);
-                let encoded = events.iter().map(|e| encode(e, 1, &metadata)).collect::<Result<Vec<_>, _>>()?;
+                let encoded = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>()?;
                 let stream = sheet_stream(&org, loaded.state.application.application_id);
                 match self.store.commit(Commit::append(stream, loaded.version, encoded)).await {
                     Ok(_) => recorded += 1,

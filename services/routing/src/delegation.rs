@@ -18,6 +18,8 @@ pub enum DelegationEvent {
     Granted(Delegation),
 }
 
+impl onewindow_eventlog::EventSchema for DelegationEvent {}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delegation {
     pub delegation_id: Uuid,

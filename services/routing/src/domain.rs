@@ -19,241 +19,15 @@ use std::{collections::BTreeSet, fmt};
 use chrono::{DateTime, Utc};
 use onewindow_calendar::WorkingCalendar;
 use onewindow_eventlog::{Aggregate, OrgId, RecordedEvent, StreamRef};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+pub use onewindow_contracts::sheet::*;
 
 /// The stream type of sheets: one stream `sheet/<application_id>` per application.
 pub const SHEET: &str = "sheet";
 
 pub fn sheet_stream(org: &OrgId, application_id: Uuid) -> StreamRef {
     StreamRef::new(org, SHEET, application_id.to_string())
-}
-
-/// What the sheet carries of its application, from `application.submitted` through to `sheet.approved`, so that
-/// documents can issue the document without asking applications.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApplicationSummary {
-    pub application_id: Uuid,
-    pub number: String,
-    pub applicant_id: Uuid,
-    pub applicant_name: String,
-    pub service_code: String,
-    pub service_name: String,
-    /// The document type issued on approval (`certificate_of_study`), or empty for none.
-    pub issues_document: String,
-    /// `kk`, `ru` or `en`.
-    pub document_language: String,
-}
-
-/// What happens to a stage's undecided rows when its time limit passes (the service's passport says).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Silence {
-    /// Nothing is decided for anyone: the department heads are told instead.
-    #[default]
-    None,
-    /// Silence is consent: the rows are deemed approved.
-    Approve,
-    /// Silence is refusal: the rows are deemed rejected (and wait for rework like any rejection).
-    Reject,
-}
-
-impl Silence {
-    fn is_none(&self) -> bool {
-        *self == Silence::None
-    }
-}
-
-/// One row of a route: the department (and the position in it) that decides at `stage`, and the people who hold
-/// that position when the sheet was opened.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RouteStep {
-    /// 1-based; rows of one stage are decided in parallel, stages in order.
-    pub stage: i32,
-    pub department: String,
-    pub position: String,
-    /// How many of the stage's approvers must approve: 0 (or absent) for all of them, 1 for any one, N for a
-    /// committee's quorum. Every step of a stage carries the same number.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub required: u32,
-    /// The people resolved through identity when the sheet opened (or the person the route names). Empty when
-    /// nobody holds the position: then anyone of the department with the approver role decides the row.
-    pub approver_ids: Vec<Uuid>,
-    /// Their full names, in the order of `approver_ids`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub approver_names: Vec<String>,
-    /// The stage's time limit in working hours of the organisation's calendar; 0 for none.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub time_limit_hours: u32,
-    #[serde(skip_serializing_if = "Silence::is_none")]
-    pub on_silence: Silence,
-    /// A signatory's row: signed (`Sign`), with a signature record, rather than approved.
-    #[serde(skip_serializing_if = "is_false")]
-    pub signatory: bool,
-    /// When the stage's time limit ends, where it was known as the sheet opened (the first stage's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deadline_at: Option<DateTime<Utc>>,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Decision {
-    #[serde(rename = "approved")]
-    Approve,
-    #[serde(rename = "rejected")]
-    Reject,
-}
-
-/// The events of a sheet, exactly as docs/EVENTS.md lists them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "payload")]
-pub enum SheetEvent {
-    #[serde(rename = "sheet.opened")]
-    Opened(SheetOpened),
-    #[serde(rename = "sheet.row_decided")]
-    RowDecided(RowDecided),
-    #[serde(rename = "sheet.rework_answered")]
-    ReworkAnswered(ReworkAnswered),
-    #[serde(rename = "sheet.deadline_reminder")]
-    DeadlineReminder(DeadlineNotice),
-    #[serde(rename = "sheet.deadline_escalated")]
-    DeadlineEscalated(DeadlineNotice),
-    #[serde(rename = "sheet.signed")]
-    Signed(Signature),
-    #[serde(rename = "sheet.approved")]
-    Approved(SheetApproved),
-    /// No longer emitted (a rejection asks for rework now); sheets rejected before still read.
-    #[serde(rename = "sheet.rejected")]
-    Rejected(SheetRejected),
-    #[serde(rename = "sheet.closed")]
-    Closed(SheetClosed),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SheetOpened {
-    #[serde(flatten)]
-    pub application: ApplicationSummary,
-    /// In stage order; `sheet.row_decided` names a row by its index here.
-    pub rows: Vec<RouteStep>,
-    /// Absent in sheets opened before deadlines: their recorded time stands in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opened_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RowDecided {
-    pub application_id: Uuid,
-    /// 0-based index into the `rows` of `sheet.opened`.
-    pub row: u32,
-    pub department: String,
-    /// "rejected" asks for rework: the sheet stays open.
-    pub decision: Decision,
-    /// The nil UUID for a deemed decision (nobody decided).
-    pub decided_by_id: Uuid,
-    pub decided_by_name: String,
-    pub decided_by_position: String,
-    pub note: String,
-    pub decided_at: DateTime<Utc>,
-    /// The approver the decider substitutes for (a delegation), when they do.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_for_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub acting_for_name: String,
-    /// Decided by the stage's time limit passing (silence is consent, or refusal), not by a person.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub deemed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReworkAnswered {
-    pub application_id: Uuid,
-    pub row: u32,
-    pub comment: String,
-    pub answered_by_id: Uuid,
-    pub answered_at: DateTime<Utc>,
-}
-
-/// A reminder before a stage's time limit, or an escalation after it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeadlineNotice {
-    pub application_id: Uuid,
-    pub number: String,
-    pub stage: i32,
-    pub deadline_at: DateTime<Utc>,
-    /// Whom notifications tells: the pending approvers (a reminder) or the departments' heads (an escalation).
-    pub notify: Vec<Uuid>,
-}
-
-/// A signatory's signature record: who signed, when, and the SHA-256 of what they signed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Signature {
-    pub application_id: Uuid,
-    pub signed_by_id: Uuid,
-    pub signed_by_name: String,
-    pub position: String,
-    pub signed_at: DateTime<Utc>,
-    /// Lower-case hex SHA-256 of [`SignedContent`] as canonical JSON.
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SheetApproved {
-    #[serde(flatten)]
-    pub application: ApplicationSummary,
-    /// One per row approved, in row order: what the issued document prints.
-    pub approvals: Vec<Approval>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Approval {
-    pub full_name: String,
-    pub position: String,
-    pub department: String,
-    pub decided_at: DateTime<Utc>,
-    /// The approver's note ("books returned"): a clearance sheet prints it.
-    #[serde(default)]
-    pub note: String,
-    /// The full name of the approver the decider substituted for ("acting for").
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub acting_for: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SheetRejected {
-    pub application_id: Uuid,
-    pub department: String,
-    pub note: String,
-    pub decided_by_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SheetClosed {
-    pub application_id: Uuid,
-    pub reason: String,
-}
-
-/// What a signatory signs: the application and the approvals given before them, serialised as JSON with the
-/// fields in this order (serde keeps declaration order), so the hash is reproducible from the events.
-#[derive(Debug, Serialize)]
-pub struct SignedContent<'a> {
-    pub application: &'a ApplicationSummary,
-    pub approvals: &'a [Approval],
-}
-
-impl SignedContent<'_> {
-    pub fn sha256(&self) -> String {
-        let canonical = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -646,7 +420,12 @@ pub fn decide_open(command: OpenSheet, calendar: &WorkingCalendar) -> Result<Vec
     })];
     // A service without approvers still flows: its sheet is approved as it opens.
     if nobody_approves {
-        events.push(SheetEvent::Approved(SheetApproved { application: command.application, approvals: Vec::new() }));
+        events.push(SheetEvent::Approved(SheetApproved {
+            application: command.application,
+            approvals: Vec::new(),
+            issuing_unit: String::new(),
+            stipend: None,
+        }));
     }
     Ok(events)
 }
@@ -782,6 +561,8 @@ fn with_completion(sheet: &Sheet, mut events: Vec<SheetEvent>) -> Vec<SheetEvent
         events.push(SheetEvent::Approved(SheetApproved {
             application: after.application.clone(),
             approvals: after.approvals(),
+            issuing_unit: String::new(),
+            stipend: None,
         }));
     }
     events
@@ -985,7 +766,7 @@ mod tests {
             service_code: "clearance_sheet".into(),
             service_name: "Clearance sheet".into(),
             issues_document: "certificate_of_study".into(),
-            document_language: "kk".into(),
+            document_language: Some(onewindow_contracts::Language::Kk),
         }
     }
 

@@ -32,6 +32,10 @@ mod domain;
 mod fixtures;
 mod service;
 
+/// Every consumer of routing, with the event types it reads (the contract tests decode each of them).
+pub const CONSUMES: &[(&str, &[&str])] =
+    &[(applications::CONSUMER, applications::SUBSCRIBES), ("routing-catalog", catalog::SUBSCRIBES)];
+
 use std::{sync::Arc, time::Duration};
 
 use onewindow_bus::{EventHandler, Worker};

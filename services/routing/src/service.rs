@@ -122,11 +122,11 @@ impl RoutingApi {
     }
 }
 
-fn encode_all<E: Serialize>(
+fn encode_all<E: Serialize + onewindow_eventlog::EventSchema>(
     events: &[E],
     metadata: &onewindow_eventlog::EventMetadata,
 ) -> Result<Vec<onewindow_eventlog::NewEvent>, Status> {
-    events.iter().map(|e| encode(e, 1, metadata)).collect::<Result<Vec<_>, _>>().map_err(|error| {
+    events.iter().map(|e| encode(e, metadata)).collect::<Result<Vec<_>, _>>().map_err(|error| {
         tracing::error!(%error, "a routing event cannot be encoded");
         Status::internal("the change cannot be recorded")
     })
@@ -820,7 +820,7 @@ mod tests {
             };
             let events = decide(&loaded.state, command).expect("each may decide on its own");
             let metadata = request_metadata(who.actor(), None);
-            let events = events.iter().map(|e| encode(e, 1, &metadata).expect("encodes")).collect();
+            let events = events.iter().map(|e| encode(e, &metadata).expect("encodes")).collect();
             Commit::append(stream.clone(), loaded.version, events)
         };
         let (first, second) = (commit_for(&approver("library")), commit_for(&approver("dormitory")));

@@ -129,7 +129,7 @@ async fn an_application_rebuilt_from_its_log_equals_the_state_built_step_by_step
         let metadata = event(0).metadata;
         let mut step_by_step = Application::default();
         for (i, domain_event) in events.iter().enumerate() {
-            let new = encode(domain_event, 1, &metadata).expect("encode");
+            let new = encode(domain_event, &metadata).expect("encode");
             store.commit(Commit::append(s.clone(), i as i64, vec![new])).await.expect("append");
             let recorded = store.read_stream(&s).await.expect("read").pop().expect("just appended");
             let decoded: ApplicationEvent = onewindow_eventlog::decode(&recorded).expect("decode");

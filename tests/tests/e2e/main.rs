@@ -6,6 +6,7 @@ mod attachments;
 mod authorization;
 mod catalog;
 mod clearance;
+mod contracts;
 mod distributed;
 mod embedded;
 mod event_log;

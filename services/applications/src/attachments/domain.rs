@@ -49,6 +49,8 @@ pub enum AttachmentEvent {
     Sealed { application_id: Uuid },
 }
 
+impl onewindow_eventlog::EventSchema for AttachmentEvent {}
+
 /// One file attached to the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -265,7 +267,7 @@ mod tests {
             .iter()
             .zip(1..)
             .map(|(event, version)| {
-                let new = encode(event, 1, &metadata).expect("encode");
+                let new = encode(event, &metadata).expect("encode");
                 RecordedEvent {
                     position: Position { commit: 0, sequence: version },
                     id: new.id,
@@ -307,7 +309,7 @@ mod tests {
             AttachmentEvent::Sealed { application_id: app },
         ]
         .iter()
-        .map(|e| encode(e, 1, &metadata).expect("encode").event_type)
+        .map(|e| encode(e, &metadata).expect("encode").event_type)
         .collect();
         assert_eq!(types, ["attachment.uploaded", "attachment.replaced", "attachment.deleted", "attachment.sealed"]);
     }

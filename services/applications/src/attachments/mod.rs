@@ -65,7 +65,7 @@ fn encode_all(
     events: &[AttachmentEvent],
     metadata: &EventMetadata,
 ) -> Result<Vec<onewindow_eventlog::NewEvent>, StoreError> {
-    events.iter().map(|e| encode(e, 1, metadata).map_err(StoreError::from)).collect()
+    events.iter().map(|e| encode(e, metadata).map_err(StoreError::from)).collect()
 }
 
 /// The files of one application (none for an unknown one), with the version of their stream: pass it to

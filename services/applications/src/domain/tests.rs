@@ -84,7 +84,7 @@ fn recorded(events: &[ApplicationEvent]) -> Vec<RecordedEvent> {
                 causation_id: Uuid::now_v7(),
                 trace_context: None,
             };
-            let new = encode(e, 1, &metadata).expect("encode");
+            let new = encode(e, &metadata).expect("encode");
             RecordedEvent {
                 position: Position { commit: 0, sequence: i as i64 + 1 },
                 id: new.id,

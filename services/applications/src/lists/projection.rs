@@ -8,105 +8,44 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use onewindow_eventlog::{Database, RecordedEvent};
+use onewindow_eventlog::{Database, EventCodecError, RecordedEvent, decode};
 use onewindow_projections::{Backend, Projection, ProjectionError, ReadModelDb, Tx};
-use serde::Deserialize;
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
 
 use super::sql::{CREATE_POSTGRES, CREATE_SQLITE, ListRow, ListSql, TABLE};
-use crate::domain::APPLICATION;
+use crate::domain::{APPLICATION, ApplicationEvent, Created};
 
 pub const NAME: &str = "application_list";
 
-/// The application events the list shows something of.
-pub const EVENT_TYPES: &[&str] = &[
-    "application.created",
-    "application.draft_updated",
-    "application.draft_deleted",
-    "application.submitted",
-    "application.accepted",
-    "application.executor_assigned",
-    "application.planned_date_set",
-    "application.work_started",
-    "application.approval_recorded",
-    "application.completed",
-    "application.refused",
-    "application.withdrawn",
-    "application.commented",
-    "application.form_issued",
-    "application.issued",
-];
+/// The application events the list shows something of: all of them (each moves the row's version and time).
+pub const EVENT_TYPES: &[&str] = &onewindow_contracts::applications::EVENT_TYPES;
 
 pub struct ApplicationList;
 
-#[derive(Deserialize)]
-struct ServicePayload {
-    code: String,
-    #[serde(default)]
-    name_kk: String,
-    #[serde(default)]
-    name_ru: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    office: String,
-}
-
-#[derive(Deserialize)]
-struct CreatedPayload {
-    number: String,
-    applicant_id: Uuid,
-    applicant_name: String,
-    service: ServicePayload,
-    #[serde(default)]
-    planned_at: Option<DateTime<Utc>>,
-}
-
-/// `application.draft_updated` and `application.submitted` carry the (re)computed planned date; `submitted` also
-/// the office.
-#[derive(Deserialize)]
-struct PlannedPayload {
-    #[serde(default)]
-    planned_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    office: String,
-}
-
-#[derive(Deserialize)]
-struct ExecutorPayload {
-    executor_id: Uuid,
-    executor_name: String,
-}
-
-#[derive(Deserialize)]
-struct PlannedDateSetPayload {
-    planned_at: DateTime<Utc>,
-}
-
-/// Applies `event` to the application's row (`None`: a deleted draft, or nothing created yet). The payload is read
+/// Applies `event` to the application's row (`None`: a deleted draft, or nothing created yet). The event is read
 /// before anything changes, so an unreadable event leaves the row as it was.
-pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), serde_json::Error> {
-    let payload = &event.payload;
+pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), EventCodecError> {
     let at = event.metadata.occurred_at.timestamp_micros();
     let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
-    if event.event_type == "application.created" {
-        let created = CreatedPayload::deserialize(payload)?;
+    let application_event = decode::<ApplicationEvent>(event)?;
+    if let ApplicationEvent::Created(created) = application_event {
+        let Created { number, applicant_id, applicant_name, service, planned_at, .. } = *created;
         *slot = Some(ListRow {
             id: application_id(event).unwrap_or_default(),
             org_id: event.stream.org.to_string(),
-            number: created.number,
-            applicant_id: created.applicant_id,
-            applicant_name: created.applicant_name,
-            service_code: created.service.code,
-            service_name_kk: created.service.name_kk,
-            service_name_ru: created.service.name_ru,
-            service_name_en: created.service.name_en,
-            office: created.service.office,
+            number,
+            applicant_id,
+            applicant_name,
+            service_code: service.code,
+            service_name_kk: service.name_kk,
+            service_name_ru: service.name_ru,
+            service_name_en: service.name_en,
+            office: service.office,
             status: "saved".into(),
             executor_id: None,
             executor_name: String::new(),
-            planned_at_us: micros(created.planned_at),
+            planned_at_us: micros(planned_at),
             created_at_us: at,
             submitted_at_us: None,
             updated_at_us: at,
@@ -115,14 +54,13 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), ser
         return Ok(());
     }
     let Some(row) = slot else { return Ok(()) };
-    match event.event_type.as_str() {
-        "application.draft_deleted" => {
+    match application_event {
+        ApplicationEvent::DraftDeleted { .. } => {
             *slot = None;
             return Ok(());
         }
-        "application.draft_updated" => row.planned_at_us = micros(PlannedPayload::deserialize(payload)?.planned_at),
-        "application.submitted" => {
-            let submitted = PlannedPayload::deserialize(payload)?;
+        ApplicationEvent::DraftUpdated { planned_at, .. } => row.planned_at_us = micros(planned_at),
+        ApplicationEvent::Submitted(submitted) => {
             row.status = "submitted".into();
             row.submitted_at_us = Some(at);
             row.planned_at_us = micros(submitted.planned_at);
@@ -130,24 +68,26 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), ser
                 row.office = submitted.office;
             }
         }
-        "application.accepted" | "application.executor_assigned" => {
-            let executor = ExecutorPayload::deserialize(payload)?;
-            row.executor_id = Some(executor.executor_id);
-            row.executor_name = executor.executor_name;
-            if event.event_type == "application.accepted" {
-                row.status = "in_work".into();
-            }
+        ApplicationEvent::Accepted { executor_id, executor_name, .. } => {
+            row.executor_id = Some(executor_id);
+            row.executor_name = executor_name;
+            row.status = "in_work".into();
         }
-        "application.planned_date_set" => {
-            row.planned_at_us = Some(PlannedDateSetPayload::deserialize(payload)?.planned_at.timestamp_micros());
+        ApplicationEvent::ExecutorAssigned { executor_id, executor_name, .. } => {
+            row.executor_id = Some(executor_id);
+            row.executor_name = executor_name;
         }
-        "application.work_started" => row.status = "in_work".into(),
-        "application.completed" => row.status = "completed".into(),
-        "application.refused" => row.status = "refused".into(),
-        "application.withdrawn" => row.status = "withdrawn".into(),
-        "application.issued" => row.status = "issued".into(),
+        ApplicationEvent::PlannedDateSet { planned_at, .. } => row.planned_at_us = Some(planned_at.timestamp_micros()),
+        ApplicationEvent::WorkStarted { .. } => row.status = "in_work".into(),
+        ApplicationEvent::Completed { .. } => row.status = "completed".into(),
+        ApplicationEvent::Refused { .. } => row.status = "refused".into(),
+        ApplicationEvent::Withdrawn(_) => row.status = "withdrawn".into(),
+        ApplicationEvent::Issued { .. } => row.status = "issued".into(),
         // A decision or a comment changes no column shown, but the application's version and time.
-        _ => {}
+        ApplicationEvent::Created(_)
+        | ApplicationEvent::ApprovalRecorded(_)
+        | ApplicationEvent::Commented { .. }
+        | ApplicationEvent::FormIssued { .. } => {}
     }
     row.updated_at_us = at;
     row.version = event.version;
@@ -265,6 +205,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::domain::{ApprovalRecorded, CommentAuthor, Draft, ServiceSnapshot, Submitted, Withdrawn};
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).single().expect("time")
@@ -281,23 +222,27 @@ mod tests {
             Self { id: Uuid::now_v7(), events: Vec::new() }
         }
 
-        fn then(mut self, event_type: &str, minute: u32, payload: Value) -> Self {
+        /// The next event, encoded as applications writes it.
+        fn then(self, minute: u32, event: impl FnOnce(Uuid) -> ApplicationEvent) -> Self {
+            let event = event(self.id);
+            let payload = onewindow_eventlog::encode(&event, &metadata(self.id, minute)).expect("encodes").payload;
+            let event_type =
+                onewindow_eventlog::encode(&event, &metadata(self.id, minute)).expect("encodes").event_type;
+            self.then_raw(&event_type, minute, payload)
+        }
+
+        /// The next event as stored, whatever its payload.
+        fn then_raw(mut self, event_type: &str, minute: u32, payload: Value) -> Self {
             let version = self.events.len() as i64 + 1;
             self.events.push(RecordedEvent {
                 position: Position { commit: 0, sequence: version },
                 id: Uuid::now_v7(),
                 stream: StreamRef::new(&OrgId::parse("kaznu").expect("org"), APPLICATION, self.id.to_string()),
                 version,
-                event_type: format!("application.{event_type}"),
+                event_type: event_type.into(),
                 schema_version: 1,
                 payload,
-                metadata: EventMetadata {
-                    occurred_at: at(minute),
-                    actor: "someone".into(),
-                    correlation_id: self.id,
-                    causation_id: Uuid::now_v7(),
-                    trace_context: None,
-                },
+                metadata: metadata(self.id, minute),
             });
             self
         }
@@ -311,29 +256,119 @@ mod tests {
         }
     }
 
-    fn created(applicant: Uuid) -> Value {
-        json!({
-            "application_id": Uuid::now_v7(), "number": "KAZNU-2026-000007", "applicant_id": applicant,
-            "applicant_name": "Aruzhan Nurlanova", "document_language": "kk", "reason": "", "email": "", "phone": "",
-            "service": { "code": "certificate-of-study", "version": 3, "name_kk": "Оқу туралы анықтама",
-                         "name_ru": "Справка об обучении", "name_en": "Certificate of study", "route": [],
-                         "issues_document": "certificate_of_study", "office": "registrar" },
-            "planned_at": at(50),
-            "a_field_added_later": true
-        })
+    fn metadata(application_id: Uuid, minute: u32) -> EventMetadata {
+        EventMetadata {
+            occurred_at: at(minute),
+            actor: "someone".into(),
+            correlation_id: application_id,
+            causation_id: Uuid::now_v7(),
+            trace_context: None,
+        }
+    }
+
+    fn created(applicant: Uuid) -> impl FnOnce(Uuid) -> ApplicationEvent {
+        move |application_id| {
+            ApplicationEvent::Created(Box::new(Created {
+                application_id,
+                number: "KAZNU-2026-000007".into(),
+                applicant_id: applicant,
+                applicant_name: "Aruzhan Nurlanova".into(),
+                service: ServiceSnapshot {
+                    code: "certificate-of-study".into(),
+                    version: 3,
+                    name_kk: "Оқу туралы анықтама".into(),
+                    name_ru: "Справка об обучении".into(),
+                    name_en: "Certificate of study".into(),
+                    issues_document: "certificate_of_study".into(),
+                    office: "registrar".into(),
+                    ..ServiceSnapshot::default()
+                },
+                draft: Draft::default(),
+                applicant: Default::default(),
+                planned_at: Some(at(50)),
+            }))
+        }
+    }
+
+    fn submitted(office: &str, planned_at: Option<DateTime<Utc>>) -> impl FnOnce(Uuid) -> ApplicationEvent {
+        let office = office.to_owned();
+        move |application_id| {
+            ApplicationEvent::Submitted(Box::new(Submitted {
+                application_id,
+                number: "KAZNU-2026-000007".into(),
+                applicant_id: Uuid::now_v7(),
+                applicant_name: "Aruzhan Nurlanova".into(),
+                service_code: "certificate-of-study".into(),
+                service_version: 3,
+                service_name: "Certificate of study".into(),
+                route: Vec::new(),
+                issues_document: String::new(),
+                document_language: None,
+                email: String::new(),
+                service_names: Default::default(),
+                reason: String::new(),
+                office,
+                planned_at,
+            }))
+        }
+    }
+
+    fn executor(accepted: bool, id: Uuid, name: &str) -> impl FnOnce(Uuid) -> ApplicationEvent {
+        let name = name.to_owned();
+        move |application_id| {
+            let (executor_id, executor_name) = (id, name.clone());
+            if accepted {
+                ApplicationEvent::Accepted {
+                    application_id,
+                    executor_id,
+                    executor_name,
+                    accepted_by_id: id,
+                    accepted_by_name: name,
+                }
+            } else {
+                ApplicationEvent::ExecutorAssigned {
+                    application_id,
+                    executor_id,
+                    executor_name,
+                    assigned_by_id: id,
+                    assigned_by_name: name,
+                }
+            }
+        }
+    }
+
+    fn commented(application_id: Uuid) -> ApplicationEvent {
+        ApplicationEvent::Commented {
+            application_id,
+            comment_id: Uuid::now_v7(),
+            author_id: Uuid::now_v7(),
+            author_name: "Dana Registrar".into(),
+            author_role: CommentAuthor::Staff,
+            text: "bring your ID card".into(),
+        }
     }
 
     #[test]
     fn a_row_follows_the_application_from_draft_to_issue() {
         let applicant = Uuid::now_v7();
-        let executor = Uuid::now_v7();
+        let executor_id = Uuid::now_v7();
         let history = History::new()
-            .then("created", 0, created(applicant))
-            .then("draft_updated", 1, json!({ "reason": "visa", "planned_at": at(51) }))
-            .then("submitted", 2, json!({ "office": "student-office", "planned_at": at(52) }))
-            .then("accepted", 3, json!({ "executor_id": executor, "executor_name": "Dana Registrar" }))
-            .then("planned_date_set", 4, json!({ "planned_at": at(59), "set_by_name": "Dana Registrar" }))
-            .then("commented", 5, json!({ "text": "bring your ID card" }));
+            .then(0, created(applicant))
+            .then(1, |application_id| ApplicationEvent::DraftUpdated {
+                application_id,
+                draft: Draft { reason: "visa".into(), ..Draft::default() },
+                planned_at: Some(at(51)),
+            })
+            .then(2, submitted("student-office", Some(at(52))))
+            .then(3, executor(true, executor_id, "Dana Registrar"))
+            .then(4, |application_id| ApplicationEvent::PlannedDateSet {
+                application_id,
+                planned_at: at(59),
+                set_by_id: executor_id,
+                set_by_name: "Dana Registrar".into(),
+                remark: String::new(),
+            })
+            .then(5, commented);
         let row = history.row().expect("a row");
         assert_eq!(row.id, history.id);
         assert_eq!((row.org_id.as_str(), row.number.as_str()), ("kaznu", "KAZNU-2026-000007"));
@@ -344,7 +379,7 @@ mod tests {
         );
         assert_eq!(row.office, "student-office", "submitted names the office that executes it");
         assert_eq!(row.status, "in_work");
-        assert_eq!((row.executor_id, row.executor_name.as_str()), (Some(executor), "Dana Registrar"));
+        assert_eq!((row.executor_id, row.executor_name.as_str()), (Some(executor_id), "Dana Registrar"));
         assert_eq!(row.planned_at_us, Some(at(59).timestamp_micros()), "the executor's date replaces the computed");
         assert_eq!(row.created_at_us, at(0).timestamp_micros());
         assert_eq!(row.submitted_at_us, Some(at(2).timestamp_micros()));
@@ -352,11 +387,31 @@ mod tests {
 
         let other = Uuid::now_v7();
         let closed = History { id: history.id, events: history.events.clone() }
-            .then("executor_assigned", 6, json!({ "executor_id": other, "executor_name": "Aigerim" }))
-            .then("work_started", 7, json!({}))
-            .then("approval_recorded", 8, json!({ "department": "registrar", "approved": true }))
-            .then("completed", 9, json!({}))
-            .then("issued", 10, json!({ "document_number": "KAZNU-CS-2026-000001" }))
+            .then(6, executor(false, other, "Aigerim"))
+            .then(7, |application_id| ApplicationEvent::WorkStarted {
+                application_id,
+                approver_ids: Vec::new(),
+                opened_at: None,
+            })
+            .then(8, |application_id| {
+                ApplicationEvent::ApprovalRecorded(ApprovalRecorded {
+                    application_id,
+                    department: "registrar".into(),
+                    approved: true,
+                    decided_by_id: other,
+                    decided_by_name: "Aigerim".into(),
+                    acting_for_name: String::new(),
+                    note: String::new(),
+                    decided_at: at(8),
+                })
+            })
+            .then(9, |application_id| ApplicationEvent::Completed { application_id, completed_by_name: String::new() })
+            .then(10, |application_id| ApplicationEvent::Issued {
+                application_id,
+                document_id: None,
+                document_number: "KAZNU-CS-2026-000001".into(),
+                issued_by_name: String::new(),
+            })
             .row()
             .expect("a row");
         assert_eq!((closed.status.as_str(), closed.executor_id, closed.version), ("issued", Some(other), 11));
@@ -365,33 +420,50 @@ mod tests {
     #[test]
     fn a_deleted_draft_leaves_no_row_and_later_events_bring_none_back() {
         let history = History::new()
-            .then("created", 0, created(Uuid::now_v7()))
-            .then("draft_deleted", 1, json!({}))
-            .then("commented", 2, json!({}));
+            .then(0, created(Uuid::now_v7()))
+            .then(1, |application_id| ApplicationEvent::DraftDeleted { application_id })
+            .then(2, commented);
         assert_eq!(history.row(), None);
-        let refused = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({})).then(
-            "refused",
-            2,
-            json!({ "reason": "no grounds" }),
-        );
+        let refused =
+            History::new().then(0, created(Uuid::now_v7())).then(1, submitted("", None)).then(2, |application_id| {
+                ApplicationEvent::Refused {
+                    application_id,
+                    reason: "no grounds".into(),
+                    refused_by_id: None,
+                    refused_by_name: String::new(),
+                }
+            });
         let row = refused.row().expect("a row");
         assert_eq!((row.status.as_str(), row.office.as_str()), ("refused", "registrar"), "office from the service");
         assert_eq!(row.planned_at_us, None, "a submission without a planned date clears the draft's");
-        let withdrawn = History::new()
-            .then("created", 0, created(Uuid::now_v7()))
-            .then("submitted", 1, json!({}))
-            .then("withdrawn", 2, json!({ "reason": "changed my mind" }));
+        let withdrawn =
+            History::new().then(0, created(Uuid::now_v7())).then(1, submitted("", None)).then(2, |application_id| {
+                ApplicationEvent::Withdrawn(Withdrawn {
+                    application_id,
+                    number: "KAZNU-2026-000007".into(),
+                    applicant_id: Uuid::now_v7(),
+                    reason: "changed my mind".into(),
+                    from_status: crate::domain::Status::Submitted,
+                    notify: Vec::new(),
+                })
+            });
         assert_eq!(withdrawn.row().expect("a row").status, "withdrawn");
     }
 
     #[test]
     fn a_batch_folds_over_loaded_rows_and_passes_over_an_unreadable_event() {
-        let first = History::new().then("created", 0, created(Uuid::now_v7())).then("submitted", 1, json!({}));
+        let first = History::new().then(0, created(Uuid::now_v7())).then(1, submitted("", None));
         let loaded = first.row().expect("a row");
         let next = History { id: first.id, events: first.events.clone() }
-            .then("accepted", 2, json!({ "executor_id": "not a uuid", "executor_name": "?" }))
-            .then("work_started", 3, json!({}));
-        let deleted = History::new().then("created", 0, created(Uuid::now_v7())).then("draft_deleted", 1, json!({}));
+            .then_raw("application.accepted", 2, json!({ "executor_id": "not a uuid", "executor_name": "?" }))
+            .then(3, |application_id| ApplicationEvent::WorkStarted {
+                application_id,
+                approver_ids: Vec::new(),
+                opened_at: None,
+            });
+        let deleted = History::new()
+            .then(0, created(Uuid::now_v7()))
+            .then(1, |application_id| ApplicationEvent::DraftDeleted { application_id });
         let batch: Vec<&RecordedEvent> = next.events[2..].iter().chain(&deleted.events).collect();
         let changes = fold_batch(vec![loaded.clone()], &batch);
         assert_eq!(changes.deletes, vec![deleted.id]);
@@ -535,7 +607,7 @@ mod tests {
                     causation_id: id,
                     trace_context: None,
                 };
-                let new = onewindow_eventlog::encode(event, 1, &metadata).expect("encoded");
+                let new = onewindow_eventlog::encode(event, &metadata).expect("encoded");
                 recorded.push(RecordedEvent {
                     position: Position { commit: 0, sequence: i as i64 + 1 },
                     id: new.id,

@@ -1,0 +1,171 @@
+//! The event contract, checked from both ends: every payload type of `onewindow_contracts` is generated at random
+//! (every variant, `Option`s both `None` and `Some`, empty and long lists, any text), encoded as its producer
+//! encodes it, carried as the relay publishes it (the JSON envelope), and read back by every consumer that
+//! subscribes to its type, through the consumers' own reading path (`onewindow_bus::read`, with the upcasters).
+//! The consumers' subscriptions are their services' own `CONSUMES` lists, so a consumer added later is covered.
+
+use std::{collections::BTreeSet, fmt::Debug};
+
+use arbitrary::{Arbitrary, Unstructured};
+use onewindow_bus::{Envelope, read};
+use onewindow_contracts::{applications, catalog, documents, sheet};
+use onewindow_eventlog::{EventMetadata, EventSchema, OrgId, Position, RecordedEvent, StreamRef, encode};
+use rand::RngCore;
+use serde::{Serialize, de::DeserializeOwned};
+use uuid::Uuid;
+
+/// Random values generated per payload type.
+const CASES: usize = 400;
+
+/// Every consumer of the system, by name, with the event types it reads.
+fn consumers() -> Vec<(&'static str, &'static [&'static str])> {
+    [
+        onewindow_applications::CONSUMES,
+        onewindow_routing::CONSUMES,
+        onewindow_documents::CONSUMES,
+        onewindow_notifications::CONSUMES,
+        &[("notifications-public", onewindow_notifications::public::STATUS_TYPES)],
+    ]
+    .concat()
+}
+
+/// `CASES` random values of `E`, each from its own random bytes (of random length, so lists are empty to long).
+fn generated<E: for<'a> Arbitrary<'a>>() -> Vec<E> {
+    let mut rng = rand::thread_rng();
+    (0..CASES)
+        .filter_map(|case| {
+            let mut bytes = vec![0u8; 64 + (case * 37) % 8192];
+            rng.fill_bytes(&mut bytes);
+            E::arbitrary(&mut Unstructured::new(&bytes)).ok()
+        })
+        .collect()
+}
+
+/// `event` as a consumer receives it in the distributed mode: encoded by its producer, stored, published in the
+/// relay's JSON envelope and parsed back.
+fn over_the_wire<E: Serialize + EventSchema>(event: &E, stream_type: &str) -> RecordedEvent {
+    let metadata = EventMetadata {
+        occurred_at: chrono::Utc::now(),
+        actor: "service:test".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: Uuid::now_v7(),
+        trace_context: None,
+    };
+    let new = encode(event, &metadata).expect("the producer encodes every value of its type");
+    let stream = StreamRef::new(&OrgId::parse("kaznu").expect("org"), stream_type, Uuid::now_v7().to_string());
+    let stored = RecordedEvent::from_new(new, stream, 1, Position::START);
+    let published = serde_json::to_vec(&Envelope::from_recorded(&stored)).expect("the envelope serialises");
+    let received: Envelope = serde_json::from_slice(&published).expect("the envelope parses");
+    received.into_recorded(None)
+}
+
+/// Generates values of `E`, and has every consumer subscribed to a value's type read it back unchanged. Returns
+/// the event types seen, so the caller can check every variant came up.
+fn every_consumer_reads<E>(stream_type: &str) -> BTreeSet<String>
+where
+    E: for<'a> Arbitrary<'a> + Serialize + DeserializeOwned + EventSchema + PartialEq + Debug,
+{
+    let consumers = consumers();
+    let mut seen = BTreeSet::new();
+    for value in generated::<E>() {
+        let received = over_the_wire(&value, stream_type);
+        let readers: Vec<_> =
+            consumers.iter().filter(|(_, types)| types.contains(&received.event_type.as_str())).collect();
+        for (consumer, _) in readers {
+            let read_back: E = read(&received).unwrap_or_else(|error| {
+                panic!("{consumer} cannot read {}: {error:?}\n{:#}", received.event_type, received.payload)
+            });
+            assert_eq!(read_back, value, "{consumer} reads {} differently", received.event_type);
+        }
+        seen.insert(received.event_type);
+    }
+    seen
+}
+
+fn names(types: &[&str]) -> BTreeSet<String> {
+    types.iter().map(|t| t.to_string()).collect()
+}
+
+#[test]
+fn every_consumer_reads_every_application_event_as_written() {
+    let seen = every_consumer_reads::<applications::ApplicationEvent>("application");
+    assert_eq!(seen, names(&applications::EVENT_TYPES), "every variant generated");
+}
+
+#[test]
+fn every_consumer_reads_every_sheet_event_as_written() {
+    let seen = every_consumer_reads::<sheet::SheetEvent>("sheet");
+    assert_eq!(seen, names(&sheet::EVENT_TYPES), "every variant generated");
+}
+
+#[test]
+fn every_consumer_reads_every_document_event_as_written() {
+    let seen = every_consumer_reads::<documents::DocumentEvent>("document");
+    assert_eq!(seen, names(&documents::EVENT_TYPES));
+    let seen = every_consumer_reads::<documents::VerificationEvent>("verification");
+    assert_eq!(seen, names(&documents::VERIFICATION_EVENT_TYPES));
+}
+
+#[test]
+fn every_consumer_reads_every_catalog_event_as_written() {
+    assert_eq!(every_consumer_reads::<catalog::CatalogEvent>("service"), names(&[catalog::SERVICE_DEFINED]));
+    assert_eq!(every_consumer_reads::<catalog::SectionEvent>("section"), names(&[catalog::SECTION_DEFINED]));
+    assert_eq!(every_consumer_reads::<catalog::DepartmentEvent>("department"), names(&[catalog::DEPARTMENT_DEFINED]));
+    assert_eq!(every_consumer_reads::<catalog::CalendarEvent>("calendar"), names(&[catalog::CALENDAR_ADJUSTED]));
+}
+
+/// Every type a consumer subscribes to is a type of the contract: a typo in a subscription, or a consumer of an
+/// event nobody writes, would wait forever.
+#[test]
+fn every_subscribed_type_is_in_the_contract() {
+    let contract: BTreeSet<String> = [
+        &applications::EVENT_TYPES[..],
+        &sheet::EVENT_TYPES,
+        &documents::EVENT_TYPES,
+        &documents::VERIFICATION_EVENT_TYPES,
+        &[catalog::SERVICE_DEFINED, catalog::SECTION_DEFINED, catalog::DEPARTMENT_DEFINED, catalog::CALENDAR_ADJUSTED],
+    ]
+    .concat()
+    .iter()
+    .map(|t| t.to_string())
+    .collect();
+    for (consumer, types) in consumers() {
+        for event_type in types {
+            assert!(contract.contains(*event_type), "{consumer} subscribes to {event_type}, which nobody writes");
+        }
+    }
+}
+
+/// A sheet stored by the first version (`document_language: ""` for a service that issues no document) reads as
+/// the current one (`None`) through the upcaster, and a sheet stored with a language keeps it.
+#[test]
+fn sheets_stored_by_version_one_read_through_the_upcaster() {
+    let summary = serde_json::json!({
+        "application_id": Uuid::now_v7(), "number": "KAZNU-2026-000001", "applicant_id": Uuid::now_v7(),
+        "applicant_name": "Aruzhan", "service_code": "debt-liquidation", "service_name": "Ликвидация задолженности",
+        "issues_document": "",
+    });
+    for (language, expected) in [("", None), ("kk", Some(onewindow_contracts::Language::Kk))] {
+        let mut payload = summary.clone();
+        payload["document_language"] = language.into();
+        payload["approvals"] = serde_json::json!([]);
+        let mut stored = over_the_wire(
+            &sheet::SheetEvent::Closed(sheet::SheetClosed { application_id: Uuid::now_v7(), reason: String::new() }),
+            "sheet",
+        );
+        (stored.event_type, stored.schema_version, stored.payload) = (sheet::APPROVED.into(), 1, payload);
+        let sheet::SheetEvent::Approved(approved) = read::<sheet::SheetEvent>(&stored).expect("upcast") else {
+            panic!("not an approval")
+        };
+        assert_eq!(approved.application.document_language, expected);
+        assert_eq!(sheet::SheetEvent::schema_version(sheet::APPROVED), sheet::SUMMARY_LANGUAGE_OPTIONAL);
+    }
+    // Written by newer code than this: refused by name, never misread.
+    let mut newer = over_the_wire(
+        &sheet::SheetEvent::Closed(sheet::SheetClosed { application_id: Uuid::now_v7(), reason: String::new() }),
+        "sheet",
+    );
+    newer.schema_version = 9;
+    let error = read::<sheet::SheetEvent>(&newer).expect_err("a version from the future");
+    assert!(format!("{error:#}").contains("newer code"), "{error:#}");
+}
