@@ -188,12 +188,13 @@ print(json.dumps([{
         let submission = submitted(&kaznu, uuid::Uuid::now_v7(), "en");
         handler.handle(&submission).await.expect("submitted");
         let refused = ApplicationEvent::Refused {
-            application_id: submission.stream.stream_id.parse().expect("an application id"),
+            application_id: crate::consumers::tests::APP_ID.parse().expect("an application id"),
             reason: "the certificate <needs> a valid student card".into(),
             refused_by_id: None,
             refused_by_name: String::new(),
         };
-        let refused = application_event(submission.stream.stream_id.parse().expect("an application id"), 3, &refused);
+        let refused =
+            application_event(crate::consumers::tests::APP_ID.parse().expect("an application id"), 3, &refused);
         handler.handle(&refused).await.expect("refused");
 
         let smtp =

@@ -411,7 +411,13 @@ mod tests {
         let id = application_id(&event);
         assert!(store.read_stream(&sheet_stream(&org(), id)).await.expect("stream").is_empty(), "not opened yet");
 
-        let accepted = application_event("application.accepted", id, json!({ "application_id": id })).await;
+        let accepted = application_event(
+            "application.accepted",
+            id,
+            json!({ "application_id": id, "executor_id": Uuid::now_v7(), "executor_name": "Dana",
+                    "accepted_by_id": Uuid::now_v7(), "accepted_by_name": "Dana" }),
+        )
+        .await;
         handler.handle(&accepted).await.expect("opened on acceptance");
         handler.handle(&accepted).await.expect("redelivered");
         let sheet = load::<Sheet>(store.as_ref(), &sheet_stream(&org(), id)).await.expect("sheet");
@@ -435,7 +441,7 @@ mod tests {
             "application.withdrawn",
             id,
             json!({ "application_id": id, "number": "KZ-2026-000042", "applicant_id": Uuid::now_v7(),
-                    "reason": "Changed my mind", "from_status": "SUBMITTED", "notify": [] }),
+                    "reason": "Changed my mind", "from_status": "submitted", "notify": [] }),
         )
         .await;
         handler.handle(&withdrawn).await.expect("closed");
@@ -450,7 +456,8 @@ mod tests {
 
         // An application that never had a sheet: nothing to close.
         let other = Uuid::now_v7();
-        let refused = application_event("application.refused", other, json!({ "application_id": other })).await;
+        let refused =
+            application_event("application.refused", other, json!({ "application_id": other, "reason": "" })).await;
         handler.handle(&refused).await.expect("nothing");
         assert!(store.read_stream(&sheet_stream(&org(), other)).await.expect("stream").is_empty());
     }

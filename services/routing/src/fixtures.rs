@@ -31,6 +31,7 @@ pub async fn submitted_by(applicant_id: Uuid, route: Value) -> RecordedEvent {
         "applicant_id": applicant_id,
         "applicant_name": "Aruzhan Serikova",
         "service_code": "clearance_sheet",
+        "service_version": 0,
         "service_name": "Clearance sheet",
         "route": route,
         "issues_document": "certificate_of_study",
@@ -40,19 +41,64 @@ pub async fn submitted_by(applicant_id: Uuid, route: Value) -> RecordedEvent {
     application_event("application.submitted", application_id, payload).await
 }
 
+/// A submission of version 1 of a service whose route routing has copied from the catalog first, with the stage
+/// settings `route`'s steps name (time limits, silence, a signatory) — what `application.submitted` does not carry.
+pub async fn submitted_with_copy(
+    store: &std::sync::Arc<dyn onewindow_eventlog::EventStore>,
+    applicant_id: Uuid,
+    route: Value,
+) -> RecordedEvent {
+    let mut stages: Vec<Value> = Vec::new();
+    for step in route.as_array().into_iter().flatten() {
+        let stage = step["stage"].as_u64().unwrap_or(1).max(1) as usize;
+        while stages.len() < stage {
+            stages.push(serde_json::json!({ "approvers": [] }));
+        }
+        let copied = &mut stages[stage - 1];
+        if let Some(approvers) = copied["approvers"].as_array_mut() {
+            approvers.push(serde_json::json!({ "department": step["department"], "position": step["position"] }));
+        }
+        for setting in ["required", "time_limit_hours", "on_silence", "signatory"] {
+            if !step[setting].is_null() {
+                copied[setting] = step[setting].clone();
+            }
+        }
+    }
+    let defined = serde_json::json!({ "code": "clearance_sheet", "route": stages });
+    let copy = crate::catalog::CatalogCopy { store: store.clone() };
+    onewindow_bus::EventHandler::handle(
+        &copy,
+        &catalog_event("service.defined", "service", "clearance_sheet", 1, defined),
+    )
+    .await
+    .expect("the route copied");
+    let mut event = submitted_by(applicant_id, route).await;
+    event.payload["service_version"] = serde_json::json!(1);
+    event
+}
+
 /// An event of `application_id`'s stream in applications' log, read back from it.
 pub async fn application_event(event_type: &str, application_id: Uuid, payload: Value) -> RecordedEvent {
     produced(event_type, "application", &application_id.to_string(), payload, application_id).await
 }
 
-/// An event of the catalog's log: `version` events into the stream `stream_type/stream_id`.
+/// An event of the catalog's log: `version` events into the stream `stream_type/stream_id`. A `service.defined`
+/// payload names only what the test is about: the rest of the definition is the catalog's defaults.
 pub fn catalog_event(
     event_type: &str,
     stream_type: &str,
     stream_id: &str,
     version: i64,
-    payload: Value,
+    mut payload: Value,
 ) -> RecordedEvent {
+    if event_type == onewindow_contracts::catalog::SERVICE_DEFINED {
+        let mut definition =
+            serde_json::to_value(onewindow_contracts::catalog::ServiceDefinition::default()).expect("a definition");
+        if let (Some(whole), Some(given)) = (definition.as_object_mut(), payload.as_object()) {
+            whole.extend(given.clone());
+        }
+        payload = definition;
+    }
     RecordedEvent {
         position: Position::START,
         id: Uuid::now_v7(),

@@ -519,7 +519,7 @@ mod tests {
     use super::*;
     use crate::{
         applications::ApplicationEvents,
-        fixtures::{Directory as People, TestClock, Tokens, approver, org, person, submitted_by},
+        fixtures::{Directory as People, TestClock, Tokens, approver, org, person, submitted_with_copy},
     };
 
     struct Routing {
@@ -545,7 +545,7 @@ mod tests {
 
         /// Submits an application of `applicant` with `route` and lets routing open its sheet.
         async fn open(&self, applicant: &Principal, route: Value) -> String {
-            let event = submitted_by(applicant.user_id, route).await;
+            let event = submitted_with_copy(&self.store, applicant.user_id, route).await;
             let handler = ApplicationEvents::new(self.store.clone(), Arc::new(self.people.clone()), self.clock.clone());
             handler.handle(&event).await.expect("the sheet opens");
             event.stream.stream_id

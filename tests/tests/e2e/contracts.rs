@@ -169,3 +169,126 @@ fn sheets_stored_by_version_one_read_through_the_upcaster() {
     let error = read::<sheet::SheetEvent>(&newer).expect_err("a version from the future");
     assert!(format!("{error:#}").contains("newer code"), "{error:#}");
 }
+
+/// The top-level fields each event type's payload is written with, over many generated values (fields skipped
+/// when empty show up in some of them).
+fn written_fields() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    fn collect<E>(stream_type: &str, into: &mut std::collections::BTreeMap<String, BTreeSet<String>>)
+    where
+        E: for<'a> Arbitrary<'a> + Serialize + EventSchema,
+    {
+        for value in generated::<E>() {
+            let received = over_the_wire(&value, stream_type);
+            let fields = into.entry(received.event_type).or_default();
+            fields.extend(received.payload.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+        }
+    }
+    let mut fields = std::collections::BTreeMap::new();
+    collect::<applications::ApplicationEvent>("application", &mut fields);
+    collect::<sheet::SheetEvent>("sheet", &mut fields);
+    collect::<documents::DocumentEvent>("document", &mut fields);
+    collect::<documents::VerificationEvent>("verification", &mut fields);
+    collect::<catalog::CatalogEvent>("service", &mut fields);
+    collect::<catalog::SectionEvent>("section", &mut fields);
+    collect::<catalog::DepartmentEvent>("department", &mut fields);
+    collect::<catalog::CalendarEvent>("calendar", &mut fields);
+    fields
+}
+
+/// The identifiers of a field list as docs/EVENTS.md writes it (`a, b?, c: {x, y}, d (why)`), top level only.
+fn listed_fields(list: &str) -> BTreeSet<String> {
+    let mut fields = BTreeSet::new();
+    let (mut depth, mut token) = (0, String::new());
+    for c in list.chars().chain([',']) {
+        match c {
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                let name: String = token
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    fields.insert(name);
+                }
+                token.clear();
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            token.push(c);
+        }
+    }
+    fields
+}
+
+/// docs/EVENTS.md lists every field each payload is written with, and no field it is not: its row's first field
+/// list names only written fields, and every written field is named in the row.
+#[test]
+fn events_md_lists_the_fields_of_every_payload() {
+    const EVENTS_MD: &str = include_str!("../../../docs/EVENTS.md");
+    let written = written_fields();
+    let mut wrong = Vec::new();
+    for (event_type, fields) in &written {
+        let marker = format!("| `{event_type}` | ");
+        let Some(row) = EVENTS_MD.lines().find(|line| line.starts_with(&marker)) else {
+            wrong.push(format!("no row for {event_type} (written with {fields:?})"));
+            continue;
+        };
+        let cell = &row[marker.len()..];
+        let first_list = cell.split('`').nth(1).unwrap_or_default();
+        let listed = listed_fields(first_list);
+        let unknown: Vec<_> = listed.difference(fields).collect();
+        if !unknown.is_empty() {
+            wrong.push(format!("lists {unknown:?} for {event_type}, which it is not written with"));
+        }
+        let words: BTreeSet<String> = cell
+            .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .map(str::to_owned)
+            .collect();
+        let missing: Vec<_> = fields.iter().filter(|f| !words.contains(*f)).collect();
+        if !missing.is_empty() {
+            wrong.push(format!("does not name {missing:?} of {event_type}"));
+        }
+    }
+    assert!(wrong.is_empty(), "docs/EVENTS.md:\n{}", wrong.join("\n"));
+}
+
+/// Each payload message of `proto/onewindow/events/v1/events.proto` (annotated `// type "<event type>"`) has
+/// exactly the fields its event is written with.
+#[test]
+fn events_proto_describes_every_field_of_the_payloads_it_names() {
+    const EVENTS_PROTO: &str = include_str!("../../../proto/onewindow/events/v1/events.proto");
+    let written = written_fields();
+    let mut lines = EVENTS_PROTO.lines().peekable();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.strip_prefix("// type \"") else { continue };
+        let event_type = rest.split('"').next().unwrap_or_default().to_owned();
+        let Some(fields) = written.get(&event_type) else { continue };
+        let mut message = BTreeSet::new();
+        for line in lines.by_ref().skip_while(|l| !l.starts_with("message ")).skip(1) {
+            let line = line.trim();
+            if line == "}" {
+                break;
+            }
+            if line.starts_with("//") || !line.contains('=') {
+                continue;
+            }
+            let declaration = line.split('=').next().unwrap_or_default();
+            if let Some(name) = declaration.split_whitespace().last() {
+                message.insert(name.to_owned());
+            }
+        }
+        if &message != fields {
+            let missing: Vec<_> = fields.difference(&message).collect();
+            let extra: Vec<_> = message.difference(fields).collect();
+            wrong.push(format!("{event_type}: missing {missing:?}, not written {extra:?}"));
+        }
+        checked += 1;
+    }
+    assert!(wrong.is_empty(), "events.proto:\n{}", wrong.join("\n"));
+    assert!(checked >= 10, "only {checked} payload messages found");
+}
