@@ -26,7 +26,7 @@ use crate::{
     catalog::{OpensOn, calendar_of, copied_route},
     clock::Clock,
     directory::Directory,
-    domain::{ApplicationSummary, OpenSheet, RouteStep, Sheet, decide_close, decide_open, sheet_stream},
+    sheet::{ApplicationSummary, OpenSheet, RouteStep, Sheet, decide_close, decide_open, sheet_stream},
 };
 
 /// The durable consumer's name, and the key of its inbox records.
@@ -314,8 +314,8 @@ mod tests {
     use super::*;
     use crate::{
         catalog::CatalogCopy,
-        domain::SheetStatus,
         fixtures::{Directory as People, ORG, TestClock, application_event, catalog_event, org, submitted},
+        sheet::SheetStatus,
     };
 
     fn handler(store: &Arc<dyn EventStore>, people: &People) -> ApplicationEvents {

@@ -17,7 +17,7 @@ use crate::{
     catalog::calendar_of,
     clock::Clock,
     directory::Directory,
-    domain::{DeadlineDue, SHEET, Sheet, SheetStatus, deadline_due, decide_deadline, sheet_stream},
+    sheet::{DeadlineDue, SHEET, Sheet, SheetStatus, deadline_due, decide_deadline, sheet_stream},
 };
 
 /// The position an escalation goes to in each department of the stage.

@@ -7,7 +7,7 @@ use onewindow_eventlog::{Aggregate, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::Mandate;
+use crate::sheet::Mandate;
 
 pub const DELEGATION: &str = "delegation";
 

@@ -12,7 +12,8 @@
 //! (docs/EVENTS.md).
 //!
 //! # Layout
-//! - `domain`: the sheet as events: opening, deciding, rework, signing, deadlines, folding; pure
+//! - `sheet`: the sheet as events: opening, deciding, rework, signing, deadlines, folding; pure (`state`, `approver`,
+//!   `decide`, `deadlines`; the events are `onewindow_contracts::sheet`)
 //! - `delegation`: substitutes for a period; pure
 //! - `applications`: the consumer of applications' events, which opens and closes the sheets
 //! - `catalog`: routing's copy of the catalog's routes and working calendar, kept from its events
@@ -27,10 +28,10 @@ mod clock;
 mod deadlines;
 mod delegation;
 mod directory;
-mod domain;
 #[cfg(test)]
 mod fixtures;
 mod service;
+mod sheet;
 
 /// Every consumer of routing, with the event types it reads (the contract tests decode each of them).
 pub const CONSUMES: &[(&str, &[&str])] =

@@ -24,7 +24,7 @@ use crate::{
     delegation::{
         DELEGATION, Delegate, DelegationEntry, DelegationError, DelegationEvent, Delegator, decide_delegation,
     },
-    domain::{
+    sheet::{
         AnswerCommand, Approver, DecideCommand, Decision, MessageKind, Row, RowStatus, SHEET, Sheet, SheetError,
         SheetEvent, SheetStatus, SignCommand, apply, decide, decide_answer, decide_sign, sheet_stream,
     },
@@ -432,7 +432,7 @@ impl RoutingApi {
     }
 }
 
-fn signature_pb(s: &crate::domain::Signature) -> pb::Signature {
+fn signature_pb(s: &crate::sheet::Signature) -> pb::Signature {
     pb::Signature {
         signed_by_id: s.signed_by_id.to_string(),
         signed_by_name: s.signed_by_name.clone(),

@@ -64,47 +64,89 @@ fn event(event_type: &str, payload: Value) -> NewEvent {
     }
 }
 
-/// The life of one synthetic application, as the applications service records it (docs/EVENTS.md).
+/// The life of one synthetic application, encoded as the applications service records it.
 fn history(id: Uuid, n: usize) -> Vec<NewEvent> {
+    use onewindow_contracts::applications::{ApplicationEvent as E, Created, Draft, ServiceSnapshot, Submitted};
     let applicant = Uuid::from_u128(n as u128 % 7 + 1);
     let executor = Uuid::from_u128(n as u128 % 3 + 100);
     let office = ["registrar", "student-office", "accounting"][n % 3];
-    let mut events = vec![event(
-        "application.created",
-        json!({
-            "application_id": id, "number": format!("T-2026-{n:06}"), "applicant_id": applicant,
-            "applicant_name": format!("Applicant {n}"),
-            "service": { "code": format!("service-{}", n % 4), "version": 1, "name_kk": "қызмет", "name_ru": "услуга",
-                         "name_en": "service", "route": [], "issues_document": "", "office": office },
-            "document_language": "kk", "reason": "", "email": "", "phone": "",
-        }),
-    )];
+    let number = format!("T-2026-{n:06}");
+    let service = ServiceSnapshot {
+        code: format!("service-{}", n % 4),
+        version: 1,
+        name_kk: "қызмет".into(),
+        name_ru: "услуга".into(),
+        name_en: "service".into(),
+        office: office.into(),
+        ..ServiceSnapshot::default()
+    };
+    let mut life = vec![E::Created(Box::new(Created {
+        application_id: id,
+        number: number.clone(),
+        applicant_id: applicant,
+        applicant_name: format!("Applicant {n}"),
+        service: service.clone(),
+        draft: Draft { document_language: Some(onewindow_contracts::Language::Kk), ..Draft::default() },
+        applicant: Default::default(),
+        planned_at: None,
+    }))];
     match n % 6 {
         // A draft, saved twice.
-        0 => events.push(event("application.draft_updated", json!({ "application_id": id, "reason": "again" }))),
+        0 => life.push(E::DraftUpdated {
+            application_id: id,
+            draft: Draft { reason: "again".into(), ..Draft::default() },
+            planned_at: None,
+        }),
         // A draft deleted.
-        1 => events.push(event("application.draft_deleted", json!({ "application_id": id }))),
+        1 => life.push(E::DraftDeleted { application_id: id }),
         _ => {
             let planned = Utc::now() + chrono::Duration::hours(n as i64 - 100);
-            events.push(event(
-                "application.submitted",
-                json!({ "application_id": id, "office": office, "planned_at": planned }),
-            ));
+            life.push(E::Submitted(Box::new(Submitted {
+                application_id: id,
+                number,
+                applicant_id: applicant,
+                applicant_name: format!("Applicant {n}"),
+                service_code: service.code.clone(),
+                service_version: 1,
+                service_name: "service".into(),
+                route: Vec::new(),
+                issues_document: String::new(),
+                document_language: None,
+                email: String::new(),
+                service_names: Default::default(),
+                reason: String::new(),
+                office: office.into(),
+                planned_at: Some(planned),
+            })));
             if n % 6 >= 3 {
-                events.push(event(
-                    "application.accepted",
-                    json!({ "application_id": id, "executor_id": executor, "executor_name": "Executor",
-                            "accepted_by_id": executor, "accepted_by_name": "Executor" }),
-                ));
-                events.push(event("application.commented", json!({ "application_id": id, "text": "hello" })));
+                life.push(E::Accepted {
+                    application_id: id,
+                    executor_id: executor,
+                    executor_name: "Executor".into(),
+                    accepted_by_id: executor,
+                    accepted_by_name: "Executor".into(),
+                });
+                life.push(E::Commented {
+                    application_id: id,
+                    comment_id: Uuid::now_v7(),
+                    author_id: executor,
+                    author_name: "Executor".into(),
+                    author_role: onewindow_contracts::applications::CommentAuthor::Staff,
+                    text: "hello".into(),
+                });
             }
             if n % 6 == 5 {
-                events.push(event("application.completed", json!({ "application_id": id })));
-                events.push(event("application.issued", json!({ "application_id": id, "document_number": "X" })));
+                life.push(E::Completed { application_id: id, completed_by_name: String::new() });
+                life.push(E::Issued {
+                    application_id: id,
+                    document_id: None,
+                    document_number: "X".into(),
+                    issued_by_name: String::new(),
+                });
             }
         }
     }
-    events
+    life.iter().map(|e| onewindow_eventlog::encode(e, &metadata(Utc::now())).expect("encodes")).collect()
 }
 
 /// Commits the histories of `count` applications in two organisations, a few events per commit, with a counter
