@@ -10,7 +10,8 @@
 //! - `aggregate`: typed domain events over the log, and folding a stream back into state
 //! - `event`: what goes in ([`NewEvent`]) and what comes out ([`RecordedEvent`]), streams and positions
 //! - `store`: the [`EventStore`] port and its errors
-//! - `postgres`, `sqlite`: the two backends, each with its own migrations under `migrations/`
+//! - `postgres`, `sqlite`: the two backends, each with its own migrations under `migrations/`; `shared_sql` what
+//!   they share to the letter (the event's columns, the row decoding, the plain reads)
 //! - `schema`: schema versions per event type and the upcasters that read older payloads
 //! - `open`: picks a backend from a database URL
 
@@ -19,6 +20,7 @@ mod event;
 mod open;
 mod postgres;
 mod schema;
+mod shared_sql;
 mod sqlite;
 mod store;
 

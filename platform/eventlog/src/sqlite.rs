@@ -1,16 +1,13 @@
 //! The event log on SQLite: the embedded default, one file per service.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, sqlite::SqliteRow, types::Json};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::{Commit, CommitOutcome, EventMetadata, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef};
+use crate::{Commit, CommitOutcome, OrgId, Position, RecordedEvent, StoreError, StreamRef};
 
-const SELECT_EVENT: &str = "SELECT commit_tx, sequence, event_id, org_id, stream_type, stream_id, version, \
-     event_type, schema_version, occurred_at, actor, correlation_id, causation_id, trace_context, payload \
-     FROM events";
+use crate::shared_sql::SELECT_EVENT;
 
 pub struct SqliteEventStore {
     pool: SqlitePool,
@@ -36,217 +33,131 @@ fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
 }
 
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
-    let org: String = row.try_get("org_id")?;
-    let Json(payload): Json<serde_json::Value> = row.try_get("payload")?;
-    Ok(RecordedEvent {
-        position: Position { commit: row.try_get("commit_tx")?, sequence: row.try_get("sequence")? },
-        id: uuid(row, "event_id")?,
-        stream: StreamRef {
-            org: OrgId::parse(&org).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            stream_type: row.try_get("stream_type")?,
-            stream_id: row.try_get("stream_id")?,
-        },
-        version: row.try_get("version")?,
-        event_type: row.try_get("event_type")?,
-        schema_version: row.try_get("schema_version")?,
-        payload,
-        metadata: EventMetadata {
-            occurred_at: row.try_get::<DateTime<Utc>, _>("occurred_at")?,
-            actor: row.try_get("actor")?,
-            correlation_id: uuid(row, "correlation_id")?,
-            causation_id: uuid(row, "causation_id")?,
-            trace_context: row.try_get("trace_context")?,
-        },
-    })
+    crate::shared_sql::decode_event!(row, uuid)
 }
 
-#[async_trait]
-impl EventStore for SqliteEventStore {
-    #[tracing::instrument(skip_all, fields(streams = commit.appends.len()), err)]
-    async fn commit(&self, commit: Commit) -> Result<CommitOutcome, StoreError> {
-        let Some(commit) = commit.normalised() else { return Ok(CommitOutcome::Nothing) };
-        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes gets
-        // SQLITE_BUSY at once, ignoring busy_timeout.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let now = Utc::now();
+crate::shared_sql::event_store! {
+    SqliteEventStore {
+        #[tracing::instrument(skip_all, fields(streams = commit.appends.len()), err)]
+        async fn commit(&self, commit: Commit) -> Result<CommitOutcome, StoreError> {
+            let Some(commit) = commit.normalised() else { return Ok(CommitOutcome::Nothing) };
+            // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes gets
+            // SQLITE_BUSY at once, ignoring busy_timeout.
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let now = Utc::now();
 
-        if let Some(mark) = &commit.inbox {
-            let inserted = sqlx::query(
-                "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&mark.consumer)
-            .bind(mark.event_id.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                tx.rollback().await?;
-                return Ok(CommitOutcome::AlreadyProcessed);
-            }
-        }
-
-        let mut versions = Vec::with_capacity(commit.appends.len());
-        for append in &commit.appends {
-            let s = &append.stream;
-            let new_version = append.expected_version + append.events.len() as i64;
-            let moved = if append.expected_version == 0 {
-                sqlx::query(
-                    "INSERT INTO event_streams (org_id, stream_type, stream_id, version) VALUES ($1, $2, $3, $4) \
+            if let Some(mark) = &commit.inbox {
+                let inserted = sqlx::query(
+                    "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
                      ON CONFLICT DO NOTHING",
                 )
-                .bind(s.org.as_str())
-                .bind(&s.stream_type)
-                .bind(&s.stream_id)
-                .bind(new_version)
+                .bind(&mark.consumer)
+                .bind(mark.event_id.to_string())
+                .bind(now)
                 .execute(&mut *tx)
-                .await?
-            } else {
-                sqlx::query(
-                    "UPDATE event_streams SET version = $1 \
-                     WHERE org_id = $2 AND stream_type = $3 AND stream_id = $4 AND version = $5",
-                )
-                .bind(new_version)
-                .bind(s.org.as_str())
-                .bind(&s.stream_type)
-                .bind(&s.stream_id)
-                .bind(append.expected_version)
-                .execute(&mut *tx)
-                .await?
-            };
-            if moved.rows_affected() == 0 {
-                return Err(StoreError::Concurrency { stream: s.clone(), expected: append.expected_version });
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(CommitOutcome::AlreadyProcessed);
+                }
             }
-            versions.push(new_version);
-        }
 
-        if commit.appends.is_empty() {
-            // Only the inbox mark: the consumer handled the event with no effect to record.
+            let mut versions = Vec::with_capacity(commit.appends.len());
+            for append in &commit.appends {
+                let s = &append.stream;
+                let new_version = append.expected_version + append.events.len() as i64;
+                let moved = if append.expected_version == 0 {
+                    sqlx::query(
+                        "INSERT INTO event_streams (org_id, stream_type, stream_id, version) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(s.org.as_str())
+                    .bind(&s.stream_type)
+                    .bind(&s.stream_id)
+                    .bind(new_version)
+                    .execute(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(
+                        "UPDATE event_streams SET version = $1 \
+                         WHERE org_id = $2 AND stream_type = $3 AND stream_id = $4 AND version = $5",
+                    )
+                    .bind(new_version)
+                    .bind(s.org.as_str())
+                    .bind(&s.stream_type)
+                    .bind(&s.stream_id)
+                    .bind(append.expected_version)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if moved.rows_affected() == 0 {
+                    return Err(StoreError::Concurrency { stream: s.clone(), expected: append.expected_version });
+                }
+                versions.push(new_version);
+            }
+
+            if commit.appends.is_empty() {
+                // Only the inbox mark: the consumer handled the event with no effect to record.
+                tx.commit().await?;
+                return Ok(CommitOutcome::Committed { versions });
+            }
+            let rows = commit
+                .appends
+                .iter()
+                .flat_map(|a| a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e)));
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (event_id, org_id, stream_type, stream_id, version, event_type, schema_version, \
+                 occurred_at, actor, correlation_id, causation_id, trace_context, payload) ",
+            );
+            insert.push_values(rows, |mut row, (append, version, event)| {
+                row.push_bind(event.id.to_string())
+                    .push_bind(append.stream.org.as_str().to_owned())
+                    .push_bind(append.stream.stream_type.clone())
+                    .push_bind(append.stream.stream_id.clone())
+                    .push_bind(version)
+                    .push_bind(event.event_type.clone())
+                    .push_bind(event.schema_version)
+                    .push_bind(event.metadata.occurred_at)
+                    .push_bind(event.metadata.actor.clone())
+                    .push_bind(event.metadata.correlation_id.to_string())
+                    .push_bind(event.metadata.causation_id.to_string())
+                    .push_bind(event.metadata.trace_context.clone())
+                    .push_bind(Json(event.payload.clone()));
+            });
+            insert.build().execute(&mut *tx).await?;
             tx.commit().await?;
-            return Ok(CommitOutcome::Committed { versions });
+            self.appended.send_modify(|n| *n = n.wrapping_add(1));
+            Ok(CommitOutcome::Committed { versions })
         }
-        let rows = commit
-            .appends
-            .iter()
-            .flat_map(|a| a.events.iter().enumerate().map(move |(i, e)| (a, a.expected_version + 1 + i as i64, e)));
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (event_id, org_id, stream_type, stream_id, version, event_type, schema_version, \
-             occurred_at, actor, correlation_id, causation_id, trace_context, payload) ",
-        );
-        insert.push_values(rows, |mut row, (append, version, event)| {
-            row.push_bind(event.id.to_string())
-                .push_bind(append.stream.org.as_str().to_owned())
-                .push_bind(append.stream.stream_type.clone())
-                .push_bind(append.stream.stream_id.clone())
-                .push_bind(version)
-                .push_bind(event.event_type.clone())
-                .push_bind(event.schema_version)
-                .push_bind(event.metadata.occurred_at)
-                .push_bind(event.metadata.actor.clone())
-                .push_bind(event.metadata.correlation_id.to_string())
-                .push_bind(event.metadata.causation_id.to_string())
-                .push_bind(event.metadata.trace_context.clone())
-                .push_bind(Json(event.payload.clone()));
-        });
-        insert.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        self.appended.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(CommitOutcome::Committed { versions })
-    }
 
-    async fn read_stream(&self, stream: &StreamRef) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "{SELECT_EVENT} WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3 ORDER BY version"
-        ));
-        let rows = sqlx::query(sql)
-            .bind(stream.org.as_str())
-            .bind(&stream.stream_type)
-            .bind(&stream.stream_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(decode).collect()
-    }
+        async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+            // Writers are serialised, so the sequence is commit order and no horizon is needed.
+            let sql = sqlx::AssertSqlSafe(format!("{SELECT_EVENT} WHERE sequence > $1 ORDER BY sequence LIMIT $2"));
+            let rows = sqlx::query(sql).bind(after.sequence).bind(limit as i64).fetch_all(&self.pool).await?;
+            rows.iter().map(decode).collect()
+        }
 
-    async fn stream_version(&self, stream: &StreamRef) -> Result<i64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM event_streams WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3",
-        )
-        .bind(stream.org.as_str())
-        .bind(&stream.stream_type)
-        .bind(&stream.stream_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(version.unwrap_or(0))
-    }
-
-    async fn read_event(&self, stream: &StreamRef, version: i64) -> Result<Option<RecordedEvent>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "{SELECT_EVENT} WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3 AND version = $4"
-        ));
-        let row = sqlx::query(sql)
-            .bind(stream.org.as_str())
-            .bind(&stream.stream_type)
-            .bind(&stream.stream_id)
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(decode).transpose()
-    }
-
-    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        // Writers are serialised, so the sequence is commit order and no horizon is needed.
-        let sql = sqlx::AssertSqlSafe(format!("{SELECT_EVENT} WHERE sequence > $1 ORDER BY sequence LIMIT $2"));
-        let rows = sqlx::query(sql).bind(after.sequence).bind(limit as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(decode).collect()
-    }
-
-    async fn read_stream_type(&self, org: &OrgId, stream_type: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "{SELECT_EVENT} WHERE org_id = $1 AND stream_type = $2 ORDER BY stream_id, version"
-        ));
-        let rows = sqlx::query(sql).bind(org.as_str()).bind(stream_type).fetch_all(&self.pool).await?;
-        rows.iter().map(decode).collect()
-    }
-
-    async fn list_streams(&self, org: &OrgId, stream_type: &str) -> Result<Vec<String>, StoreError> {
-        let ids = sqlx::query_scalar(
-            "SELECT stream_id FROM event_streams WHERE org_id = $1 AND stream_type = $2 ORDER BY stream_id",
-        )
-        .bind(org.as_str())
-        .bind(stream_type)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids)
-    }
-
-    async fn load_checkpoint(&self, name: &str) -> Result<Position, StoreError> {
-        let row: Option<(i64, i64)> = sqlx::query_as("SELECT commit_tx, sequence FROM log_checkpoints WHERE name = $1")
+        async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO log_checkpoints (name, commit_tx, sequence, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO UPDATE SET commit_tx = excluded.commit_tx, sequence = excluded.sequence, \
+                 updated_at = excluded.updated_at",
+            )
             .bind(name)
-            .fetch_optional(&self.pool)
+            .bind(position.commit)
+            .bind(position.sequence)
+            .bind(Utc::now())
+            .execute(&self.pool)
             .await?;
-        Ok(row.map(|(commit, sequence)| Position { commit, sequence }).unwrap_or_default())
-    }
+            Ok(())
+        }
 
-    async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO log_checkpoints (name, commit_tx, sequence, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (name) DO UPDATE SET commit_tx = excluded.commit_tx, sequence = excluded.sequence, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(position.commit)
-        .bind(position.sequence)
-        .bind(Utc::now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+        fn appended(&self) -> watch::Receiver<u64> {
+            self.appended.subscribe()
+        }
 
-    fn appended(&self) -> watch::Receiver<u64> {
-        self.appended.subscribe()
-    }
-
-    fn database(&self) -> Option<crate::Database> {
-        Some(crate::Database::Sqlite(self.pool.clone()))
+        fn database(&self) -> Option<crate::Database> {
+            Some(crate::Database::Sqlite(self.pool.clone()))
+        }
     }
 }
