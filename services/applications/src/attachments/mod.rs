@@ -16,6 +16,7 @@
 
 mod content;
 mod domain;
+pub mod samples;
 mod service;
 
 use std::sync::Arc;
