@@ -352,10 +352,7 @@ impl WebhookSender {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::sync::{
-        Arc, Mutex,
-        atomic::{AtomicU32, Ordering},
-    };
+    use std::sync::{Arc, atomic::Ordering};
 
     use hmac::{Hmac, Mac};
     use onewindow_auth::{Authenticator, Principal, Role, SigningKeyPair, StaticKeySource, TokenIssuer};
@@ -364,97 +361,19 @@ pub(crate) mod tests {
         ListWebhookDeliveriesRequest, ListWebhooksRequest, RegisterWebhookRequest,
         integrations_service_server::IntegrationsService,
     };
-    use tokio::{
-        io::{AsyncReadExt, AsyncWriteExt},
-        net::TcpListener,
-    };
+
     use tonic::Request;
     use uuid::Uuid;
 
     use super::*;
+    use onewindow_testkit::WebhookReceiver;
+
     use crate::{http::Http, integrations::IntegrationsApi, public::tests::life};
 
-    /// One request the receiver accepted.
-    #[derive(Debug, Clone)]
-    struct Received {
-        headers: Vec<(String, String)>,
-        body: String,
-    }
-
-    impl Received {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-        }
-    }
-
-    /// A local HTTP receiver answering 503 to its first `failures` requests and 200 after, logging what it accepted.
-    struct Receiver {
-        url: String,
-        tries: Arc<AtomicU32>,
-        accepted: Arc<Mutex<Vec<Received>>>,
-    }
+    type Receiver = WebhookReceiver;
 
     async fn receiver(failures: u32) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/hooks/onewindow", listener.local_addr().expect("addr"));
-        let tries = Arc::new(AtomicU32::new(0));
-        let accepted = Arc::new(Mutex::new(Vec::new()));
-        let (counter, log) = (tries.clone(), accepted.clone());
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let (counter, log) = (counter.clone(), log.clone());
-                tokio::spawn(async move {
-                    let Some(request) = read_request(&mut socket).await else { return };
-                    let status = if counter.fetch_add(1, Ordering::SeqCst) < failures {
-                        "503 Service Unavailable"
-                    } else {
-                        log.lock().expect("lock").push(request);
-                        "200 OK"
-                    };
-                    let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    let _ = socket.write_all(answer.as_bytes()).await;
-                    let _ = socket.shutdown().await;
-                });
-            }
-        });
-        Receiver { url, tries, accepted }
-    }
-
-    /// Reads one HTTP/1.1 request with a Content-Length body.
-    async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
-        let mut buffer = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let head_end = loop {
-            let n = socket.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            buffer.extend_from_slice(&chunk[..n]);
-            if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-        let headers: Vec<(String, String)> = head
-            .lines()
-            .skip(1)
-            .filter_map(|line| line.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = buffer[head_end + 4..].to_vec();
-        while body.len() < length {
-            let n = socket.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-        Some(Received { headers, body: String::from_utf8(body).ok()? })
+        WebhookReceiver::start("/hooks/onewindow", failures).await
     }
 
     /// Checks a signature header the way an integrator would: HMAC-SHA256 of "<t>.<body>" with the secret.

@@ -1,13 +1,7 @@
 //! The public event contract in the distributed mode: an integrator following one application over NATS (live and
 //! replayed from a point in time) and over a signed webhook, while the real flow runs as six processes.
 
-use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU32, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt;
@@ -21,10 +15,6 @@ use onewindow_proto::notifications::v1::{
 };
 use onewindow_tests::{DistributedServices, NatsServer, ServiceDatabases};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
 const ORG: &str = "kaznu";
 
@@ -79,76 +69,10 @@ async fn seed(identity_url: &str, catalog_url: &str) -> (Cast, Login) {
     (Cast { org: ORG.into(), student, approvers: vec![dean, registrar] }, erp)
 }
 
-/// One POST a receiver accepted: its headers (names in lower case) and body.
-#[derive(Debug, Clone)]
-struct Accepted {
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-/// A local webhook receiver that answers 503 to its first `failures` requests, then 200; its log of accepted POSTs.
-struct Receiver {
-    url: String,
-    accepted: Arc<Mutex<Vec<Accepted>>>,
-}
+type Receiver = onewindow_testkit::WebhookReceiver;
 
 async fn receiver(failures: u32) -> Receiver {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/onewindow", listener.local_addr().expect("address"));
-    let accepted = Arc::new(Mutex::new(Vec::new()));
-    let tries = Arc::new(AtomicU32::new(0));
-    let log = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let (log, tries) = (log.clone(), tries.clone());
-            tokio::spawn(async move {
-                let Some(request) = read_request(&mut socket).await else { return };
-                let status = if tries.fetch_add(1, Ordering::SeqCst) < failures {
-                    "503 Service Unavailable"
-                } else {
-                    log.lock().expect("lock").push(request);
-                    "200 OK"
-                };
-                let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let _ = socket.write_all(answer.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    Receiver { url, accepted }
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Accepted> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-    let headers: Vec<(String, String)> = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize =
-        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some(Accepted { headers, body: String::from_utf8(body).ok()? })
+    Receiver::start("/onewindow", failures).await
 }
 
 /// The statuses of `application_id` among `events`, in order, with `accepted` (staff taking the application into
@@ -308,8 +232,7 @@ async fn an_integrator_follows_an_application_over_nats_and_a_signed_webhook() {
     assert_eq!(statuses_of(&bodies, &application_id), FLOW, "each status change exactly once, in order");
     assert_eq!(ids(&bodies), ids(&received), "the same CloudEvents as on NATS");
     for request in &accepted {
-        let header =
-            |name: &str| request.headers.iter().find(|(n, _)| n == &name.to_ascii_lowercase()).map(|(_, v)| v.clone());
+        let header = |name: &str| request.header(name).map(str::to_owned);
         let signature = header(webhooks::SIGNATURE_HEADER).expect("signed");
         let (t, _) = signature.split_once(',').expect("t=…,v1=…");
         let timestamp: i64 = t.trim_start_matches("t=").parse().expect("a timestamp");
