@@ -247,7 +247,6 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::CreateApplicationRequest>,
     ) -> Result<Response<pb::CreateApplicationResponse>, Status> {
         let principal = self.auth.authenticate(&request).await?;
-        principal.require(Role::Applicant)?;
         let body = request.get_ref();
         let mut errors = FieldErrors::new();
         errors.check(!body.service_code.trim().is_empty(), "service_code", "is required");
