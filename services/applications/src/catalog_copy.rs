@@ -4,16 +4,17 @@
 //! The copy is eventually consistent: right after an edit, an application may still be created under the previous
 //! version, which is the version it then keeps. A service not copied yet is asked of the catalog over gRPC.
 
-use std::sync::Arc;
+use std::{convert::Infallible, sync::Arc};
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
 use onewindow_calendar::{CalendarSettings, WorkingCalendar};
+use onewindow_commands::{Command, run_command};
 use onewindow_contracts::catalog::{
     CALENDAR_ADJUSTED, CalendarEvent, CatalogEvent, DocumentKind, Localized, SERVICE_DEFINED, ServiceDefinition,
 };
 use onewindow_eventlog::{
-    Aggregate, Commit, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, EventSchema, EventStore, Loaded, OrgId, RecordedEvent, StoreError, StreamRef, load,
 };
 use serde::{Deserialize, Serialize};
 
@@ -159,27 +160,24 @@ impl CatalogCopy {
     }
 
     /// Records `copy` on `stream` when `is_newer` says the copy there is older, with the consumer's inbox mark
-    /// either way (so a redelivery is a no-op), retrying a lost race.
-    async fn record_if_newer<A: Aggregate>(
+    /// either way (so a redelivery is a no-op); the runner decides again after a lost race.
+    async fn record_if_newer<A>(
         &self,
         cause: &RecordedEvent,
         stream: &StreamRef,
         copy: A::Event,
-        is_newer: impl Fn(&A) -> bool,
-    ) -> Result<(), HandleError> {
-        let mark = InboxMark { consumer: CONSUMER.into(), event_id: cause.id };
-        let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
-        let encoded = encode(&copy, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
-        loop {
-            let current = load::<A>(self.store.as_ref(), stream).await.map_err(|e| HandleError::Transient(e.into()))?;
-            let events = if is_newer(&current.state) { vec![encoded.clone()] } else { Vec::new() };
-            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
-            match self.store.commit(commit).await {
-                Ok(_) => return Ok(()),
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(HandleError::Transient(other.into())),
-            }
-        }
+        is_newer: impl Fn(&A) -> bool + Send + Sync,
+    ) -> Result<(), HandleError>
+    where
+        A: Aggregate,
+        A::Event: Clone,
+    {
+        let command = Command::reaction(stream.clone(), crate::SERVICE, CONSUMER, cause);
+        run_command(self.store.as_ref(), &command, |current: &Loaded<A>| {
+            Ok::<_, Infallible>(if is_newer(&current.state) { vec![copy.clone()] } else { Vec::new() })
+        })
+        .await?;
+        Ok(())
     }
 }
 

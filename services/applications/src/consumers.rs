@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_commands::{Command, run_command};
 use onewindow_contracts::{
     documents::{self, DocumentEvent},
     sheet::{self, Decision, SheetEvent},
 };
-use onewindow_eventlog::{Commit, EventStore, InboxMark, RecordedEvent, StoreError, StreamRef, encode, load};
+use onewindow_eventlog::{EventStore, Loaded, RecordedEvent, StreamRef};
 use uuid::Uuid;
 
-use crate::domain::{APPLICATION, Application, ApplicationEvent, ApprovalRecorded, Outside, react};
+use crate::domain::{APPLICATION, Application, ApprovalRecorded, Outside, react};
 
 /// Routing's events that move an application.
 pub const SHEET_EVENTS: &[&str] = &[sheet::OPENED, sheet::ROW_DECIDED, sheet::APPROVED, sheet::REJECTED];
@@ -103,10 +104,8 @@ impl EventHandler for DocumentIssued {
     }
 }
 
-/// How often a reaction that lost a race for the application's next version is decided again.
-const REACTION_ATTEMPTS: usize = 32;
-
-/// Applies an event-driven change to one application, with the consumer's inbox mark, retrying lost races.
+/// Applies an event-driven change to one application, with the consumer's inbox mark; the runner decides again
+/// after a lost race. A reaction the application refuses cannot succeed on redelivery: poison.
 async fn react_and_commit(
     store: &dyn EventStore,
     stream: &StreamRef,
@@ -114,25 +113,10 @@ async fn react_and_commit(
     cause: &onewindow_eventlog::RecordedEvent,
     outside: crate::domain::Outside,
 ) -> Result<(), onewindow_bus::HandleError> {
-    for _ in 0..REACTION_ATTEMPTS {
-        let loaded = load::<Application>(store, stream).await.map_err(|e| HandleError::Transient(e.into()))?;
-        let events: Vec<ApplicationEvent> = match react(&loaded.state, outside.clone()) {
-            Ok(events) => events,
-            Err(error) => return Err(HandleError::Poison(anyhow::anyhow!("{error} ({stream})"))),
-        };
-        let metadata = onewindow_server::reaction_metadata(crate::SERVICE, cause);
-        let events = events
-            .iter()
-            .map(|e| encode(e, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HandleError::Poison(e.into()))?;
-        let commit = Commit::append(stream.clone(), loaded.version, events)
-            .with_inbox(InboxMark { consumer: consumer.to_owned(), event_id: cause.id });
-        match store.commit(commit).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::Concurrency { .. }) => continue,
-            Err(other) => return Err(HandleError::Transient(other.into())),
-        }
-    }
-    Err(HandleError::Transient(anyhow::anyhow!("{stream} kept changing")))
+    let command = Command::reaction(stream.clone(), crate::SERVICE, consumer, cause);
+    run_command(store, &command, |loaded: &Loaded<Application>| {
+        react(&loaded.state, outside.clone()).map_err(|error| format!("{error} ({stream})"))
+    })
+    .await?;
+    Ok(())
 }

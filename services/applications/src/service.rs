@@ -6,9 +6,8 @@ use std::sync::Arc;
 use chrono::{Datelike, Utc};
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_calendar::WorkingCalendar;
-use onewindow_eventlog::{
-    Commit, EventMetadata, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, encode, load,
-};
+use onewindow_commands::{Attempt, Command, CommandError, RetryPolicy, encode_all, retry, run_checked_command};
+use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, load};
 use onewindow_proto::applications::v1::{self as pb, applications_service_server::ApplicationsService};
 use onewindow_server::{FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
@@ -22,9 +21,6 @@ use crate::domain::{
 };
 use crate::upstream::Upstream;
 use onewindow_blobs::BlobStore;
-
-/// How often a lost race for the next application number is retried before giving up.
-const NUMBER_ATTEMPTS: usize = 32;
 
 pub struct ApplicationsApi {
     pub(crate) store: Arc<dyn EventStore>,
@@ -78,22 +74,8 @@ pub(crate) fn may_read_created(principal: &Principal, created: &Created) -> bool
     own || on_route || [Role::Executor, Role::Admin, Role::Integrator].into_iter().any(|role| principal.has(role))
 }
 
-/// How often a command without the client's `expected_version` is decided again after losing a race.
-const COMMAND_ATTEMPTS: usize = 8;
-
 fn is_staff(principal: &Principal) -> bool {
     principal.has(Role::Executor) || principal.has(Role::Admin)
-}
-
-fn encode_all<E: serde::Serialize + onewindow_eventlog::EventSchema>(
-    events: &[E],
-    metadata: &EventMetadata,
-) -> Result<Vec<onewindow_eventlog::NewEvent>, Status> {
-    events
-        .iter()
-        .map(|e| encode(e, metadata))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| store_status(StoreError::from(e)))
 }
 
 fn actor(principal: &Principal) -> Actor {
@@ -109,11 +91,27 @@ enum Party {
     Either,
 }
 
-/// One loaded application and what a command needs around it.
-struct Target {
-    principal: Principal,
-    stream: StreamRef,
-    loaded: Loaded<Application>,
+/// Whether the caller may act on the loaded application as `party`: it exists, and it is theirs (or they are staff).
+fn may_act(principal: &Principal, party: Party, loaded: &Loaded<Application>) -> Result<(), Status> {
+    if !loaded.state.exists() {
+        return Err(ApplicationError::NotFound.into());
+    }
+    let own = loaded.state.applicant_id() == Some(principal.user_id);
+    let allowed = match party {
+        Party::Applicant => own,
+        Party::Staff => is_staff(principal),
+        Party::Either => own || is_staff(principal),
+    };
+    if allowed {
+        return Ok(());
+    }
+    if !may_read(principal, &loaded.state) {
+        return Err(Status::permission_denied("this application belongs to someone else"));
+    }
+    Err(Status::permission_denied(match party {
+        Party::Applicant => "only the applicant may do this",
+        Party::Staff | Party::Either => "only the service centre's staff may do this",
+    }))
 }
 
 impl ApplicationsApi {
@@ -144,98 +142,56 @@ impl ApplicationsApi {
         Ok((principal, loaded))
     }
 
-    /// Loads the application named by `raw_id` and checks that the caller may act on it as `party`, and that the
-    /// client's `expected_version`, when given, is the current one.
-    async fn target<T>(
-        &self,
-        request: &Request<T>,
+    /// The command on the application named by `raw_id`, by `principal`: its events are correlated with the
+    /// application, and with the client's `expected_version` a stale view is ABORTED, never decided again.
+    fn command_on(
+        principal: &Principal,
         raw_id: &str,
         expected_version: Option<i64>,
-        party: Party,
-    ) -> Result<Target, Status> {
-        let principal = self.auth.authenticate(request).await?;
+    ) -> Result<(Uuid, Command), Status> {
         let id = parse_id("application_id", raw_id)?;
         let stream = StreamRef::new(&principal.org, APPLICATION, id.to_string());
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        if !loaded.state.exists() {
-            return Err(ApplicationError::NotFound.into());
-        }
-        let own = loaded.state.applicant_id() == Some(principal.user_id);
-        let allowed = match party {
-            Party::Applicant => own,
-            Party::Staff => is_staff(&principal),
-            Party::Either => own || is_staff(&principal),
-        };
-        if !allowed {
-            if !may_read(&principal, &loaded.state) {
-                return Err(Status::permission_denied("this application belongs to someone else"));
-            }
-            return Err(Status::permission_denied(match party {
-                Party::Applicant => "only the applicant may do this",
-                Party::Staff | Party::Either => "only the service centre's staff may do this",
-            }));
-        }
-        if let Some(expected) = expected_version.filter(|v| *v != loaded.version) {
-            return Err(Status::aborted(format!(
-                "the application is at version {}, not {expected}: read it again and retry",
-                loaded.version
-            )));
-        }
-        Ok(Target { principal, stream, loaded })
+        let metadata = request_metadata(principal.actor(), Some(id));
+        Ok((id, Command::new(stream, metadata).expecting(expected_version)))
     }
 
-    /// Commits what a command decided against the loaded version and answers the application as it now is.
-    async fn commit(&self, target: Target, events: Vec<ApplicationEvent>) -> Result<pb::Application, Status> {
-        self.commit_with(target, events, |_| Ok(None)).await
-    }
-
-    /// One command: load the application, check the caller may act as `party`, decide, commit. Without the
-    /// client's `expected_version`, a lost race (usually another service's reaction landing between the load and
-    /// the commit) is decided again on the new state; with it, the client is told (ABORTED): it decided on what it
-    /// saw.
+    /// One command: load the application, check the caller may act as `party`, decide, commit (the runner decides
+    /// again after a lost race, usually another service's reaction landing between the load and the commit), and
+    /// answer the application as it now is.
     async fn command<T>(
         &self,
         request: &Request<T>,
         raw_id: &str,
         expected_version: Option<i64>,
         party: Party,
-        decide: impl Fn(&Application, &Principal) -> Result<Vec<ApplicationEvent>, ApplicationError>,
+        decide: impl Fn(&Application, &Principal) -> Result<Vec<ApplicationEvent>, ApplicationError> + Send + Sync,
     ) -> Result<pb::Application, Status> {
-        let mut attempt = 1;
-        loop {
-            let target = self.target(request, raw_id, expected_version, party).await?;
-            let events = decide(&target.loaded.state, &target.principal)?;
-            match self.commit(target, events).await {
-                Err(status)
-                    if status.code() == tonic::Code::Aborted
-                        && expected_version.is_none()
-                        && attempt < COMMAND_ATTEMPTS =>
-                {
-                    attempt += 1
-                }
-                answer => return answer,
-            }
-        }
+        let principal = self.auth.authenticate(request).await?;
+        let (_, command) = Self::command_on(&principal, raw_id, expected_version)?;
+        let ran = run_checked_command(
+            self.store.as_ref(),
+            &command,
+            |loaded| may_act(&principal, party, loaded),
+            |loaded| decide(&loaded.state, &principal).map_err(Status::from),
+        )
+        .await?;
+        self.answer_after(&principal.org, &command.stream, ran.wrote(), ran.decided_on).await
     }
 
-    /// [`Self::commit`], with another stream's append (made from the same metadata) in the same transaction.
-    async fn commit_with(
+    /// The application after a command: read again when it wrote, otherwise as it was decided on.
+    async fn answer_after(
         &self,
-        target: Target,
-        events: Vec<ApplicationEvent>,
-        also: impl FnOnce(&EventMetadata) -> Result<Option<StreamAppend>, StoreError>,
+        org: &OrgId,
+        stream: &StreamRef,
+        wrote: bool,
+        decided_on: Loaded<Application>,
     ) -> Result<pb::Application, Status> {
-        let Target { principal, stream, loaded } = target;
-        if events.is_empty() {
-            return self.answer(&principal.org, &loaded).await;
-        }
-        let correlation = loaded.state.created.as_ref().map(|c| c.application_id);
-        let metadata = request_metadata(principal.actor(), correlation);
-        let mut commit = Commit::append(stream.clone(), loaded.version, encode_all(&events, &metadata)?);
-        commit.appends.extend(also(&metadata).map_err(store_status)?);
-        self.store.commit(commit).await.map_err(store_status)?;
-        let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-        self.answer(&principal.org, &loaded).await
+        let loaded = if wrote {
+            load::<Application>(self.store.as_ref(), stream).await.map_err(store_status)?
+        } else {
+            decided_on
+        };
+        self.answer(org, &loaded).await
     }
 }
 
@@ -285,8 +241,12 @@ impl ApplicationsService for ApplicationsApi {
         let counter = StreamRef::new(&principal.org, NUMBER_COUNTER, now.year().to_string());
         let stream = StreamRef::new(&principal.org, APPLICATION, application_id.to_string());
 
-        for _ in 0..NUMBER_ATTEMPTS {
-            let taken = self.store.stream_version(&counter).await.map_err(store_status)?;
+        // A lost race for the counter means another application took the number: take the next one.
+        let store = self.store.as_ref();
+        let (counter, stream, metadata) = (&counter, &stream, &metadata);
+        let (service, draft, applicant, principal) = (&service, &draft, &applicant, &principal);
+        retry(store, RetryPolicy::DEFAULT, move |_| async move {
+            let taken = store.stream_version(counter).await?;
             let created = Created {
                 application_id,
                 number: format_number(principal.org.as_str(), now.year(), taken + 1),
@@ -297,36 +257,32 @@ impl ApplicationsService for ApplicationsApi {
                 applicant: applicant.clone(),
                 planned_at,
             };
-            let events = create(&Application::default(), created)?;
+            let events = create(&Application::default(), created).map_err(CommandError::<ApplicationError>::Refused)?;
             // The number and the application are written together: a number is never taken without its application.
             let commit = Commit {
                 appends: vec![
                     StreamAppend {
                         stream: counter.clone(),
                         expected_version: taken,
-                        events: encode_all(&[CounterEvent::Taken { application_id }], &metadata)?,
+                        events: encode_all(&[CounterEvent::Taken { application_id }], metadata)
+                            .map_err(StoreError::from)?,
                     },
                     StreamAppend {
                         stream: stream.clone(),
                         expected_version: 0,
-                        events: encode_all(&events, &metadata)?,
+                        events: encode_all(&events, metadata).map_err(StoreError::from)?,
                     },
                 ],
                 inbox: None,
             };
-            match self.store.commit(commit).await {
-                Ok(_) => {
-                    let loaded = load::<Application>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-                    let application = self.answer(&principal.org, &loaded).await?;
-                    tracing::info!(application_id = %application_id, number = %application.number, "application created");
-                    return Ok(Response::new(pb::CreateApplicationResponse { application: Some(application) }));
-                }
-                // Another application took this number first: take the next one.
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(store_status(other)),
-            }
-        }
-        Err(Status::unavailable("too many applications at once; try again"))
+            Ok(Attempt::Commit(commit, ()))
+        })
+        .await
+        .map_err(Status::from)?;
+        let loaded = load::<Application>(self.store.as_ref(), stream).await.map_err(store_status)?;
+        let application = self.answer(&principal.org, &loaded).await?;
+        tracing::info!(application_id = %application_id, number = %application.number, "application created");
+        Ok(Response::new(pb::CreateApplicationResponse { application: Some(application) }))
     }
 
     #[tracing::instrument(skip_all, fields(application_id = %request.get_ref().application_id), err)]
@@ -373,14 +329,17 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::DeleteDraftRequest>,
     ) -> Result<Response<pb::DeleteDraftResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
-        let events = crate::domain::delete_draft(&target.loaded.state)?;
-        let (org, actor_name) = (target.principal.org.clone(), target.principal.actor());
-        let application_id = target.loaded.state.created.as_ref().map(|c| c.application_id).unwrap_or_default();
-        self.commit(target, events).await.or_else(|status| {
-            // The deleted draft no longer reads back: that is the success.
-            if status.code() == tonic::Code::NotFound { Ok(pb::Application::default()) } else { Err(status) }
-        })?;
+        let principal = self.auth.authenticate(&request).await?;
+        let (application_id, command) = Self::command_on(&principal, &body.application_id, body.expected_version)?;
+        // The deleted draft no longer reads back: nothing to answer but success.
+        run_checked_command(
+            self.store.as_ref(),
+            &command,
+            |loaded| may_act(&principal, Party::Applicant, loaded),
+            |loaded| crate::domain::delete_draft(&loaded.state).map_err(Status::from),
+        )
+        .await?;
+        let (org, actor_name) = (principal.org.clone(), principal.actor());
         // With the draft gone, its files go too (after the commit: a crash leaves files no draft names, harmless).
         let metadata = request_metadata(actor_name, Some(application_id));
         let removed = attachments::delete_all(
@@ -390,8 +349,7 @@ impl ApplicationsService for ApplicationsApi {
             application_id,
             &metadata,
         )
-        .await
-        .map_err(store_status)?;
+        .await?;
         tracing::info!(%application_id, removed, "draft deleted with its files");
         Ok(Response::new(pb::DeleteDraftResponse {}))
     }
@@ -402,25 +360,47 @@ impl ApplicationsService for ApplicationsApi {
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::SubmitApplicationResponse>, Status> {
         let body = request.get_ref();
-        let target = self.target(&request, &body.application_id, body.expected_version, Party::Applicant).await?;
-        let org = target.principal.org.clone();
-        let state = &target.loaded.state;
-        let created = state.created.as_ref().ok_or(ApplicationError::NotFound)?;
-        let application_id = created.application_id;
-        let (files, files_version) =
-            attachments::attachments_of(self.store.as_ref(), &org, application_id).await.map_err(store_status)?;
-        let attached = AttachedFiles {
-            per_document: (0..created.service.required_documents.len() as u32).map(|i| (i, files.count(i))).collect(),
-            ids: files.files.iter().map(|f| f.file.attachment_id).collect(),
-        };
-        let planned_at = planned_completion(&self.calendar(&org).await?, Utc::now(), &created.service);
-        let events = crate::domain::submit(state, body.agreed_to_terms, &attached, planned_at)?;
-        // The files are sealed in the same commit: an upload racing the submission fails instead of slipping in.
-        let application = self
-            .commit_with(target, events, |metadata| {
-                attachments::seal_append(&org, application_id, &files, files_version, metadata)
-            })
-            .await?;
+        let principal = self.auth.authenticate(&request).await?;
+        let (application_id, command) = Self::command_on(&principal, &body.application_id, body.expected_version)?;
+        let org = &principal.org;
+        let calendar = self.calendar(org).await?;
+        let policy = if command.expected_version.is_some() { command.policy.once() } else { command.policy };
+        // Not one aggregate: the files are read again with the application on every attempt, and sealed in the
+        // same commit, so an upload racing the submission fails (and is decided again) instead of slipping in.
+        let (store, command, principal, agreed) = (self.store.as_ref(), &command, &principal, body.agreed_to_terms);
+        let calendar = &calendar;
+        let submitted = retry(store, policy, move |_| async move {
+            let loaded = load::<Application>(store, &command.stream).await?;
+            may_act(principal, Party::Applicant, &loaded).map_err(CommandError::Refused)?;
+            if let Some(expected) = command.expected_version.filter(|v| *v != loaded.version) {
+                return Err(CommandError::Stale { stream: command.stream.clone(), expected, current: loaded.version });
+            }
+            let created =
+                loaded.state.created.as_ref().ok_or(CommandError::Refused(ApplicationError::NotFound.into()))?;
+            let (files, files_version) = attachments::attachments_of(store, org, application_id).await?;
+            let attached = AttachedFiles {
+                per_document: (0..created.service.required_documents.len() as u32)
+                    .map(|i| (i, files.count(i)))
+                    .collect(),
+                ids: files.files.iter().map(|f| f.file.attachment_id).collect(),
+            };
+            let planned_at = planned_completion(calendar, Utc::now(), &created.service);
+            let events = crate::domain::submit(&loaded.state, agreed, &attached, planned_at)
+                .map_err(|e| CommandError::Refused(e.into()))?;
+            let metadata = &command.metadata;
+            let mut commit = Commit::append(
+                command.stream.clone(),
+                loaded.version,
+                encode_all(&events, metadata).map_err(StoreError::from)?,
+            );
+            commit.appends.extend(attachments::seal_append(org, application_id, &files, files_version, metadata)?);
+            let wrote = !events.is_empty();
+            Ok(if wrote { Attempt::Commit(commit, (wrote, loaded)) } else { Attempt::Answer((wrote, loaded)) })
+        })
+        .await
+        .map_err(Status::from)?;
+        let (wrote, decided_on) = submitted.answer;
+        let application = self.answer_after(org, &command.stream, wrote, decided_on).await?;
         tracing::info!(application_id = %application.id, "application submitted");
         Ok(Response::new(pb::SubmitApplicationResponse { application: Some(application) }))
     }

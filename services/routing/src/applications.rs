@@ -7,16 +7,15 @@
 //! A service whose sheet opens on acceptance has its submission kept (`submission/<application_id>`, never
 //! published) until `application.accepted`.
 
-use std::sync::Arc;
+use std::{convert::Infallible, sync::Arc};
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_commands::{Command, run_command};
 use onewindow_contracts::applications::{ACCEPTED, ApplicationEvent, REFUSED, SUBMITTED, Submitted, WITHDRAWN};
 use onewindow_eventlog::{
-    Aggregate, Commit, CommitOutcome, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef,
-    UpcastError, encode, load,
+    Aggregate, EventSchema, EventStore, Loaded, OrgId, RecordedEvent, StoreError, StreamRef, UpcastError, load,
 };
-use onewindow_server::reaction_metadata;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -195,41 +194,21 @@ impl ApplicationEvents {
         let application_id = submitted.application_id;
         let calendar = calendar_of(self.store.as_ref(), org).await.map_err(transient("reading the calendar"))?;
         let command = OpenSheet { application: summary(&submitted), route, now: self.clock.now() };
-        let events = decide_open(command, &calendar)
-            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("opening the sheet")))?;
-        let stream = sheet_stream(org, application_id);
-        match self.commit(event, stream, 0, &events).await {
-            Err(HandleError::Transient(e)) if is_concurrency(&e) => {
-                // The sheet's stream exists: another event about the same application opened it already.
-                tracing::debug!(%application_id, "the sheet exists already");
-                Ok(())
+        let reaction = Command::reaction(sheet_stream(org, application_id), SERVICE, CONSUMER, event);
+        // A sheet that exists already was opened by another event about the same application: nothing to add.
+        let ran = run_command(self.store.as_ref(), &reaction, |sheet: &Loaded<Sheet>| {
+            if sheet.exists() {
+                return Ok(Vec::new());
             }
-            outcome => {
-                tracing::info!(%application_id, "approval sheet opened");
-                outcome
-            }
+            decide_open(command.clone(), &calendar).map_err(|e| format!("opening the sheet: {e}"))
+        })
+        .await?;
+        if ran.wrote() {
+            tracing::info!(%application_id, "approval sheet opened");
+        } else {
+            tracing::debug!(%application_id, "the sheet exists already");
         }
-    }
-
-    async fn commit<E: Serialize + EventSchema>(
-        &self,
-        cause: &RecordedEvent,
-        stream: StreamRef,
-        expected: i64,
-        events: &[E],
-    ) -> Result<(), HandleError> {
-        let metadata = reaction_metadata(SERVICE, cause);
-        let events = events
-            .iter()
-            .map(|e| encode(e, &metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HandleError::Poison(anyhow::Error::new(e).context("encoding routing's events")))?;
-        let commit = Commit::append(stream, expected, events)
-            .with_inbox(InboxMark { consumer: CONSUMER.into(), event_id: cause.id });
-        match self.store.commit(commit).await {
-            Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => Ok(()),
-            Err(error) => Err(HandleError::Transient(anyhow::Error::new(error))),
-        }
+        Ok(())
     }
 
     async fn submitted(&self, event: &RecordedEvent, submitted: Submitted) -> Result<(), HandleError> {
@@ -238,10 +217,18 @@ impl ApplicationEvents {
             OpensOn::Submitted => self.open(event, submitted, route).await,
             OpensOn::Accepted => {
                 let stream = StreamRef::new(&event.stream.org, SUBMISSION, submitted.application_id.to_string());
-                match self.commit(event, stream, 0, &[SubmissionEvent::Recorded(Box::new(submitted))]).await {
-                    Err(HandleError::Transient(e)) if is_concurrency(&e) => Ok(()),
-                    outcome => outcome,
-                }
+                let reaction = Command::reaction(stream, SERVICE, CONSUMER, event);
+                let submitted = Box::new(submitted);
+                // Kept once: a second submission of the same application leaves the first in place.
+                run_command(self.store.as_ref(), &reaction, |kept: &Loaded<Submission>| {
+                    Ok::<_, Infallible>(if kept.exists() {
+                        Vec::new()
+                    } else {
+                        vec![SubmissionEvent::Recorded(submitted.clone())]
+                    })
+                })
+                .await?;
+                Ok(())
             }
         }
     }
@@ -265,20 +252,14 @@ impl ApplicationEvents {
         given: &str,
     ) -> Result<(), HandleError> {
         let stream = sheet_stream(&event.stream.org, application_id);
-        loop {
-            let loaded = load::<Sheet>(self.store.as_ref(), &stream).await.map_err(transient("reading the sheet"))?;
-            let reason = if given.trim().is_empty() { how.to_owned() } else { format!("{how}: {}", given.trim()) };
-            let events = decide_close(&loaded.state, &reason);
-            match self.commit(event, stream.clone(), loaded.version, &events).await {
-                Err(HandleError::Transient(e)) if is_concurrency(&e) => continue,
-                outcome => return outcome,
-            }
-        }
+        let reason = if given.trim().is_empty() { how.to_owned() } else { format!("{how}: {}", given.trim()) };
+        let reaction = Command::reaction(stream, SERVICE, CONSUMER, event);
+        run_command(self.store.as_ref(), &reaction, |sheet: &Loaded<Sheet>| {
+            Ok::<_, Infallible>(decide_close(&sheet.state, &reason))
+        })
+        .await?;
+        Ok(())
     }
-}
-
-fn is_concurrency(error: &anyhow::Error) -> bool {
-    matches!(error.downcast_ref::<StoreError>(), Some(StoreError::Concurrency { .. }))
 }
 
 #[async_trait]

@@ -5,16 +5,16 @@
 //! Both are streams in routing's log that are never published: `route_copy/<code>@<version>` (one event, a version
 //! never changes) and `calendar_copy/working` (the newest adjustment wins).
 
-use std::sync::Arc;
+use std::{convert::Infallible, sync::Arc};
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
 use onewindow_calendar::WorkingCalendar;
+use onewindow_commands::{Attempt, Command, CommandError, encode_all, retry};
 use onewindow_contracts::catalog::{CALENDAR_ADJUSTED, CalendarEvent, CatalogEvent, SERVICE_DEFINED};
 use onewindow_eventlog::{
-    Aggregate, Commit, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
+    Aggregate, Commit, EventSchema, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, load,
 };
-use onewindow_server::reaction_metadata;
 use serde::{Deserialize, Serialize};
 
 use crate::SERVICE;
@@ -125,19 +125,19 @@ impl EventHandler for CatalogCopy {
             }
             _ => return Ok(()),
         };
-        let metadata = reaction_metadata(SERVICE, event);
-        let encoded = encode(&copy, &metadata).map_err(|e| HandleError::Poison(e.into()))?;
-        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
-        loop {
-            let version = self.store.stream_version(&stream).await.map_err(|e| HandleError::Transient(e.into()))?;
-            let commit = Commit::append(stream.clone(), version, vec![encoded.clone()]).with_inbox(mark.clone());
-            match self.store.commit(commit).await {
-                Ok(_) => return Ok(()),
-                // The calendar is adjusted in the catalog's order; a racing copy of it is simply read again.
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(HandleError::Transient(other.into())),
-            }
-        }
+        // Appended whatever is there (a route version's stream gets its one event; the calendar is adjusted in the
+        // catalog's order), so only the stream's version is read; a racing copy is simply read again.
+        let reaction = Command::reaction(stream, SERVICE, CONSUMER, event);
+        let encoded = encode_all(&[copy], &reaction.metadata).map_err(|e| HandleError::Poison(e.into()))?;
+        let (store, reaction, encoded) = (self.store.as_ref(), &reaction, &encoded);
+        retry(store, reaction.policy, move |_| async move {
+            let version = store.stream_version(&reaction.stream).await?;
+            let commit = Commit::append(reaction.stream.clone(), version, encoded.clone());
+            let commit = Commit { inbox: reaction.inbox.clone(), ..commit };
+            Ok::<_, CommandError<Infallible>>(Attempt::Commit(commit, ()))
+        })
+        .await?;
+        Ok(())
     }
 }
 

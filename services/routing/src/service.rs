@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_calendar::WorkingCalendar;
+use onewindow_commands::{Command, run_checked_command};
 use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StreamRef, encode, load, load_all};
 use onewindow_proto::routing::v1::{
     self as pb, AnswerRejectionRequest, AnswerRejectionResponse, BulkApproveRequest, BulkApproveResponse,
@@ -97,24 +98,32 @@ impl RoutingApi {
         })
     }
 
-    /// Appends `events` to the sheet at `version`, continuing the flow the submission started; the sheet and its
-    /// version after.
-    async fn record(
+    /// One command on a sheet through the runner: a sheet not opened does not exist for the caller; the events
+    /// continue the flow the submission started; a lost race is decided again on the new sheet (with the client's
+    /// `expected_version`, ABORTED instead). The sheet and its version after, and what was decided.
+    async fn on_sheet(
         &self,
         principal: &Principal,
-        loaded: Loaded<Sheet>,
-        events: Vec<SheetEvent>,
-    ) -> Result<(Sheet, i64), Status> {
-        let correlation = loaded.events.first().map(|e| e.metadata.correlation_id);
-        let metadata = request_metadata(principal.actor(), correlation);
-        let encoded = encode_all(&events, &metadata)?;
-        let stream = sheet_stream(&principal.org, loaded.state.application.application_id);
-        self.store.commit(Commit::append(stream, loaded.version, encoded)).await.map_err(store_status)?;
-        let mut sheet = loaded.state;
-        for event in &events {
-            apply(&mut sheet, event);
+        application_id: Uuid,
+        expected_version: Option<i64>,
+        decide: impl Fn(&Sheet) -> Result<Vec<SheetEvent>, SheetError> + Send + Sync,
+    ) -> Result<(Sheet, i64, Vec<SheetEvent>), Status> {
+        let stream = sheet_stream(&principal.org, application_id);
+        let command = Command::new(stream, request_metadata(principal.actor(), None))
+            .expecting(expected_version)
+            .continuing_flow();
+        let exists = |loaded: &Loaded<Sheet>| {
+            if loaded.state.status == SheetStatus::NotOpened { Err(SheetError::NotFound) } else { Ok(()) }
+        };
+        let ran = run_checked_command(self.store.as_ref(), &command, exists, |loaded| decide(&loaded.state)).await?;
+        let (version, wrote) = (ran.version(), ran.wrote());
+        let mut sheet = ran.decided_on.state;
+        if wrote {
+            for event in &ran.events {
+                apply(&mut sheet, event);
+            }
         }
-        Ok((sheet, loaded.version + events.len() as i64))
+        Ok((sheet, version, ran.events))
     }
 
     async fn calendar(&self, org: &OrgId) -> Result<WorkingCalendar, Status> {
@@ -226,15 +235,11 @@ impl RoutingService for RoutingApi {
         let (Ok(application_id), Some(decision)) = (id, decision) else {
             return Err(Status::invalid_argument("application_id and decision are required"));
         };
-        let (sheet, version) = match request.expected_version {
-            // The caller decided on a version they saw: a sheet changed since is theirs to read again.
-            Some(expected) => {
-                self.decide_one(&principal, application_id, decision, &request.note, Some(expected)).await?
-            }
-            // Otherwise their row's decision does not depend on the other rows: a sheet another approver changed
-            // meanwhile is read and decided again, so parallel approvers never see a conflict.
-            None => self.decide_retrying(&principal, application_id, decision, &request.note).await?,
-        };
+        // With the version they saw, a sheet changed since is theirs to read again. Otherwise their row's decision
+        // does not depend on the other rows: a sheet another approver changed meanwhile is decided again, so
+        // parallel approvers never see a conflict.
+        let (sheet, version) =
+            self.decide_one(&principal, application_id, decision, &request.note, request.expected_version).await?;
         let calendar = self.calendar(&principal.org).await?;
         Ok(Response::new(DecideResponse { sheet: Some(sheet_pb(&principal.org, &sheet, version, &calendar)) }))
     }
@@ -255,7 +260,7 @@ impl RoutingService for RoutingApi {
             let mut result = pb::BulkApproveResult { application_id: raw.clone(), ..Default::default() };
             match Uuid::parse_str(raw.trim()) {
                 Err(_) => result.error = "not an application id (a UUID)".into(),
-                Ok(id) => match self.decide_retrying(&principal, id, Decision::Approve, &request.note).await {
+                Ok(id) => match self.decide_one(&principal, id, Decision::Approve, &request.note, None).await {
                     Ok((_, version)) => {
                         result.approved = true;
                         result.version = version;
@@ -284,15 +289,14 @@ impl RoutingService for RoutingApi {
         errors.check(!request.comment.trim().is_empty(), "comment", "an answer needs a comment");
         errors.into_result()?;
         let Ok(application_id) = id else { return Err(FieldErrors::one("application_id", "must be a UUID")) };
-        let loaded = self.load(&principal.org, application_id).await?;
         let command = AnswerCommand {
             applicant_id: principal.user_id,
             row: request.row as u32,
             comment: request.comment,
             now: self.clock.now(),
         };
-        let events = decide_answer(&loaded.state, command)?;
-        let (sheet, version) = self.record(&principal, loaded, events).await?;
+        let (sheet, version, _) =
+            self.on_sheet(&principal, application_id, None, |sheet| decide_answer(sheet, command.clone())).await?;
         tracing::info!(row = request.row, "rejection answered");
         let calendar = self.calendar(&principal.org).await?;
         Ok(Response::new(AnswerRejectionResponse { sheet: Some(sheet_pb(&principal.org, &sheet, version, &calendar)) }))
@@ -304,10 +308,10 @@ impl RoutingService for RoutingApi {
         let application_id = application_id(&request.get_ref().application_id)?;
         let now = self.clock.now();
         let signatory = self.approver(&principal, now).await?;
-        let loaded = self.load(&principal.org, application_id).await?;
-        let events = decide_sign(&loaded.state, SignCommand { signatory, now })?;
+        let command = SignCommand { signatory, now };
+        let (sheet, version, events) =
+            self.on_sheet(&principal, application_id, None, |sheet| decide_sign(sheet, command.clone())).await?;
         let signature = events.iter().find_map(|e| if let SheetEvent::Signed(s) = e { Some(s.clone()) } else { None });
-        let (sheet, version) = self.record(&principal, loaded, events).await?;
         tracing::info!(status = %sheet.status, "sheet signed");
         let calendar = self.calendar(&principal.org).await?;
         Ok(Response::new(SignResponse {
@@ -373,36 +377,10 @@ impl RoutingService for RoutingApi {
 
 /// Applications one bulk approval may name.
 const BULK_MAX: usize = 500;
-/// A decision re-reads a sheet that other approvers changed meanwhile this many times: enough for every row of a
-/// large parallel stage deciding at the same moment.
-const DECIDE_ATTEMPTS: u64 = 24;
-
 impl RoutingApi {
-    /// Decides the caller's row, reading the sheet again when someone else's decision got in first: the caller
-    /// asked for their row to be decided whatever the others did, and each attempt checks the rules afresh.
-    async fn decide_retrying(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        decision: Decision,
-        note: &str,
-    ) -> Result<(Sheet, i64), Status> {
-        let mut last = Status::aborted("the sheet kept changing");
-        for attempt in 1..=DECIDE_ATTEMPTS {
-            match self.decide_one(principal, id, decision, note, None).await {
-                Err(status) if status.code() == tonic::Code::Aborted => {
-                    last = status;
-                    // A little jitter, so racing approvers do not collide again in lockstep.
-                    let pause = rand::random::<u64>() % (attempt.min(8) + 1);
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                }
-                outcome => return outcome,
-            }
-        }
-        Err(last)
-    }
-
-    /// Decides the caller's row of one sheet and records it; the sheet and its version after.
+    /// Decides the caller's row of one sheet and records it, reading the sheet again when someone else's decision
+    /// got in first (unless the caller named the version they saw): each attempt checks the rules afresh. The sheet
+    /// and its version after.
     async fn decide_one(
         &self,
         principal: &Principal,
@@ -411,18 +389,11 @@ impl RoutingApi {
         note: &str,
         expected_version: Option<i64>,
     ) -> Result<(Sheet, i64), Status> {
-        let loaded = self.load(&principal.org, application_id).await?;
-        if let Some(expected) = expected_version.filter(|v| *v != loaded.version) {
-            return Err(Status::aborted(format!(
-                "the sheet is at version {}, not {expected}: read it again and retry",
-                loaded.version
-            )));
-        }
         let now = self.clock.now();
         let command =
             DecideCommand { approver: self.approver(principal, now).await?, decision, note: note.to_owned(), now };
-        let events = decide(&loaded.state, command)?;
-        let (sheet, version) = self.record(principal, loaded, events).await?;
+        let (sheet, version, _) =
+            self.on_sheet(principal, application_id, expected_version, |sheet| decide(sheet, command.clone())).await?;
         tracing::info!(department = %principal.department, ?decision, status = %sheet.status, "row decided");
         Ok((sheet, version))
     }

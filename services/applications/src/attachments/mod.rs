@@ -22,9 +22,11 @@ mod service;
 use std::sync::Arc;
 
 use onewindow_blobs::BlobStore;
-use onewindow_eventlog::{Commit, EventMetadata, EventStore, OrgId, StoreError, StreamAppend, StreamRef, encode, load};
+use onewindow_commands::{Command, run_command};
+use onewindow_eventlog::{EventMetadata, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, encode, load};
 use onewindow_proto::applications::v1::attachments_service_server::{AttachmentsServiceServer, SERVICE_NAME};
 use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
+use tonic::Status;
 use uuid::Uuid;
 
 pub use content::{DEFAULT_MAX_BYTES, DEFAULT_TYPES, Limits};
@@ -32,9 +34,6 @@ pub use domain::{ATTACHMENT, Attachment, AttachmentEvent, Attachments, Uploaded}
 
 /// The NATS object store bucket of the distributed mode, unless `ONEWINDOW_ATTACHMENTS_BUCKET` names another.
 pub const DEFAULT_BUCKET: &str = "onewindow-attachments";
-
-/// How often [`delete_all`] re-reads the files after losing a race with an upload.
-const DELETE_ATTEMPTS: usize = 8;
 
 /// Adds `AttachmentsService` to `grpc`; the limits come from the environment ([`Limits::from_env`]).
 pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
@@ -106,40 +105,34 @@ pub fn seal_append(
 /// Removes every file of an application and records it (`attachment.deleted` each), whatever its status: call
 /// it when a draft is deleted, after the deletion is committed. The events are committed first, then the blobs
 /// removed; a blob that cannot be removed is logged and left (no event names it any more). A concurrent upload
-/// makes it read the files again. Returns how many files were removed.
+/// makes the runner read the files again. Returns how many files were removed.
 pub async fn delete_all(
     store: &dyn EventStore,
     blobs: &dyn BlobStore,
     org: &OrgId,
     application_id: Uuid,
     metadata: &EventMetadata,
-) -> Result<usize, StoreError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let (attachments, version) = attachments_of(store, org, application_id).await?;
-        let events = domain::delete_all(&attachments, application_id);
-        if events.is_empty() {
-            return Ok(0);
-        }
-        let commit = Commit::append(stream(org, application_id), version, encode_all(&events, metadata)?);
-        match store.commit(commit).await {
-            Ok(_) => {}
-            Err(StoreError::Concurrency { .. }) if attempt < DELETE_ATTEMPTS => continue,
-            Err(error) => return Err(error),
-        }
-        for key in attachments.blob_keys() {
-            if let Err(error) = blobs.delete(&key).await {
-                tracing::warn!(blob_key = %key, error = %format!("{error:#}"), "an unreferenced attachment blob stays");
-            }
-        }
-        return Ok(events.len());
+) -> Result<usize, Status> {
+    let command = Command::new(stream(org, application_id), metadata.clone());
+    let ran = run_command(store, &command, |loaded: &Loaded<Attachments>| {
+        Ok::<_, Status>(domain::delete_all(&loaded.state, application_id))
+    })
+    .await?;
+    if !ran.wrote() {
+        return Ok(0);
     }
+    for key in ran.decided_on.state.blob_keys() {
+        if let Err(error) = blobs.delete(&key).await {
+            tracing::warn!(blob_key = %key, error = %format!("{error:#}"), "an unreferenced attachment blob stays");
+        }
+    }
+    Ok(ran.events.len())
 }
 
 #[cfg(test)]
 mod tests {
     use onewindow_blobs::FsBlobStore;
+    use onewindow_eventlog::Commit;
 
     use super::{domain::blob_key, *};
 
