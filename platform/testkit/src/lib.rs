@@ -2,6 +2,9 @@
 //!
 //! - [`WebhookReceiver`]: a local HTTP/1.1 receiver of webhook POSTs, as an integrator runs one, that answers 503
 //!   to its first requests and 200 after, and keeps what it accepted.
+//! - [`stored_log`]: the event logs an earlier version wrote, and the state it folded them into.
+
+pub mod stored_log;
 
 use std::sync::{
     Arc, Mutex,

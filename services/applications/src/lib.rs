@@ -20,6 +20,8 @@ pub mod convert;
 mod domain;
 pub mod lists;
 mod service;
+#[cfg(test)]
+mod stored_log;
 mod upstream;
 
 /// Every consumer of applications, with the event types it reads (the contract tests decode each of them).

@@ -20,6 +20,8 @@ mod domain;
 mod search;
 mod seed_data;
 mod service;
+#[cfg(test)]
+mod stored_log;
 
 use onewindow_bus::Worker;
 use onewindow_eventlog::{EventStore, OrgId};

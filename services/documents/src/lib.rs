@@ -29,6 +29,8 @@ mod printing;
 mod service;
 pub mod signing;
 #[cfg(test)]
+mod stored_log;
+#[cfg(test)]
 mod testing;
 mod verification;
 

@@ -37,6 +37,8 @@ mod refresh;
 mod security;
 mod service;
 #[cfg(test)]
+mod stored_log;
+#[cfg(test)]
 mod testing;
 
 use std::sync::Arc;

@@ -45,6 +45,8 @@ mod public_log;
 mod sender;
 mod service;
 mod smtp;
+#[cfg(test)]
+mod stored_log;
 mod texts;
 mod webhook_sender;
 pub mod webhooks;

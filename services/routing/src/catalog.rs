@@ -202,3 +202,9 @@ mod tests {
         assert!(calendar.is_working_time(opening), "the organisation opens at 8:00");
     }
 }
+
+/// The copy a stream folds into, as text (the stored-log test compares it with what earlier code read).
+#[cfg(test)]
+pub(crate) fn stored_state(events: &[RecordedEvent]) -> String {
+    format!("{:#?}", onewindow_eventlog::fold::<Copied>(events.to_vec()).expect("folds").state)
+}

@@ -32,6 +32,8 @@ mod directory;
 mod fixtures;
 mod service;
 mod sheet;
+#[cfg(test)]
+mod stored_log;
 
 /// Every consumer of routing, with the event types it reads (the contract tests decode each of them).
 pub const CONSUMES: &[(&str, &[&str])] =
