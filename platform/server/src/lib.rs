@@ -12,6 +12,7 @@
 
 mod authorize;
 mod caller;
+mod clock;
 mod config;
 mod context;
 mod errors;
@@ -19,6 +20,7 @@ mod serve;
 mod shutdown;
 
 pub use caller::{NetworkLimiter, caller_address, network_of, trust_forwarded_for_from_env};
+pub use clock::{Clock, SystemClock};
 pub use config::{ServiceConfig, env_or, env_parse, env_required};
 pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};

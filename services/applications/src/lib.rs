@@ -68,6 +68,7 @@ pub fn register(
         auth: ctx.auth.clone(),
         upstream,
         attachment_blobs: attachment_blobs.clone(),
+        clock: Arc::new(onewindow_server::SystemClock),
     };
     let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
     grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));

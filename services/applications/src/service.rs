@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_calendar::WorkingCalendar;
 use onewindow_commands::{Attempt, Command, CommandError, RetryPolicy, encode_all, retry, run_checked_command};
 use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, load};
 use onewindow_proto::applications::v1::{self as pb, applications_service_server::ApplicationsService};
-use onewindow_server::{FieldErrors, request_metadata, store_status};
+use onewindow_server::{Clock, FieldErrors, request_metadata, store_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -28,6 +28,8 @@ pub struct ApplicationsApi {
     pub(crate) upstream: Upstream,
     /// Where the attachments' files are: a deleted draft's files are removed.
     pub(crate) attachment_blobs: Arc<dyn BlobStore>,
+    /// The time commands decide at (planned dates, time left, as-of reads).
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl From<ApplicationError> for Status {
@@ -120,7 +122,7 @@ impl ApplicationsApi {
     }
 
     async fn answer(&self, org: &OrgId, loaded: &Loaded<Application>) -> Result<pb::Application, Status> {
-        application_pb(org, &loaded.state, loaded.version, Utc::now(), &self.calendar(org).await?)
+        application_pb(org, &loaded.state, loaded.version, self.clock.now(), &self.calendar(org).await?)
     }
 
     /// Loads the application named by `raw_id` for a reader: it exists, and the caller may read it.
@@ -236,7 +238,7 @@ impl ApplicationsService for ApplicationsApi {
         };
         let application_id = Uuid::now_v7();
         let metadata = request_metadata(principal.actor(), Some(application_id));
-        let now = Utc::now();
+        let now = self.clock.now();
         let planned_at = planned_completion(&self.calendar(&principal.org).await?, now, &service);
         let counter = StreamRef::new(&principal.org, NUMBER_COUNTER, now.year().to_string());
         let stream = StreamRef::new(&principal.org, APPLICATION, application_id.to_string());
@@ -312,7 +314,7 @@ impl ApplicationsService for ApplicationsApi {
         };
         let text_language = reason_language.ok().flatten().or(document_language).unwrap_or(Language::En);
         let principal = self.auth.authenticate(&request).await?;
-        let (calendar, now) = (self.calendar(&principal.org).await?, Utc::now());
+        let (calendar, now) = (self.calendar(&principal.org).await?, self.clock.now());
         let application = self
             .command(&request, &body.application_id, body.expected_version, Party::Applicant, |state, _| {
                 let service = state.created.as_ref().map(|c| &c.service);
@@ -384,7 +386,7 @@ impl ApplicationsService for ApplicationsApi {
                     .collect(),
                 ids: files.files.iter().map(|f| f.file.attachment_id).collect(),
             };
-            let planned_at = planned_completion(calendar, Utc::now(), &created.service);
+            let planned_at = planned_completion(calendar, self.clock.now(), &created.service);
             let events = crate::domain::submit(&loaded.state, agreed, &attached, planned_at)
                 .map_err(|e| CommandError::Refused(e.into()))?;
             let metadata = &command.metadata;
@@ -426,7 +428,7 @@ impl ApplicationsService for ApplicationsApi {
         let (principal, loaded) = self.readable(&request, &request.get_ref().application_id).await?;
         let calendar = self.calendar(&principal.org).await?;
         let application = match request.get_ref().as_of {
-            None => application_pb(&principal.org, &loaded.state, loaded.version, Utc::now(), &calendar)?,
+            None => application_pb(&principal.org, &loaded.state, loaded.version, self.clock.now(), &calendar)?,
             Some(moment) => {
                 let moment = onewindow_proto::from_timestamp(moment)
                     .ok_or_else(|| FieldErrors::one("as_of", "is not a valid timestamp"))?;
@@ -447,7 +449,7 @@ impl ApplicationsService for ApplicationsApi {
     ) -> Result<Response<pb::GetApplicationTimingResponse>, Status> {
         let (principal, loaded) = self.readable(&request, &request.get_ref().application_id).await?;
         let calendar = self.calendar(&principal.org).await?;
-        let lateness = why_late(&loaded.state, &calendar, Utc::now())
+        let lateness = why_late(&loaded.state, &calendar, self.clock.now())
             .ok_or_else(|| Status::failed_precondition("a draft has no timing yet: it is not submitted"))?;
         Ok(Response::new(timing_pb(&lateness, &calendar)))
     }
@@ -504,7 +506,13 @@ impl ApplicationsService for ApplicationsApi {
             .ok_or_else(|| FieldErrors::one("planned_at", "is required"))?;
         let application = self
             .command(&request, &body.application_id, body.expected_version, Party::Staff, |state, by| {
-                crate::domain::set_planned_date(state, planned_at, body.remark.trim().to_owned(), actor(by), Utc::now())
+                crate::domain::set_planned_date(
+                    state,
+                    planned_at,
+                    body.remark.trim().to_owned(),
+                    actor(by),
+                    self.clock.now(),
+                )
             })
             .await?;
         Ok(Response::new(pb::SetPlannedDateResponse { application: Some(application) }))

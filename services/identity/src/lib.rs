@@ -18,14 +18,12 @@
 //! - `import`: checking a CSV of accounts, pure
 //! - `password`: password rules, one-time codes, hashing
 //! - `rate_limit`: the in-memory limits per source network and for unknown logins
-//! - `clock`: the injectable time
 //! - `keys`: the signing key ring
 //! - `proto`: conversions between API messages and the domain
 //! - `service`: the gRPC API and account registration
 
 mod account;
 mod card;
-mod clock;
 mod contact;
 mod iin;
 mod import;
@@ -52,8 +50,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use account::AccountError;
-pub use clock::{Clock, SystemClock};
 pub use iin::{Iin, IinError};
+pub use onewindow_server::{Clock, SystemClock};
 pub use service::{NewAccount, RegisterError, access_code_ttl, register_account};
 
 pub const SERVICE: &str = "identity";

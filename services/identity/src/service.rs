@@ -27,12 +27,12 @@ use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 
 use crate::{
+    Clock,
     account::{
         self, ACCOUNT, AccessCode, Account, AccountDetails, AccountError, Imported, Profile, Registered, USER,
         UserEvent, UserLogin, normalise_login,
     },
     card::{self, CARD, Card, CardEvent, parse_card},
-    clock::Clock,
     contact::{Email, Language, NotificationPreference, Phone, check_notification_kind},
     import::{self, Checked, Existing},
     keys::KeyRing,

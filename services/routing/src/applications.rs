@@ -21,9 +21,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    SERVICE,
+    Clock, SERVICE,
     catalog::{OpensOn, calendar_of, copied_route},
-    clock::Clock,
     directory::Directory,
     sheet::{ApplicationSummary, OpenSheet, RouteStep, Sheet, decide_close, decide_open, sheet_stream},
 };

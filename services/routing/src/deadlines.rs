@@ -13,9 +13,8 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    SERVICE,
+    Clock, SERVICE,
     catalog::calendar_of,
-    clock::Clock,
     directory::Directory,
     sheet::{DeadlineDue, SHEET, Sheet, SheetStatus, deadline_due, decide_deadline, sheet_stream},
 };

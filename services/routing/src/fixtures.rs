@@ -167,7 +167,7 @@ pub fn monday_eleven() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).single().expect("a valid time")
 }
 
-impl crate::clock::Clock for TestClock {
+impl crate::Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().expect("clock")
     }

@@ -19,12 +19,10 @@
 //! - `catalog`: routing's copy of the catalog's routes and working calendar, kept from its events
 //! - `directory`: who holds a post, asked of identity
 //! - `deadlines`: the worker that records reminders, escalations and deemed decisions
-//! - `clock`: the time routing decides at
 //! - `service`: the gRPC API
 
 mod applications;
 mod catalog;
-mod clock;
 mod deadlines;
 mod delegation;
 mod directory;
@@ -48,9 +46,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use applications::CONSUMER;
-pub use clock::{Clock, SystemClock};
 pub use deadlines::HEAD_POSITION;
 pub use directory::{Directory, IdentityDirectory, Person};
+pub use onewindow_server::{Clock, SystemClock};
 
 pub const SERVICE: &str = "routing";
 pub const DEFAULT_PORT: u16 = 50054;

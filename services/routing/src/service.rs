@@ -20,8 +20,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
+    Clock,
     catalog::calendar_of,
-    clock::Clock,
     delegation::{
         DELEGATION, Delegate, DelegationEntry, DelegationError, DelegationEvent, Delegator, decide_delegation,
     },

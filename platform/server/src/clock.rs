@@ -1,4 +1,5 @@
-//! The time identity decides at. Injected, so tests move it: lockouts, code and token expiries.
+//! The time a service decides at. Injected wherever a handler, a reaction or a worker reads the time it hands to
+//! the pure domain, so tests move it: lockouts, code and token expiries, deadlines, reminders, delegations.
 
 use chrono::{DateTime, Utc};
 
