@@ -117,3 +117,25 @@ pub async fn assert_folds_as_before(
     }
     compared
 }
+
+/// The state `events` fold into, as text.
+pub fn folded<A: onewindow_eventlog::Aggregate + std::fmt::Debug>(events: &[RecordedEvent]) -> String {
+    format!("{:#?}", onewindow_eventlog::fold::<A>(events.to_vec()).expect("the stored stream folds").state)
+}
+
+/// A stream without an aggregate (counters, journals, the public log): every event decoded, as text.
+pub fn decoded<E>(what: &str, events: &[RecordedEvent]) -> String
+where
+    E: serde::de::DeserializeOwned + onewindow_eventlog::EventSchema + std::fmt::Debug,
+{
+    let decoded: Vec<E> =
+        events.iter().map(|e| onewindow_eventlog::decode::<E>(e).expect("the stored event decodes")).collect();
+    format!("(no Aggregate: the events decoded with {what})\n{decoded:#?}")
+}
+
+/// A consumer's parked events (written by onewindow-bus), as text.
+pub fn parked(events: &[RecordedEvent]) -> String {
+    let payloads: Vec<String> =
+        events.iter().map(|e| serde_json::to_string_pretty(&e.payload).expect("json")).collect();
+    format!("(no Aggregate: parked.event_parked payloads, written by onewindow-bus)\n{}", payloads.join("\n"))
+}
