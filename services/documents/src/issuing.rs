@@ -491,6 +491,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_submission_of_a_service_that_issues_no_document_gets_its_receipts_in_russian() {
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        // Applications writes `"document_language": null` when the service issues no document.
+        let submitted = application_submitted(&kaznu, "app-1", Uuid::now_v7(), "");
+        assert!(submitted.payload["document_language"].is_null());
+        setup.receipts().handle(&submitted).await.expect("issued, not parked");
+        let notice = issued_kind(&setup, &kaznu, "app-1", DocumentKind::AcceptanceNotice).await;
+        assert_eq!(notice.language, Language::Ru);
+    }
+
+    #[tokio::test]
     async fn a_submission_gets_its_form_and_notice_and_the_order_reuses_them() {
         let setup = Setup::in_memory().await;
         let kaznu = org("kaznu");

@@ -307,6 +307,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_service_that_issues_no_document_gets_its_sheet() {
+        // Applications writes `"document_language": null` when the service issues no document.
+        let mut event = submitted(json!([{ "stage": 1, "department": "registrar", "position": "Registrar" }])).await;
+        event.payload["issues_document"] = json!("");
+        event.payload["document_language"] = json!(null);
+        let store = store().await;
+        handler(&store, &People::default()).handle(&event).await.expect("opened, not parked");
+        let application_id = Uuid::parse_str(&event.stream.stream_id).expect("a UUID");
+        let sheet = load::<Sheet>(store.as_ref(), &sheet_stream(&org(), application_id)).await.expect("sheet");
+        assert_eq!(sheet.state.status, SheetStatus::Open);
+        assert_eq!(sheet.state.application.document_language, None);
+    }
+
+    #[tokio::test]
     async fn a_redelivered_submission_opens_one_sheet() {
         let event = submitted(json!([
             { "stage": 1, "department": "library", "position": "Librarian" },
