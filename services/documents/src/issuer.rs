@@ -11,10 +11,10 @@ use std::{sync::Arc, time::Instant};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use onewindow_blobs::BlobStore;
-use onewindow_commands::{Attempt, CommandError, RetryPolicy, encode_all, retry};
+use onewindow_commands::{Attempt, Command, CommandError, RetryPolicy, encode_all, retry, run_command};
 use onewindow_eventlog::{
-    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, StoreError, StreamAppend, StreamRef,
-    decode, encode, load,
+    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, Loaded, NewEvent, OrgId, StoreError, StreamAppend,
+    StreamRef, decode, encode, load,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -271,16 +271,28 @@ impl Issuer {
     /// winner's).
     pub async fn key_ring(&self, org: &OrgId) -> Result<KeyRing, IssueError> {
         let stream = key_ring_stream(org);
-        loop {
-            let loaded = load::<KeyRing>(self.store.as_ref(), &stream).await?;
-            if loaded.exists() {
-                return Ok(loaded.state);
-            }
-            match rotate_key(self.store.as_ref(), org, 0, "service:documents").await {
-                Ok(_) | Err(StoreError::Concurrency { .. }) => continue,
-                Err(error) => return Err(error.into()),
-            }
+        let loaded = load::<KeyRing>(self.store.as_ref(), &stream).await?;
+        if loaded.exists() {
+            return Ok(loaded.state);
         }
+        // The first key, generated here (not in the pure decision); a replica that wins the race keeps its own.
+        let key = GeneratedKey::generate(Utc::now());
+        let metadata = EventMetadata {
+            occurred_at: Utc::now(),
+            actor: "service:documents".into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: Uuid::now_v7(),
+            trace_context: None,
+        };
+        let command = Command::new(stream, metadata);
+        let ran = run_command(self.store.as_ref(), &command, |ring: &Loaded<KeyRing>| {
+            Ok::<_, DocumentError>(if ring.exists() { Vec::new() } else { vec![KeyEvent::Generated(key.clone())] })
+        })
+        .await?;
+        if !ran.wrote() {
+            return Ok(ran.decided_on.state);
+        }
+        Ok(load::<KeyRing>(self.store.as_ref(), &command.stream).await?.state)
     }
 }
 
