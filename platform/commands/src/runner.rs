@@ -36,6 +36,20 @@ pub struct Committed<T> {
 pub async fn retry<T, R, F, Fut>(
     store: &dyn EventStore,
     policy: RetryPolicy,
+    attempt: F,
+) -> Result<Committed<T>, CommandError<R>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<Attempt<T>, CommandError<R>>>,
+{
+    retry_lost_races_on(store, policy, |_| true, attempt).await
+}
+
+/// [`retry`], deciding again only after a race lost on a stream `worth_retrying` accepts.
+async fn retry_lost_races_on<T, R, F, Fut>(
+    store: &dyn EventStore,
+    policy: RetryPolicy,
+    worth_retrying: impl Fn(&StreamRef) -> bool,
     mut attempt: F,
 ) -> Result<Committed<T>, CommandError<R>>
 where
@@ -52,7 +66,7 @@ where
         };
         match store.commit(commit).await {
             Ok(outcome) => return Ok(Committed { answer, outcome, attempts: number }),
-            Err(StoreError::Concurrency { stream, .. }) if number < policy.max_attempts => {
+            Err(StoreError::Concurrency { stream, .. }) if number < policy.max_attempts && worth_retrying(&stream) => {
                 tracing::debug!(%stream, attempt = number, "lost a race for the stream; deciding again on its new state");
                 tokio::time::sleep(policy.pause(number)).await;
                 number += 1;
@@ -144,6 +158,17 @@ impl<E> Decision<E> {
         self.also.push(Also { stream, expected_version, encode });
         self
     }
+
+    /// Appends made outside the decision (already encoded, with expected versions read elsewhere) in the same
+    /// commit. Deciding again on the command's stream cannot refresh them, so a race lost on one of them, like one
+    /// lost on any stream but the command's own, is a [`CommandError::Conflict`] at once.
+    pub fn with_appends(mut self, appends: Vec<StreamAppend>) -> Self {
+        for StreamAppend { stream, expected_version, events } in appends {
+            let encode: Encoder = Box::new(move |_| Ok(events));
+            self.also.push(Also { stream, expected_version, encode });
+        }
+        self
+    }
 }
 
 impl<E> From<Vec<E>> for Decision<E> {
@@ -192,7 +217,8 @@ where
 /// Loads the command's aggregate, asks `check` whether the caller may act on it (before the client's expected
 /// version is compared, so a stranger learns nothing of the stream), compares the expected version, asks the pure
 /// `decide`, and commits its events with the loaded version (and the inbox mark). A lost race is decided again
-/// on the new state under the command's policy; with an expected version it is a conflict at once. Both closures
+/// on the new state under the command's policy; with an expected version, or on another stream of the commit, it is a
+/// conflict at once. Both closures
 /// are `Fn`: a retry asks them again, and they only look at the state.
 pub async fn run_checked_command<A, R, D>(
     store: &dyn EventStore,
@@ -207,7 +233,10 @@ where
 {
     let policy = if command.expected_version.is_some() { command.policy.once() } else { command.policy };
     let (check, decide) = (&check, &decide);
-    let committed = retry(store, policy, move |_| async move {
+    // Only the command's own stream is read again: other streams' appends come with the versions they were decided
+    // on, and deciding again on the same reads would lose the same race.
+    let own_stream = |stream: &StreamRef| *stream == command.stream;
+    let committed = retry_lost_races_on(store, policy, own_stream, move |_| async move {
         let loaded = load::<A>(store, &command.stream).await?;
         check(&loaded).map_err(CommandError::Refused)?;
         if let Some(expected) = command.expected_version.filter(|v| *v != loaded.version) {

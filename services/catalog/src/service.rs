@@ -5,7 +5,8 @@ use std::{collections::BTreeSet, sync::Arc};
 use chrono::Datelike;
 
 use onewindow_auth::Authenticator;
-use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, encode, load, load_all};
+use onewindow_commands::{Command, CommandError, run_command};
+use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, StoreError, StreamRef, encode, load, load_all};
 use onewindow_proto::{
     catalog::v1::{
         ComputeDueDateRequest, ComputeDueDateResponse, DefineCalendarRequest, DefineCalendarResponse,
@@ -60,6 +61,19 @@ pub enum DefineError {
     Rejected(#[from] DefinitionError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The admin's view is stale, or the definition kept changing under the runner's attempts.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl From<CommandError<DefinitionError>> for DefineError {
+    fn from(error: CommandError<DefinitionError>) -> Self {
+        match error {
+            CommandError::Refused(refusal) => Self::Rejected(refusal),
+            CommandError::Store(error) => Self::Store(error),
+            conflict => Self::Conflict(conflict.to_string()),
+        }
+    }
 }
 
 impl From<DefineError> for Status {
@@ -70,6 +84,7 @@ impl From<DefineError> for Status {
             }
             DefineError::Rejected(DefinitionError::Unchanged) => Status::already_exists("the definition is unchanged"),
             DefineError::Store(error) => store_status(error),
+            DefineError::Conflict(problem) => Status::aborted(problem),
         }
     }
 }
@@ -115,21 +130,15 @@ async fn define_checked(
 ) -> Result<i64, DefineError> {
     check_route(&definition, known_departments)?;
     let stream = StreamRef::new(org, SERVICE_STREAM, definition.code.clone());
-    let entry = load::<CatalogEntry>(store, &stream).await?;
-    if let Some(expected) = expected_version.filter(|v| *v != entry.version) {
-        return Err(StoreError::Concurrency { stream, expected }.into());
-    }
-    let events = match define(&entry.state, definition) {
-        Ok(events) => events,
-        Err(DefinitionError::Unchanged) => return Ok(entry.version),
-        Err(other) => return Err(other.into()),
-    };
-    let metadata = request_metadata(actor, None);
-    let events =
-        events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?;
-    let count = events.len() as i64;
-    store.commit(Commit::append(stream, entry.version, events)).await?;
-    Ok(entry.version + count)
+    let command = Command::new(stream, request_metadata(actor, None)).expecting(expected_version);
+    let ran =
+        run_command(store, &command, |entry: &Loaded<CatalogEntry>| match define(&entry.state, definition.clone()) {
+            // An unchanged definition is no new version: nothing to write, the current version is the answer.
+            Err(DefinitionError::Unchanged) => Ok(Vec::new()),
+            decided => decided,
+        })
+        .await?;
+    Ok(ran.version())
 }
 
 /// Defines a section or a department: a stream whose latest event is the definition (unchanged ones are skipped).
@@ -394,13 +403,13 @@ impl CatalogService for CatalogApi {
         // working day for a day off.
         effective_calendar(&settings).map_err(|e| FieldErrors::one("settings", e.to_string()))?;
         let stream = StreamRef::new(&principal.org, CALENDAR_STREAM, CALENDAR_ID);
-        let (_, version) = calendar_settings(self.store.as_ref(), &principal.org).await.map_err(store_status)?;
-        if let Some(expected) = request.expected_version.filter(|v| *v != version) {
-            return Err(store_status(StoreError::Concurrency { stream, expected }));
-        }
-        let event = encode(&CalendarEvent::Adjusted(settings.clone()), &request_metadata(principal.actor(), None))
-            .map_err(|e| store_status(e.into()))?;
-        self.store.commit(Commit::append(stream, version, vec![event])).await.map_err(store_status)?;
+        let command =
+            Command::new(stream, request_metadata(principal.actor(), None)).expecting(request.expected_version);
+        let ran = run_command(self.store.as_ref(), &command, |_: &Loaded<OrgCalendar>| {
+            Ok::<_, Status>(vec![CalendarEvent::Adjusted(settings.clone())])
+        })
+        .await?;
+        let version = ran.decided_on.version;
         Ok(Response::new(DefineCalendarResponse {
             settings: Some(convert::calendar::settings_pb(&settings)),
             version: version + 1,

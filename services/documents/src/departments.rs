@@ -4,14 +4,14 @@
 //! Each department is a stream `department_name/<code>` of documents' own log (a private stream type: the catalog
 //! publishes the names already). A redefinition with the same names records nothing.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, convert::Infallible, sync::Arc};
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_commands::{Command, run_command};
 use onewindow_contracts::catalog::{DEPARTMENT_DEFINED, DepartmentEvent};
 use onewindow_eventlog::{
-    Aggregate, Commit, CommitOutcome, EventSchema, EventStore, InboxMark, OrgId, RecordedEvent, StoreError, StreamRef,
-    encode, load,
+    Aggregate, EventSchema, EventStore, Loaded, OrgId, RecordedEvent, StoreError, StreamRef, load,
 };
 use serde::{Deserialize, Serialize};
 
@@ -75,28 +75,16 @@ impl EventHandler for CopyDepartmentNames {
             return Err(HandleError::Poison(anyhow::anyhow!("department.defined without a code")));
         }
         let stream = stream(&event.stream.org, &defined.code);
-        let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-        let mark = InboxMark { consumer: CONSUMER.into(), event_id: event.id };
-        let transient = |e: StoreError| HandleError::Transient(e.into());
-        // Only this consumer writes these streams, one event at a time: a lost race is a redelivery in flight.
-        for _ in 0..3 {
-            let current = load::<DepartmentName>(self.store.as_ref(), &stream).await.map_err(transient)?;
-            let events = if current.state.0.as_ref() == Some(&name) {
+        let reaction = Command::reaction(stream, SERVICE, CONSUMER, event);
+        run_command(self.store.as_ref(), &reaction, |current: &Loaded<DepartmentName>| {
+            Ok::<_, Infallible>(if current.state.0.as_ref() == Some(&name) {
                 Vec::new()
             } else {
-                let recorded = DepartmentNameEvent::Recorded { code: defined.code.clone(), name: name.clone() };
-                vec![encode(&recorded, &metadata).map_err(|e| HandleError::Poison(e.into()))?]
-            };
-            let commit = Commit::append(stream.clone(), current.version, events).with_inbox(mark.clone());
-            match self.store.commit(commit).await {
-                Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
-                    return Ok(());
-                }
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(error) => return Err(transient(error)),
-            }
-        }
-        Err(HandleError::Transient(anyhow::anyhow!("the name of {} stayed contended", defined.code)))
+                vec![DepartmentNameEvent::Recorded { code: defined.code.clone(), name: name.clone() }]
+            })
+        })
+        .await?;
+        Ok(())
     }
 }
 

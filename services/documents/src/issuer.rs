@@ -11,9 +11,10 @@ use std::{sync::Arc, time::Instant};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use onewindow_blobs::BlobStore;
+use onewindow_commands::{Attempt, Command, CommandError, RetryPolicy, encode_all, retry, run_command};
 use onewindow_eventlog::{
-    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, StoreError, StreamAppend, StreamRef,
-    decode, encode, load,
+    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, Loaded, NewEvent, OrgId, StoreError, StreamAppend,
+    StreamRef, decode, encode, load,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,10 +29,6 @@ use crate::{
     signing::{self, GeneratedKey, KEY_RING_ID, KeyEvent, KeyRing, QrClaims, SIGNING_KEYS},
     verification::{CodeEvent, VERIFICATION_CODE},
 };
-
-/// Attempts at taking a number before giving up: each lost race means another issuer got a number, so this many
-/// concurrent issuers of one journal always get through. An attempt is a read and a commit (the PDFs are ready).
-const ATTEMPTS: u32 = 64;
 
 /// Where verification links point when `ONEWINDOW_VERIFY_URL` is not set.
 pub const DEFAULT_VERIFY_URL: &str = "https://onewindow.invalid/verify";
@@ -78,6 +75,18 @@ impl From<StoreError> for IssueError {
     }
 }
 
+/// The runner's outcome: the domain's refusal stays a refusal; a journal still contended after the runner's
+/// attempts, like the store's failure, is worth trying again later.
+impl From<CommandError<DocumentError>> for IssueError {
+    fn from(error: CommandError<DocumentError>) -> Self {
+        match error {
+            CommandError::Refused(refusal) => Self::Refused(refusal),
+            CommandError::Store(error) => error.into(),
+            contended => Self::Unavailable(anyhow::anyhow!("no registration number: {contended}")),
+        }
+    }
+}
+
 pub struct Issuer {
     pub store: Arc<dyn EventStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -104,7 +113,7 @@ impl Issuer {
         let started = Instant::now();
         let org = &order.org;
         let stream = document_stream(org, order.document_id);
-        let mut document = load::<Document>(self.store.as_ref(), &stream).await?;
+        let document = load::<Document>(self.store.as_ref(), &stream).await?;
         if let Some(existing) = document.state.issued {
             return Ok(Outcome::Existing(Box::new(existing)));
         }
@@ -131,29 +140,30 @@ impl Issuer {
             .cloned()
             .ok_or_else(|| IssueError::Render(anyhow::anyhow!("no copy in the chosen language")))?;
 
-        for attempt in 1..=ATTEMPTS {
-            // After a lost race the document may have been issued by the winner (a redelivery on another replica).
-            if attempt > 1 {
-                document = load::<Document>(self.store.as_ref(), &stream).await?;
-                if let Some(existing) = document.state.issued {
-                    return Ok(Outcome::Existing(Box::new(existing)));
-                }
+        // The PDFs are ready: an attempt is a read and a commit. Each lost race means another issuer took the
+        // number (or issued this very document, a redelivery on another replica), so the runner reads again.
+        let (store, stream, copies, hashes, chosen) = (self.store.as_ref(), &stream, &copies, &hashes, &chosen);
+        let (signer, code, qr_payload, inbox) = (&signer, &code, &qr_payload, &inbox);
+        let issuing = retry(store, RetryPolicy::DEFAULT, move |attempt| async move {
+            let document = load::<Document>(store, stream).await?;
+            if let Some(existing) = document.state.issued {
+                return Ok(Attempt::Answer(Outcome::Existing(Box::new(existing))));
             }
             let replaced = match &order.replaces {
                 Some((id, reason)) => {
-                    let loaded = load::<Document>(self.store.as_ref(), &document_stream(org, *id)).await?;
+                    let loaded = load::<Document>(store, &document_stream(org, *id)).await?;
                     Some((*id, loaded, reason))
                 }
                 None => None,
             };
             let journal = JournalKey { unit: order.unit.clone(), kind: order.kind, year: issued_at.year() };
             let journal_stream = journal.stream(org);
-            let position = journal_position(self.store.as_ref(), &journal_stream).await?;
+            let position = journal_position(store, &journal_stream).await?;
             let number = position.next_number();
             let taken = domain::take_number(position, order.document_id);
             let registration_number = RegistrationNumber { org: org.clone(), journal, number }.to_string();
             let record =
-                signing::record_message(&order.document_id.to_string(), &registration_number, &hashes, issued_at);
+                signing::record_message(&order.document_id.to_string(), &registration_number, hashes, issued_at);
 
             let issued = Issued {
                 document_id: order.document_id,
@@ -177,17 +187,14 @@ impl Issuer {
                 content: order.content.clone(),
                 qr_payload: qr_payload.clone(),
             };
+            let issue_events = domain::issue(&document.state, issued.clone()).map_err(CommandError::Refused)?;
             let mut appends = vec![
                 StreamAppend {
                     stream: journal_stream.clone(),
                     expected_version: position.version,
                     events: encoded(&[taken], metadata)?,
                 },
-                StreamAppend {
-                    stream: stream.clone(),
-                    expected_version: 0,
-                    events: encoded(&domain::issue(&document.state, issued.clone())?, metadata)?,
-                },
+                StreamAppend { stream: stream.clone(), expected_version: 0, events: encoded(&issue_events, metadata)? },
                 StreamAppend {
                     stream: StreamRef::new(org, VERIFICATION_CODE, code.clone()),
                     expected_version: 0,
@@ -195,32 +202,27 @@ impl Issuer {
                 },
             ];
             if let Some((old_id, old, reason)) = &replaced {
-                let events = domain::reissue(&old.state, order.document_id, &registration_number, reason)?;
+                let events = domain::reissue(&old.state, order.document_id, &registration_number, reason)
+                    .map_err(CommandError::Refused)?;
                 appends.push(StreamAppend {
                     stream: document_stream(org, *old_id),
                     expected_version: old.version,
                     events: encoded(&events, metadata)?,
                 });
             }
-            match self.store.commit(Commit { appends, inbox: inbox.clone() }).await {
-                Ok(CommitOutcome::Committed { .. }) => {
-                    tracing::info!(document_id = %order.document_id, %registration_number, attempt,
-                        elapsed_ms = started.elapsed().as_millis() as u64, "document issued");
-                    return Ok(Outcome::Issued(Box::new(issued)));
-                }
-                Ok(CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => return Ok(Outcome::AlreadyProcessed),
-                Err(StoreError::Concurrency { .. }) => {
-                    tracing::debug!(document_id = %order.document_id, attempt, "the number was taken meanwhile; reading the journal again");
-                    // A little jitter, so racing issuers do not collide again in lockstep.
-                    let pause = rand::random::<u64>() % (2 * u64::from(attempt.min(10)) + 1);
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                }
-                Err(error) => return Err(error.into()),
+            tracing::debug!(document_id = %order.document_id, attempt, %registration_number, "taking the number");
+            Ok(Attempt::Commit(Commit { appends, inbox: inbox.clone() }, Outcome::Issued(Box::new(issued))))
+        })
+        .await?;
+        match (issuing.outcome, issuing.answer) {
+            (CommitOutcome::Committed { .. }, Outcome::Issued(issued)) => {
+                tracing::info!(document_id = %order.document_id, registration_number = %issued.registration_number,
+                    attempts = issuing.attempts, elapsed_ms = started.elapsed().as_millis() as u64, "document issued");
+                Ok(Outcome::Issued(issued))
             }
+            (_, existing @ Outcome::Existing(_)) => Ok(existing),
+            _ => Ok(Outcome::AlreadyProcessed),
         }
-        Err(IssueError::Unavailable(anyhow::anyhow!(
-            "no registration number after {ATTEMPTS} attempts: the journal is contended"
-        )))
     }
 
     /// Renders every language's copy (CPU-bound: off the async workers) and stores each under its hash.
@@ -269,16 +271,28 @@ impl Issuer {
     /// winner's).
     pub async fn key_ring(&self, org: &OrgId) -> Result<KeyRing, IssueError> {
         let stream = key_ring_stream(org);
-        loop {
-            let loaded = load::<KeyRing>(self.store.as_ref(), &stream).await?;
-            if loaded.exists() {
-                return Ok(loaded.state);
-            }
-            match rotate_key(self.store.as_ref(), org, 0, "service:documents").await {
-                Ok(_) | Err(StoreError::Concurrency { .. }) => continue,
-                Err(error) => return Err(error.into()),
-            }
+        let loaded = load::<KeyRing>(self.store.as_ref(), &stream).await?;
+        if loaded.exists() {
+            return Ok(loaded.state);
         }
+        // The first key, generated here (not in the pure decision); a replica that wins the race keeps its own.
+        let key = GeneratedKey::generate(Utc::now());
+        let metadata = EventMetadata {
+            occurred_at: Utc::now(),
+            actor: "service:documents".into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: Uuid::now_v7(),
+            trace_context: None,
+        };
+        let command = Command::new(stream, metadata);
+        let ran = run_command(self.store.as_ref(), &command, |ring: &Loaded<KeyRing>| {
+            Ok::<_, DocumentError>(if ring.exists() { Vec::new() } else { vec![KeyEvent::Generated(key.clone())] })
+        })
+        .await?;
+        if !ran.wrote() {
+            return Ok(ran.decided_on.state);
+        }
+        Ok(load::<KeyRing>(self.store.as_ref(), &command.stream).await?.state)
     }
 }
 
@@ -325,6 +339,6 @@ pub async fn journal_position(store: &dyn EventStore, journal: &StreamRef) -> Re
 fn encoded<E: Serialize + onewindow_eventlog::EventSchema>(
     events: &[E],
     metadata: &EventMetadata,
-) -> Result<Vec<NewEvent>, IssueError> {
-    events.iter().map(|e| encode(e, metadata).map_err(|e| IssueError::Render(e.into()))).collect()
+) -> Result<Vec<NewEvent>, StoreError> {
+    Ok(encode_all(events, metadata)?)
 }

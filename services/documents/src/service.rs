@@ -8,6 +8,7 @@ use chrono::Utc;
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal, Role};
 use onewindow_blobs::BlobStore;
+use onewindow_commands::{Attempt, CommandError, RetryPolicy, encode_all, retry};
 use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamRef, decode, encode, load};
 use onewindow_proto::documents::v1::{self as pb, DocumentStatus, documents_service_server::DocumentsService};
 use onewindow_server::{FieldErrors, NetworkLimiter, caller_address, network_of, store_status};
@@ -30,8 +31,6 @@ const CHUNK: usize = 64 * 1024;
 /// Journal entries listed at once by default, and at most.
 const JOURNAL_PAGE: i32 = 100;
 const JOURNAL_PAGE_MAX: i32 = 500;
-/// Checks of one document recorded at the same moment retry this often before giving up on the record.
-const RECORD_ATTEMPTS: usize = 8;
 
 pub struct DocumentsApi {
     pub(crate) store: Arc<dyn EventStore>,
@@ -340,17 +339,16 @@ impl DocumentsApi {
             causation_id: Uuid::now_v7(),
             trace_context: onewindow_telemetry::current_traceparent(),
         };
-        let event = encode(&VerificationEvent::Recorded(recorded), &metadata)
+        let events = encode_all(&[VerificationEvent::Recorded(recorded)], &metadata)
             .map_err(|e| store_status(StoreError::Corrupt(e.to_string())))?;
-        for _ in 0..RECORD_ATTEMPTS {
-            let version = self.store.stream_version(&stream).await.map_err(store_status)?;
-            match self.store.commit(Commit::append(stream.clone(), version, vec![event.clone()])).await {
-                Ok(_) => return Ok(()),
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(error) => return Err(store_status(error)),
-            }
-        }
-        Err(Status::unavailable("too many checks of this document at once, try again"))
+        // Appended whatever is there: only the stream's version is read again after a lost race.
+        let (store, stream, events) = (self.store.as_ref(), &stream, &events);
+        retry(store, RetryPolicy::DEFAULT, move |_| async move {
+            let version = store.stream_version(stream).await?;
+            Ok::<_, CommandError<Status>>(Attempt::Commit(Commit::append(stream.clone(), version, events.clone()), ()))
+        })
+        .await?;
+        Ok(())
     }
 
     fn require_staff(principal: &Principal) -> Result<(), Status> {

@@ -1,12 +1,11 @@
 //! The token signing keys, kept in identity's own log so that every replica signs with the same key.
 
-use std::sync::Arc;
+use std::{convert::Infallible, sync::Arc};
 
 use chrono::Utc;
 use onewindow_auth::{KeySource, SigningKeyPair, StaticKeySource};
-use onewindow_eventlog::{
-    Aggregate, Commit, EventMetadata, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, encode, load,
-};
+use onewindow_commands::{Command, run_command};
+use onewindow_eventlog::{Aggregate, EventMetadata, EventStore, Loaded, OrgId, RecordedEvent, StreamRef, load};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -39,26 +38,23 @@ fn stream() -> anyhow::Result<StreamRef> {
 
 /// Loads the key ring, generating the first key if there is none (replicas racing here agree on the winner's).
 pub async fn load_or_generate(store: &dyn EventStore) -> anyhow::Result<KeyRing> {
-    let stream = stream()?;
-    loop {
-        let loaded = load::<KeyRing>(store, &stream).await?;
-        if loaded.exists() {
-            return Ok(loaded.state);
-        }
-        let pair = SigningKeyPair::generate(Uuid::now_v7().to_string())?;
-        let metadata = EventMetadata {
-            occurred_at: Utc::now(),
-            actor: "service:identity".into(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: Uuid::now_v7(),
-            trace_context: None,
-        };
-        let event = encode(&KeyEvent::Generated(pair), &metadata)?;
-        match store.commit(Commit::append(stream.clone(), 0, vec![event])).await {
-            Ok(_) | Err(StoreError::Concurrency { .. }) => continue,
-            Err(error) => return Err(error.into()),
-        }
+    let pair = SigningKeyPair::generate(Uuid::now_v7().to_string())?;
+    let metadata = EventMetadata {
+        occurred_at: Utc::now(),
+        actor: "service:identity".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: Uuid::now_v7(),
+        trace_context: None,
+    };
+    let command = Command::new(stream()?, metadata);
+    let ran = run_command(store, &command, |ring: &Loaded<KeyRing>| {
+        Ok::<_, Infallible>(if ring.exists() { Vec::new() } else { vec![KeyEvent::Generated(pair.clone())] })
+    })
+    .await?;
+    if !ran.wrote() {
+        return Ok(ran.decided_on.state);
     }
+    Ok(load::<KeyRing>(store, &command.stream).await?.state)
 }
 
 impl KeyRing {

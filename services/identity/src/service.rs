@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use onewindow_auth::{Authenticator, Principal, Role, TokenIssuer};
+use onewindow_commands::{Attempt, Command, CommandError, Decision, RetryPolicy, retry, run_command};
 use onewindow_eventlog::{
     Commit, EventMetadata, EventStore, Loaded, NewEvent, OrgId, StoreError, StreamAppend, StreamRef, encode, load,
     load_all,
@@ -72,8 +73,6 @@ pub(crate) fn token_ttl() -> chrono::Duration {
 /// A refresh token is 43 characters; anything much longer is not one and is not worth hashing.
 const MAX_REFRESH_TOKEN_CHARS: usize = 128;
 const MAX_POST_CHARS: usize = 200;
-/// How often a decision is retried when a concurrent sign-in appended to the same security stream first.
-const SECURITY_RETRIES: usize = 5;
 
 pub struct IdentityApi {
     pub(crate) store: Arc<dyn EventStore>,
@@ -259,21 +258,14 @@ impl IdentityApi {
         user_id: Uuid,
         metadata: &EventMetadata,
         others: Vec<StreamAppend>,
-        decide: impl Fn(&SignInGuard) -> Result<Vec<SecurityEvent>, Status>,
+        decide: impl Fn(&SignInGuard) -> Result<Vec<SecurityEvent>, Status> + Send + Sync,
     ) -> Result<Vec<SecurityEvent>, Status> {
-        let stream = StreamRef::new(org, SECURITY, user_id.to_string());
-        for _ in 0..SECURITY_RETRIES {
-            let guard = load::<SignInGuard>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-            let events = decide(&guard.state)?;
-            let mut commit = Commit::append(stream.clone(), guard.version, encoded(&events, metadata)?);
-            commit.appends.extend(others.iter().cloned());
-            match self.store.commit(commit).await {
-                Ok(_) => return Ok(events),
-                Err(StoreError::Concurrency { stream: raced, .. }) if raced == stream => continue,
-                Err(error) => return Err(store_status(error)),
-            }
-        }
-        Err(Status::aborted("too many simultaneous sign-ins for this account: try again"))
+        let command = Command::new(StreamRef::new(org, SECURITY, user_id.to_string()), metadata.clone());
+        let ran = run_command(self.store.as_ref(), &command, |guard: &Loaded<SignInGuard>| {
+            Ok::<_, Status>(Decision::new(decide(&guard.state)?).with_appends(others.clone()))
+        })
+        .await?;
+        Ok(ran.events)
     }
 
     fn issue_access(
@@ -468,70 +460,72 @@ impl IdentityService for IdentityApi {
         let now = self.clock.now();
         let presented = token_digest(request.refresh_token.trim());
 
-        // A lost race with a refresh of the same token is decided again, and then is a reuse.
-        for _ in 0..SECURITY_RETRIES {
-            let (family_stream, family) = self.family_of(&org, &presented).await?;
+        // A lost race with a refresh of the same token is decided again, and then is a reuse. The attempt's
+        // refusals are statuses already (R = Status): they come back as they are.
+        let (this, org, presented, network) = (self, &org, &presented, &network);
+        let refreshed = retry(self.store.as_ref(), RetryPolicy::DEFAULT, move |_| async move {
+            let refused = CommandError::Refused;
+            let (family_stream, family) = this.family_of(org, presented).await.map_err(refused)?;
             let Some(origin) = family.state.origin.clone() else {
-                return Err(refresh_refused(refresh::Refused::Unknown));
+                return Err(refused(refresh_refused(refresh::Refused::Unknown)));
             };
-            let account = self.account_by_login(&org, &origin.login).await?;
+            let account = this.account_by_login(org, &origin.login).await.map_err(refused)?;
             let Some(details) = account.state.details.clone().filter(|d| d.user_id == origin.user_id) else {
-                return Err(refresh_refused(refresh::Refused::Revoked));
+                return Err(refused(refresh_refused(refresh::Refused::Revoked)));
             };
             let next = generate_refresh_token();
             let next_digest = token_digest(&next);
             let decision =
-                refresh::refresh(&family.state, &presented, &next_digest, now, account.state.sessions_valid_from);
-            let metadata = self.metadata(details.user_id.to_string(), now);
+                refresh::refresh(&family.state, presented, &next_digest, now, account.state.sessions_valid_from);
+            let metadata = this.metadata(details.user_id.to_string(), now);
             match decision {
                 Err(reason) => {
                     tracing::info!(user_id = %details.user_id, family_id = %origin.family_id, %reason, "refresh refused");
-                    return Err(refresh_refused(reason));
+                    Err(refused(refresh_refused(reason)))
                 }
                 Ok(Refresh::Reused(events)) => {
                     let revoke = StreamAppend {
                         stream: family_stream,
                         expected_version: family.version,
-                        events: encoded(&events, &metadata)?,
+                        events: encoded(&events, &metadata).map_err(refused)?,
                     };
                     let reused = SecurityEvent::RefreshTokenReused {
                         at: now,
                         family_id: origin.family_id,
                         network: network.clone(),
                     };
-                    self.append_security(&org, details.user_id, &metadata, vec![revoke], |_| Ok(vec![reused.clone()]))
-                        .await?;
+                    this.append_security(org, details.user_id, &metadata, vec![revoke], |_| Ok(vec![reused.clone()]))
+                        .await
+                        .map_err(refused)?;
                     tracing::warn!(
                         user_id = %details.user_id,
                         family_id = %origin.family_id,
                         %network,
                         "a retired refresh token was presented again: the sign-in it belongs to is revoked"
                     );
-                    return Err(Status::unauthenticated(
+                    Err(refused(Status::unauthenticated(
                         "this refresh token was already used, so the sign-in it belongs to has ended: sign in again",
-                    ));
+                    )))
                 }
                 Ok(Refresh::Rotate(events)) => {
-                    let appends =
-                        self.token_appends(&org, origin.family_id, family.version, &events, &next_digest, &metadata)?;
-                    match self.store.commit(Commit { appends, inbox: None }).await {
-                        Ok(_) => {}
-                        Err(StoreError::Concurrency { .. }) => continue,
-                        Err(error) => return Err(store_status(error)),
-                    }
-                    let (access_token, expires_at) = self.issue_access(&org, &details, now)?;
-                    tracing::info!(user_id = %details.user_id, family_id = %origin.family_id, "refreshed");
-                    return Ok(Response::new(pb::RefreshTokenResponse {
-                        access_token,
-                        expires_at: Some(onewindow_proto::timestamp(expires_at)),
-                        refresh_token: next,
-                        refresh_token_expires_at: Some(onewindow_proto::timestamp(now + refresh::refresh_ttl())),
-                        account: account_pb(&org, &account.state),
-                    }));
+                    let appends = this
+                        .token_appends(org, origin.family_id, family.version, &events, &next_digest, &metadata)
+                        .map_err(refused)?;
+                    Ok(Attempt::Commit(Commit { appends, inbox: None }, (details, origin.family_id, next, account)))
                 }
             }
-        }
-        Err(Status::aborted("the refresh token is being used concurrently: try again"))
+        })
+        .await?;
+        let (details, family_id, next, account) = refreshed.answer;
+        let (access_token, expires_at) = self.issue_access(org, &details, now)?;
+        tracing::info!(user_id = %details.user_id, %family_id, "refreshed");
+        Ok(Response::new(pb::RefreshTokenResponse {
+            access_token,
+            expires_at: Some(onewindow_proto::timestamp(expires_at)),
+            refresh_token: next,
+            refresh_token_expires_at: Some(onewindow_proto::timestamp(now + refresh::refresh_ttl())),
+            account: account_pb(org, &account.state),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(org = %request.get_ref().organization_id))]

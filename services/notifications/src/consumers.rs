@@ -8,18 +8,19 @@
 //! applicant through the copy of the application kept from `application.submitted`. Each recipient's preferences
 //! decide the channels: the inbox, e-mail (when an address is known), both or neither.
 
-use std::{sync::Arc, time::Duration};
+use std::{convert::Infallible, sync::Arc};
 
 use async_trait::async_trait;
 use onewindow_bus::{EventHandler, HandleError, Subscription, read};
+use onewindow_commands::{Attempt, CommandError, RetryPolicy, encode_all, retry};
 use onewindow_contracts::{
     applications::{self, ApplicationEvent},
     documents::{self, DocumentEvent, VerificationEvent},
     sheet::{self, Decision, SheetEvent},
 };
 use onewindow_eventlog::{
-    Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, RecordedEvent, StoreError,
-    StreamAppend, StreamRef, encode, load,
+    Commit, EventMetadata, EventStore, InboxMark, NewEvent, OrgId, RecordedEvent, StoreError, StreamAppend, StreamRef,
+    load,
 };
 use uuid::Uuid;
 
@@ -46,13 +47,6 @@ pub const APPLICATION_EVENTS: &[&str] = &[
 ];
 pub const SHEET_EVENTS: &[&str] = &[sheet::ROW_DECIDED, sheet::DEADLINE_REMINDER, sheet::DEADLINE_ESCALATED];
 pub const DOCUMENT_EVENTS: &[&str] = &[documents::ISSUED, documents::VERIFICATION_RECORDED];
-
-/// Appends to one inbox that lose a race before giving the event back to the bus.
-const ATTEMPTS: u32 = 8;
-
-fn poison(error: impl Into<anyhow::Error>) -> HandleError {
-    HandleError::Poison(error.into())
-}
 
 /// The language an event names, as the notification texts know it (Russian when it names none).
 fn language_of(language: Option<onewindow_contracts::Language>) -> Language {
@@ -302,37 +296,26 @@ async fn deliver(
     copy: Option<&ApplicationCopy>,
 ) -> Result<(), HandleError> {
     let org = &event.stream.org;
-    let metadata = onewindow_server::reaction_metadata(SERVICE, event);
-    let mark = InboxMark { consumer: consumer.to_owned(), event_id: event.id };
-    let transient = |e: StoreError| HandleError::Transient(e.into());
-    for attempt in 1..=ATTEMPTS {
+    let metadata = &onewindow_server::reaction_metadata(SERVICE, event);
+    let mark = &InboxMark { consumer: consumer.to_owned(), event_id: event.id };
+    // Not one aggregate: every recipient's inbox, contact and e-mail are read again on each attempt.
+    retry(store, RetryPolicy::DEFAULT, move |_| async move {
         let mut appends = Vec::new();
         if let Some(copy) = copy {
             let stream = application_copy_stream(org, &copy.application_id);
-            if store.stream_version(&stream).await.map_err(transient)? == 0 {
+            if store.stream_version(&stream).await? == 0 {
                 let recorded = [ApplicationCopyEvent::Recorded(copy.clone())];
-                appends.push(StreamAppend { stream, expected_version: 0, events: encode_all(&recorded, &metadata)? });
+                appends.push(StreamAppend { stream, expected_version: 0, events: encoded(&recorded, metadata)? });
             }
         }
         for delivery in deliveries {
-            appends.extend(plan(store, event, delivery, message, &metadata).await?);
+            appends.extend(plan(store, event, delivery, message, metadata).await?);
         }
         // With no event (already in the inbox) the mark alone is committed, so the redelivery is recorded too.
-        match store.commit(Commit { appends, inbox: Some(mark.clone()) }).await {
-            Ok(CommitOutcome::Committed { .. } | CommitOutcome::AlreadyProcessed | CommitOutcome::Nothing) => {
-                return Ok(());
-            }
-            Err(StoreError::Concurrency { .. }) => {
-                tracing::debug!(event_id = %event.id, attempt, "an inbox or contact changed meanwhile; reading again");
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
-            }
-            Err(error) => return Err(transient(error)),
-        }
-    }
-    Err(HandleError::Transient(anyhow::anyhow!(
-        "the inboxes of event {} stayed contended for {ATTEMPTS} attempts",
-        event.id
-    )))
+        Ok::<_, CommandError<Infallible>>(Attempt::Commit(Commit { appends, inbox: Some(mark.clone()) }, ()))
+    })
+    .await?;
+    Ok(())
 }
 
 /// What notifying one recipient appends: the notification, the contact learned, the e-mail.
@@ -342,15 +325,14 @@ async fn plan(
     delivery: &Delivery<'_>,
     message: &Message<'_>,
     metadata: &EventMetadata,
-) -> Result<Vec<StreamAppend>, HandleError> {
-    let transient = |e: StoreError| HandleError::Transient(e.into());
+) -> Result<Vec<StreamAppend>, StoreError> {
     let org = &event.stream.org;
     let recipient = delivery.recipient;
     let stream = inbox_stream(org, recipient);
     let contact_stream = contact_stream(org, recipient);
-    let inbox = load::<Inbox>(store, &stream).await.map_err(transient)?;
-    let contact = load::<Contact>(store, &contact_stream).await.map_err(transient)?;
-    let preferences = load::<Preferences>(store, &preferences_stream(org, recipient)).await.map_err(transient)?.state;
+    let inbox = load::<Inbox>(store, &stream).await?;
+    let contact = load::<Contact>(store, &contact_stream).await?;
+    let preferences = load::<Preferences>(store, &preferences_stream(org, recipient)).await?.state;
     let language = delivery
         .language
         .or_else(|| contact.state.language.as_deref().map(Language::parse_or_default))
@@ -379,7 +361,7 @@ async fn plan(
         if preferences.enabled(kind, Channel::InSystem) { record(&inbox.state, notification) } else { Vec::new() };
     let email = email_stream(org, email_id);
     // One e-mail per notification: a redelivery finds it queued and queues nothing new.
-    let email_version = store.stream_version(&email).await.map_err(transient)?;
+    let email_version = store.stream_version(&email).await?;
     let queued = match address {
         Some(to) if email_version == 0 && preferences.enabled(kind, Channel::Email) => {
             let rendered = texts::email(&text, language);
@@ -395,21 +377,21 @@ async fn plan(
         _ => Vec::new(),
     };
     Ok(vec![
-        StreamAppend { stream, expected_version: inbox.version, events: encode_all(&recorded, metadata)? },
+        StreamAppend { stream, expected_version: inbox.version, events: encoded(&recorded, metadata)? },
         StreamAppend {
             stream: contact_stream,
             expected_version: contact.version,
-            events: encode_all(&learned, metadata)?,
+            events: encoded(&learned, metadata)?,
         },
-        StreamAppend { stream: email, expected_version: email_version, events: encode_all(&queued, metadata)? },
+        StreamAppend { stream: email, expected_version: email_version, events: encoded(&queued, metadata)? },
     ])
 }
 
-fn encode_all<E: serde::Serialize + onewindow_eventlog::EventSchema>(
+fn encoded<E: serde::Serialize + onewindow_eventlog::EventSchema>(
     events: &[E],
     metadata: &EventMetadata,
-) -> Result<Vec<NewEvent>, HandleError> {
-    events.iter().map(|e| encode(e, metadata).map_err(poison)).collect()
+) -> Result<Vec<NewEvent>, StoreError> {
+    Ok(encode_all(events, metadata)?)
 }
 
 pub fn inbox_stream(org: &OrgId, user_id: Uuid) -> StreamRef {
@@ -904,7 +886,7 @@ pub(crate) mod tests {
             ],
         };
         let metadata = onewindow_server::request_metadata(applicant.to_string(), None);
-        let encoded = encode(&off, &metadata).expect("encode");
+        let encoded = onewindow_eventlog::encode(&off, &metadata).expect("encode");
         store.commit(Commit::append(preferences_stream(&kaznu, applicant), 0, vec![encoded])).await.expect("set");
 
         let handler = NotifyFromApplications::new(store.clone());

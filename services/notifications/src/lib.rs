@@ -99,7 +99,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
     let (store, shutdown) = (ctx.store.clone(), ctx.shutdown.clone());
     workers.push(Worker::new(webhook_sender::CHECKPOINT, async move {
         let http = http::Http::new().context("configuring the webhooks' HTTP client")?;
-        let retry = webhook_sender::Retry::default();
+        let retry = sender::Retry::WEBHOOK;
         webhook_sender::WebhookSender::new(store, Arc::new(http), retry).run(shutdown).await
     }));
     workers
@@ -135,7 +135,7 @@ async fn public_events_worker(ctx: &ServiceContext, config: &ServiceConfig) -> a
 /// (a mailbox, `Name <address>`); it stops with `ctx.shutdown`.
 pub fn email_worker(ctx: &ServiceContext, smtp_url: &str, from: &str) -> anyhow::Result<Worker> {
     let smtp = smtp::Smtp::new(smtp_url, from).context("configuring e-mail")?;
-    let sender = sender::EmailSender::new(ctx.store.clone(), Arc::new(smtp), sender::Retry::default());
+    let sender = sender::EmailSender::new(ctx.store.clone(), Arc::new(smtp), sender::Retry::EMAIL);
     Ok(Worker::new(sender::CHECKPOINT, sender.run(ctx.shutdown.clone())))
 }
 

@@ -35,17 +35,26 @@ pub trait MailTransport: Send + Sync + 'static {
     async fn send(&self, email: &EmailQueued) -> Result<(), SendError>;
 }
 
-/// How often and how patiently a failing e-mail is tried.
-#[derive(Debug, Clone, Copy)]
+/// How often and how patiently a failing send to the outside (an e-mail, a webhook delivery) is tried before it is
+/// dead-lettered: one shape for both senders, each with its own patience. (Not the command runner's policy: that
+/// one retries lost races for a stream in milliseconds; this one waits out a receiver's outage.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     pub attempts: u32,
     /// Doubled after every failure.
     pub first_delay: Duration,
 }
 
-impl Default for Retry {
-    fn default() -> Self {
-        Self { attempts: 5, first_delay: Duration::from_millis(500) }
+impl Retry {
+    /// The e-mail sender retries inline (the next e-mails wait), so briefly: 0.5 + 1 + 2 + 4 s.
+    pub const EMAIL: Self = Self { attempts: 5, first_delay: Duration::from_millis(500) };
+    /// 1 + 2 + 4 + ... + 1024 s: about half an hour of a receiver's outage before the dead letter (other webhooks
+    /// are not held up meanwhile).
+    pub const WEBHOOK: Self = Self { attempts: 12, first_delay: Duration::from_secs(1) };
+
+    /// The wait after the `failures`th failed attempt (1 for the first).
+    pub fn delay(&self, failures: u32) -> Duration {
+        self.first_delay.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
     }
 }
 
@@ -128,7 +137,6 @@ impl EmailSender {
     }
 
     async fn send_with_retry(&self, email: &EmailQueued) -> Result<(), (SendError, u32)> {
-        let mut delay = self.retry.first_delay;
         let mut attempt = 1;
         loop {
             match self.transport.send(email).await {
@@ -137,8 +145,7 @@ impl EmailSender {
                 Err(error) if attempt >= self.retry.attempts => return Err((error, attempt)),
                 Err(error) => {
                     tracing::warn!(email_id = %email.email_id, %error, attempt, "sending failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    tokio::time::sleep(self.retry.delay(attempt)).await;
                     attempt += 1;
                 }
             }

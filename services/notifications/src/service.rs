@@ -9,7 +9,8 @@ use std::{
 
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal};
-use onewindow_eventlog::{Commit, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, encode, load};
+use onewindow_commands::{Command, run_command};
+use onewindow_eventlog::{Commit, EventStore, Loaded, OrgId, RecordedEvent, StoreError, StreamRef, encode, load};
 use onewindow_proto::notifications::v1::{
     self as pb, GetPreferencesRequest, GetPreferencesResponse, ListDeadLettersRequest, ListDeadLettersResponse,
     ListNotificationsRequest, ListNotificationsResponse, MarkReadRequest, MarkReadResponse, RetryDeadLetterRequest,
@@ -175,22 +176,18 @@ impl NotificationsService for NotificationsApi {
             ReadSelection::These(ids)
         };
         let stream = inbox_stream(&principal.org, principal.user_id);
-        // A notification may land while the user reads: retry on the new version, deciding again.
-        loop {
-            let inbox = load::<Inbox>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-            let events = mark_read(&inbox.state, selection.clone())?;
-            let metadata = request_metadata(principal.actor(), None);
-            let events = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
-            let events = events.map_err(|e| store_status(e.into()))?;
-            match self.store.commit(Commit::append(stream.clone(), inbox.version, events)).await {
-                Ok(_) => {
-                    let inbox = load::<Inbox>(self.store.as_ref(), &stream).await.map_err(store_status)?;
-                    return Ok(Response::new(MarkReadResponse { unread_count: count(inbox.state.unread()) }));
-                }
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(store_status(other)),
-            }
-        }
+        // A notification may land while the user reads: the runner decides again on the new version.
+        let command = Command::new(stream.clone(), request_metadata(principal.actor(), None));
+        let ran = run_command(self.store.as_ref(), &command, |inbox: &Loaded<Inbox>| {
+            mark_read(&inbox.state, selection.clone()).map_err(Status::from)
+        })
+        .await?;
+        let inbox = if ran.wrote() {
+            load::<Inbox>(self.store.as_ref(), &stream).await.map_err(store_status)?
+        } else {
+            ran.decided_on
+        };
+        Ok(Response::new(MarkReadResponse { unread_count: count(inbox.state.unread()) }))
     }
 
     type WatchNotificationsStream = WatchStream;
@@ -334,20 +331,12 @@ impl NotificationsApi {
         request: &SetPreferencesRequest,
     ) -> Result<SetPreferencesResponse, Status> {
         let settings = settings_from(request)?;
-        let stream = preferences_stream(&user.org, user.user_id);
-        loop {
-            let (current, version) = self.preferences_of(user).await?;
-            let events = preferences::change(&current, settings.clone())
-                .map_err(|e| FieldErrors::one("preferences", e.to_string()))?;
-            let metadata = request_metadata(user.actor(), None);
-            let events = events.iter().map(|e| encode(e, &metadata)).collect::<Result<Vec<_>, _>>();
-            let events = events.map_err(|e| store_status(e.into()))?;
-            match self.store.commit(Commit::append(stream.clone(), version, events)).await {
-                Ok(_) => break,
-                Err(StoreError::Concurrency { .. }) => continue,
-                Err(other) => return Err(store_status(other)),
-            }
-        }
+        let command = Command::new(preferences_stream(&user.org, user.user_id), request_metadata(user.actor(), None));
+        run_command(self.store.as_ref(), &command, |current: &Loaded<Preferences>| {
+            preferences::change(&current.state, settings.clone())
+                .map_err(|e| FieldErrors::one("preferences", e.to_string()))
+        })
+        .await?;
         let (preferences, _) = self.preferences_of(user).await?;
         Ok(SetPreferencesResponse { preferences: preferences.all().iter().map(preference_pb).collect() })
     }

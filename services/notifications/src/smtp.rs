@@ -142,7 +142,7 @@ print(json.dumps([{
 
         let smtp =
             Smtp::new(&format!("smtp://127.0.0.1:{port}"), "onewindow <noreply@onewindow.invalid>").expect("smtp");
-        let sender = EmailSender::new(store.clone(), Arc::new(smtp), Retry::default());
+        let sender = EmailSender::new(store.clone(), Arc::new(smtp), Retry::EMAIL);
         assert_eq!(sender.send_pending().await.expect("sent"), 1);
         let outcome: Vec<_> =
             store.read_stream(&stream).await.expect("stream").into_iter().map(|e| e.event_type).collect();
@@ -199,7 +199,7 @@ print(json.dumps([{
 
         let smtp =
             Smtp::new(&format!("smtp://127.0.0.1:{port}"), "onewindow <noreply@onewindow.invalid>").expect("smtp");
-        let sender = EmailSender::new(store.clone(), Arc::new(smtp), Retry::default());
+        let sender = EmailSender::new(store.clone(), Arc::new(smtp), Retry::EMAIL);
         assert_eq!(sender.send_pending().await.expect("sent"), 2);
 
         let read = Command::new("python3").args(["-c", READ_MAILDIR]).arg(&maildir).output().await.expect("python3");

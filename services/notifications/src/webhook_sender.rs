@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     SERVICE, public,
+    sender::Retry,
     webhooks::{
         DELIVERY_HEADER, Delivery, DeliveryEvent, DeliveryQueued, SIGNATURE_HEADER, WEBHOOK, WEBHOOK_DELIVERY, Webhook,
         delivery_id, signature,
@@ -120,22 +121,6 @@ pub enum PostError {
 pub trait WebhookTransport: Send + Sync + 'static {
     /// The receiver's status code when it is a success (2xx).
     async fn post(&self, request: &SignedPost) -> Result<u16, PostError>;
-}
-
-/// How often and how patiently a failing delivery is tried.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    pub attempts: u32,
-    /// Doubled after every failure.
-    pub first_delay: Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        // 1 + 2 + 4 + ... + 1024 s: about half an hour of a receiver's outage before the dead letter (other
-        // webhooks are not held up meanwhile).
-        Self { attempts: 12, first_delay: Duration::from_secs(1) }
-    }
 }
 
 pub struct WebhookSender {
@@ -300,7 +285,7 @@ impl WebhookSender {
             }
             Err(error) => {
                 tracing::warn!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery failed; will retry");
-                let backoff = self.retry.first_delay * 2u32.saturating_pow(attempt - 1);
+                let backoff = self.retry.delay(attempt);
                 let retry_at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::MAX);
                 DeliveryEvent::AttemptFailed { attempt, error: error.to_string(), retry_at: Some(retry_at) }
             }
