@@ -61,41 +61,7 @@ crate::shared_sql::event_store! {
                 }
             }
 
-            let mut versions = Vec::with_capacity(commit.appends.len());
-            for append in &commit.appends {
-                let s = &append.stream;
-                let new_version = append.expected_version + append.events.len() as i64;
-                // The per-stream optimistic check: a conditional write of the stream's row. A concurrent writer of
-                // the same stream waits for our row lock, then finds the version moved and writes nothing.
-                let moved = if append.expected_version == 0 {
-                    sqlx::query(
-                        "INSERT INTO event_streams (org_id, stream_type, stream_id, version) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(s.org.as_str())
-                    .bind(&s.stream_type)
-                    .bind(&s.stream_id)
-                    .bind(new_version)
-                    .execute(&mut *tx)
-                    .await?
-                } else {
-                    sqlx::query(
-                        "UPDATE event_streams SET version = $4 \
-                         WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3 AND version = $5",
-                    )
-                    .bind(s.org.as_str())
-                    .bind(&s.stream_type)
-                    .bind(&s.stream_id)
-                    .bind(new_version)
-                    .bind(append.expected_version)
-                    .execute(&mut *tx)
-                    .await?
-                };
-                if moved.rows_affected() == 0 {
-                    return Err(StoreError::Concurrency { stream: s.clone(), expected: append.expected_version });
-                }
-                versions.push(new_version);
-            }
+            let versions = crate::shared_sql::claim_stream_versions!(tx, commit);
 
             // Every event of the command in one statement: one round trip, one fsync at commit.
             if commit.appends.is_empty() {

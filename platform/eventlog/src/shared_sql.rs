@@ -1,7 +1,7 @@
 //! What the two backends share to the letter: the columns of an event, how a row becomes a
 //! [`crate::RecordedEvent`], and the reads whose SQL is the same on PostgreSQL and SQLite. Macros rather than
 //! generics over `sqlx::Database`: the bounds would outweigh the code. Each backend's own file keeps what differs
-//! (the commit, `read_all`'s commit order, checkpoints' clock).
+//! (the rest of the commit, `read_all`'s commit order, checkpoints' clock).
 
 pub(crate) const SELECT_EVENT: &str = "SELECT commit_tx, sequence, event_id, org_id, stream_type, stream_id, version, \
      event_type, schema_version, occurred_at, actor, correlation_id, causation_id, trace_context, payload \
@@ -116,5 +116,48 @@ macro_rules! event_store {
     };
 }
 
+/// The per-stream optimistic check of a commit, inside its transaction `$tx`: a conditional write of each
+/// stream's row (insert for a new stream, update from the expected version). A concurrent writer of the same stream
+/// finds the version moved and writes nothing: `StoreError::Concurrency`. Evaluates to the streams' new versions.
+macro_rules! claim_stream_versions {
+    ($tx:ident, $commit:expr) => {{
+        let mut versions = Vec::with_capacity($commit.appends.len());
+        for append in &$commit.appends {
+            let s = &append.stream;
+            let new_version = append.expected_version + append.events.len() as i64;
+            let moved = if append.expected_version == 0 {
+                sqlx::query(
+                    "INSERT INTO event_streams (org_id, stream_type, stream_id, version) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(s.org.as_str())
+                .bind(&s.stream_type)
+                .bind(&s.stream_id)
+                .bind(new_version)
+                .execute(&mut *$tx)
+                .await?
+            } else {
+                sqlx::query(
+                    "UPDATE event_streams SET version = $4 \
+                     WHERE org_id = $1 AND stream_type = $2 AND stream_id = $3 AND version = $5",
+                )
+                .bind(s.org.as_str())
+                .bind(&s.stream_type)
+                .bind(&s.stream_id)
+                .bind(new_version)
+                .bind(append.expected_version)
+                .execute(&mut *$tx)
+                .await?
+            };
+            if moved.rows_affected() == 0 {
+                return Err($crate::StoreError::Concurrency { stream: s.clone(), expected: append.expected_version });
+            }
+            versions.push(new_version);
+        }
+        versions
+    }};
+}
+
+pub(crate) use claim_stream_versions;
 pub(crate) use decode_event;
 pub(crate) use event_store;

@@ -62,39 +62,7 @@ crate::shared_sql::event_store! {
                 }
             }
 
-            let mut versions = Vec::with_capacity(commit.appends.len());
-            for append in &commit.appends {
-                let s = &append.stream;
-                let new_version = append.expected_version + append.events.len() as i64;
-                let moved = if append.expected_version == 0 {
-                    sqlx::query(
-                        "INSERT INTO event_streams (org_id, stream_type, stream_id, version) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(s.org.as_str())
-                    .bind(&s.stream_type)
-                    .bind(&s.stream_id)
-                    .bind(new_version)
-                    .execute(&mut *tx)
-                    .await?
-                } else {
-                    sqlx::query(
-                        "UPDATE event_streams SET version = $1 \
-                         WHERE org_id = $2 AND stream_type = $3 AND stream_id = $4 AND version = $5",
-                    )
-                    .bind(new_version)
-                    .bind(s.org.as_str())
-                    .bind(&s.stream_type)
-                    .bind(&s.stream_id)
-                    .bind(append.expected_version)
-                    .execute(&mut *tx)
-                    .await?
-                };
-                if moved.rows_affected() == 0 {
-                    return Err(StoreError::Concurrency { stream: s.clone(), expected: append.expected_version });
-                }
-                versions.push(new_version);
-            }
+            let versions = crate::shared_sql::claim_stream_versions!(tx, commit);
 
             if commit.appends.is_empty() {
                 // Only the inbox mark: the consumer handled the event with no effect to record.

@@ -52,7 +52,7 @@ mod webhook_sender;
 pub mod webhooks;
 
 /// Every consumer of notifications, with the event types it reads (the contract tests decode each of them).
-/// The public-event consumers (the log, the NATS publisher, the webhook queue) read `public::STATUS_TYPES`.
+/// The public-event consumers (the log, the NATS publisher, the webhook queue) read `public::status_types()`.
 pub const CONSUMES: &[(&str, &[&str])] = &[
     (consumers::FROM_APPLICATIONS, consumers::APPLICATION_EVENTS),
     (consumers::FROM_ROUTING, consumers::SHEET_EVENTS),

@@ -50,7 +50,7 @@ impl EventHandler for QueueWebhookDeliveries {
     }
 
     fn subscription(&self) -> Subscription {
-        Subscription { service: "applications", event_types: public::STATUS_TYPES.to_vec() }
+        Subscription { service: "applications", event_types: public::status_types() }
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError> {

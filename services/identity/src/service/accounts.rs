@@ -1,7 +1,7 @@
 //! Administrators' work on accounts (import, roles and posts, access codes) and the public reads routing and documents use (post holders, signing keys).
 
 use onewindow_auth::Role;
-use onewindow_eventlog::{Commit, EventStore, OrgId, StoreError, StreamAppend, StreamRef, load_all};
+use onewindow_eventlog::{Commit, OrgId, StoreError, StreamAppend, StreamRef, load_all};
 use onewindow_proto::identity::v1::{self as pb};
 use onewindow_server::{FieldErrors, store_status};
 use tonic::{Request, Response, Status};

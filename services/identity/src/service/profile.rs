@@ -1,7 +1,7 @@
 //! The caller's own account: who they are, their profile and password, and the personal card.
 
 use onewindow_auth::Role;
-use onewindow_eventlog::{Commit, EventStore, StreamAppend, StreamRef, load, load_all};
+use onewindow_eventlog::{Commit, StreamAppend, StreamRef, load, load_all};
 use onewindow_proto::identity::v1::{self as pb};
 use onewindow_server::{FieldErrors, store_status};
 use tonic::{Request, Response, Status};

@@ -2,14 +2,13 @@
 
 use onewindow_commands::{Attempt, CommandError, RetryPolicy, retry};
 use onewindow_eventlog::{Commit, StreamAppend, StreamRef};
-use onewindow_proto::identity::v1::{self as pb, identity_service_server::IdentityService};
+use onewindow_proto::identity::v1 as pb;
 use onewindow_server::FieldErrors;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::*;
 use crate::{
-    Clock,
     account::{self, ACCOUNT, AccountError, normalise_login},
     password::{
         generate_refresh_token, hash_password, off_the_runtime, token_digest, verify_access_code, verify_no_code,
