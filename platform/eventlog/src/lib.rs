@@ -19,6 +19,7 @@ mod aggregate;
 mod event;
 mod open;
 mod postgres;
+mod restored;
 mod schema;
 mod shared_sql;
 mod sqlite;
@@ -26,7 +27,7 @@ mod store;
 
 pub use aggregate::{Aggregate, EventCodecError, Loaded, decode, encode, fold, load, load_all};
 pub use event::{EventMetadata, NewEvent, OrgId, OrgIdError, Position, RecordedEvent, StreamRef};
-pub use open::{open, open_postgres, open_sqlite};
+pub use open::{DEFAULT_POOL_SIZE, OpenOptions, open, open_postgres, open_sqlite, open_with};
 pub use postgres::PostgresEventStore;
 pub use schema::{EventSchema, UpcastError, upcast_to_current};
 pub use sqlite::SqliteEventStore;

@@ -17,12 +17,14 @@ pub struct PostgresEventStore {
 }
 
 impl PostgresEventStore {
-    /// Wraps a pool and brings the schema up to date.
+    /// Wraps a pool, brings the schema up to date, and moves a log restored from another cluster below this
+    /// cluster's transaction ids.
     pub async fn new(pool: PgPool) -> Result<Self, StoreError> {
         let mut migrator = sqlx::migrate!("./migrations/postgres");
         // A service keeps its own tables in the same database with its own migrations.
         migrator.set_ignore_missing(true);
         migrator.run(&pool).await?;
+        crate::restored::rebase_if_restored(&pool).await?;
         Ok(Self { pool, appended: watch::channel(0).0 })
     }
 

@@ -40,14 +40,17 @@ pub async fn open(service: &str, backend: Backend) -> Box<dyn EventStore> {
                 .expect("a fresh database");
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base).to_owned();
             let url = format!("{base}/{name}");
-            let store = onewindow_eventlog::open_postgres(&url).await.expect("the current migrations");
+            let schema = onewindow_eventlog::open_postgres(&url).await.expect("the current migrations");
+            drop(schema);
             // The dump is plain SQL but for psql's meta-commands (`\restrict`), which are not the server's.
             let dump = std::fs::read_to_string(fixture().join("postgres").join(format!("{service}.sql")))
                 .expect("the PostgreSQL fixture");
             let sql: String = dump.lines().filter(|l| !l.starts_with('\\')).map(|l| format!("{l}\n")).collect();
             let mut restoring = sqlx::PgConnection::connect(&url).await.expect("the fresh database");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut restoring).await.expect("the dump restores");
-            Box::new(store)
+            // Opened as a service opens it after a restore: ids of the cluster that wrote the dump are moved below
+            // this cluster's.
+            Box::new(onewindow_eventlog::open_postgres(&url).await.expect("the restored log opens"))
         }
     }
 }

@@ -203,3 +203,39 @@ async fn a_stream_version_and_one_event_are_read_without_the_whole_stream() {
         assert_eq!(store.stream_version(&other_org).await.expect("version"), 0, "{backend}: organisations apart");
     }
 }
+
+#[tokio::test]
+async fn a_log_restored_from_another_cluster_reads_in_order_and_keeps_every_checkpoint() {
+    // A `pg_dump` restored into a new server keeps the old cluster's transaction ids in `commit_tx`, ahead of this
+    // cluster's counter: read as stored, the whole log would sit above the horizon and read as empty.
+    let url = fresh_postgres_database().await.expect("PostgreSQL is required");
+    let store = onewindow_eventlog::open(&url).await.expect("open");
+    for (n, name) in ["a", "b", "c"].into_iter().enumerate() {
+        store.commit(Commit::append(stream(name), 0, vec![event(n as i64)])).await.expect("append");
+    }
+    let all = read_until(store.as_ref(), Position::START, 3).await;
+    store.save_checkpoint("relay", all[0].position).await.expect("a checkpoint after the first");
+    store.save_checkpoint("fresh", Position::START).await.expect("a checkpoint at the start");
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    // The restore: the same log and checkpoints, their ids a billion transactions ahead of this cluster's.
+    for table in ["events", "log_checkpoints"] {
+        let ahead = format!("UPDATE {table} SET commit_tx = 1000000000 + commit_tx * 7 WHERE commit_tx > 0");
+        sqlx::query(sqlx::AssertSqlSafe(ahead)).execute(&pool).await.expect("the old cluster's ids");
+    }
+    let hidden = store.read_all(Position::START, 100).await.expect("read as stored");
+    assert!(hidden.is_empty(), "as stored, the restored log sits above the horizon: {}", ids(&hidden).join(","));
+
+    let reopened = onewindow_eventlog::open(&url).await.expect("the service starts on the restored log");
+    let read = read_until(reopened.as_ref(), Position::START, 3).await;
+    assert_eq!(ids(&read), ["a", "b", "c"], "every event reads, in the order of the old cluster");
+    let relay = reopened.load_checkpoint("relay").await.expect("relay checkpoint");
+    let after_relay = read_until(reopened.as_ref(), relay, 2).await;
+    assert_eq!(ids(&after_relay), ["b", "c"], "the relay goes on after the event it had reached");
+    assert_eq!(reopened.load_checkpoint("fresh").await.expect("fresh checkpoint"), Position::START);
+    let now: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint").fetch_one(&pool).await.expect("now");
+    let highest: i64 = sqlx::query_scalar("SELECT max(commit_tx) FROM events").fetch_one(&pool).await.expect("max");
+    assert!(highest < now, "the log sits below this cluster's transactions ({highest} < {now})");
+    reopened.commit(Commit::append(stream("d"), 0, vec![event(4)])).await.expect("a new event");
+    let last = read.last().expect("c").position;
+    assert_eq!(ids(&read_until(reopened.as_ref(), last, 1).await), ["d"], "new events come after the restored ones");
+}
