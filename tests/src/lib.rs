@@ -23,7 +23,7 @@ pub fn init_test_logging() {
     // The guard lives as long as the test binary: dropping it would shut the tracer down mid-test.
     GUARD.get_or_init(|| {
         let logs = if std::env::var_os("TEST_LOG").is_some() { "info" } else { "off" };
-        onewindow_telemetry::init_with("tests", logs).ok()
+        onewindow_telemetry::init_with("tests", logs, &Default::default()).ok()
     });
 }
 

@@ -63,22 +63,53 @@ pub struct Bucket {
     pub replicas: usize,
 }
 
-/// Opens the store `spec` names: `nats` (the bucket on the NATS server at `nats_url`, created on first use) or
-/// `fs:<directory>`. `client_name` names the NATS connection in the server's monitoring.
-pub async fn open(spec: &str, nats_url: &str, bucket: Bucket, client_name: &str) -> anyhow::Result<Arc<dyn BlobStore>> {
-    if spec == "nats" {
-        let client = async_nats::ConnectOptions::new()
-            .name(client_name)
-            .retry_on_initial_connect()
-            .connect(nats_url)
-            .await
-            .context("connecting to NATS for the blob store")?;
-        let jetstream = async_nats::jetstream::new(client);
-        Ok(Arc::new(NatsObjectStore::open(&jetstream, &bucket).await?))
-    } else if let Some(dir) = spec.strip_prefix("fs:").filter(|d| !d.is_empty()) {
-        Ok(Arc::new(FsBlobStore::new(dir)))
-    } else {
-        anyhow::bail!("blob store {spec:?} is not valid: use \"nats\" or \"fs:<directory>\"")
+/// Where a distributed service keeps its files: `nats` (a JetStream object store bucket) or `fs:<directory>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSpec {
+    Nats,
+    Directory(std::path::PathBuf),
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, String> {
+        if spec == "nats" {
+            Ok(Self::Nats)
+        } else if let Some(dir) = spec.strip_prefix("fs:").filter(|d| !d.is_empty()) {
+            Ok(Self::Directory(dir.into()))
+        } else {
+            Err(format!("{spec:?} is not a blob store: use \"nats\" or \"fs:<directory>\""))
+        }
+    }
+}
+
+/// A bucket name NATS accepts: letters, digits, `-` and `_`.
+pub fn bucket_name(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    valid.then(|| name.to_owned()).ok_or_else(|| format!("{name:?} is not a bucket name: letters, digits, - and _"))
+}
+
+/// Opens the store `spec` names: the bucket on the NATS server at `nats_url` (created on first use) or a
+/// directory. `client_name` names the NATS connection in the server's monitoring.
+pub async fn open(
+    spec: &StoreSpec,
+    nats_url: &str,
+    bucket: Bucket,
+    client_name: &str,
+) -> anyhow::Result<Arc<dyn BlobStore>> {
+    match spec {
+        StoreSpec::Nats => {
+            let client = async_nats::ConnectOptions::new()
+                .name(client_name)
+                .retry_on_initial_connect()
+                .connect(nats_url)
+                .await
+                .context("connecting to NATS for the blob store")?;
+            let jetstream = async_nats::jetstream::new(client);
+            Ok(Arc::new(NatsObjectStore::open(&jetstream, &bucket).await?))
+        }
+        StoreSpec::Directory(dir) => Ok(Arc::new(FsBlobStore::new(dir.clone()))),
     }
 }
 
@@ -100,12 +131,17 @@ mod tests {
     async fn only_known_specs_open() {
         let dir = std::env::temp_dir().join(format!("onewindow-blobs-open-{}", uuid::Uuid::now_v7()));
         let bucket = Bucket { name: "unused".into(), description: String::new(), replicas: 1 };
-        let spec = format!("fs:{}", dir.display());
-        let store = open(&spec, "nats://127.0.0.1:1", bucket.clone(), "test").await.expect("a directory store");
+        let spec: StoreSpec = format!("fs:{}", dir.display()).parse().expect("a directory spec");
+        let store = open(&spec, "nats://127.0.0.1:1", bucket, "test").await.expect("a directory store");
         store.put("kaznu/a", Bytes::from_static(b"x")).await.expect("put");
         assert_eq!(store.get("kaznu/a").await.expect("get"), Some(Bytes::from_static(b"x")));
+        assert_eq!("nats".parse::<StoreSpec>(), Ok(StoreSpec::Nats));
         for bad in ["", "fs:", "s3://bucket", "NATS"] {
-            assert!(open(bad, "nats://127.0.0.1:1", bucket.clone(), "test").await.is_err(), "{bad:?}");
+            assert!(bad.parse::<StoreSpec>().is_err(), "{bad:?}");
+        }
+        assert!(bucket_name("onewindow-documents_2").is_ok());
+        for bad in ["", "a.b", "a b", "%%"] {
+            assert!(bucket_name(bad).is_err(), "{bad:?}");
         }
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -6,12 +6,6 @@ use std::{net::IpAddr, num::NonZeroU32};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tonic::{Request, Status};
 
-/// `ONEWINDOW_TRUST_FORWARDED_FOR`: behind a gateway, the caller is the first address of `x-forwarded-for`. Off by
-/// default, since a client reaching the service directly could write any address there.
-pub fn trust_forwarded_for_from_env() -> bool {
-    std::env::var("ONEWINDOW_TRUST_FORWARDED_FOR").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// The caller's address: the first of `x-forwarded-for` when the gateway is trusted, else the peer's.
 pub fn caller_address<T>(request: &Request<T>, trust_forwarded_for: bool) -> Option<IpAddr> {
     let forwarded = trust_forwarded_for

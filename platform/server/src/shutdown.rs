@@ -29,18 +29,20 @@ pub fn shutdown_on_signal() -> CancellationToken {
 
 /// What a distributed service connects to: its own database, NATS, and identity's keys.
 pub async fn connect(
-    config: &crate::ServiceConfig,
+    service: &str,
+    server: &crate::ServerSettings,
+    cluster: &crate::ClusterSettings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<crate::ServiceContext> {
     use anyhow::Context;
-    let store = onewindow_eventlog::open(&config.database_url).await.context("opening the event log")?;
+    let store = server.open_store(service).await.context("opening the event log")?;
     let bus = onewindow_bus::NatsBus::connect(onewindow_bus::NatsSettings {
-        url: config.nats_url.clone(),
-        stream_replicas: config.stream_replicas,
+        url: cluster.nats_url.clone(),
+        stream_replicas: cluster.stream_replicas(),
     })
     .await
     .context("connecting to NATS")?;
-    let keys = onewindow_auth::IdentityKeySource::new(&config.identity_url)?;
+    let keys = onewindow_auth::IdentityKeySource::new(&cluster.identity_url)?;
     Ok(crate::ServiceContext {
         store,
         bus: std::sync::Arc::new(bus),
@@ -49,18 +51,21 @@ pub async fn connect(
     })
 }
 
-/// The whole `main` of a service process: telemetry, configuration from the environment, the listener, and
-/// `run` until Ctrl-C or SIGTERM.
-pub async fn service_main<F, Fut>(service: &'static str, default_port: u16, run: F) -> anyhow::Result<()>
+/// The whole `main` of a service process once its settings are read: telemetry, the listener, and `run` until
+/// Ctrl-C or SIGTERM.
+pub async fn service_main<F, Fut>(
+    service: &'static str,
+    server: &crate::ServerSettings,
+    default_port: u16,
+    run: F,
+) -> anyhow::Result<()>
 where
-    F: FnOnce(crate::ServiceConfig, tokio::net::TcpListener, CancellationToken) -> Fut,
+    F: FnOnce(tokio::net::TcpListener, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     use anyhow::Context;
-    let _telemetry = onewindow_telemetry::init(service)?;
-    let config = crate::ServiceConfig::from_env(service, default_port)?;
-    let listener = tokio::net::TcpListener::bind(&config.listen_addr)
-        .await
-        .with_context(|| format!("binding {}", config.listen_addr))?;
-    run(config, listener, shutdown_on_signal()).await
+    let _telemetry = server.telemetry.init(service)?;
+    let address = server.listen_addr(default_port);
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+    run(listener, shutdown_on_signal()).await
 }

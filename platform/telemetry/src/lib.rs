@@ -17,6 +17,7 @@ use opentelemetry::{
     propagation::{Extractor, Injector},
     trace::TracerProvider as _,
 };
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt};
@@ -35,21 +36,40 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber, logging at `info` unless `RUST_LOG` says otherwise.
-pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
-    init_with(service_name, "info")
+/// How a process logs and exports traces (the service's settings fill it from `LOG_FORMAT` and
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// One JSON object per log line instead of a readable line.
+    pub json_logs: bool,
+    /// The OTLP/gRPC collector traces are exported to; none means no export.
+    pub otlp_endpoint: Option<String>,
+    /// Which logs are written (`RUST_LOG` syntax, checked by [`log_filter`]); none means the default.
+    pub log_filter: Option<String>,
+}
+
+/// A log filter such as `info,onewindow_routing=debug`, checked: a typo is refused instead of logging nothing.
+pub fn log_filter(raw: &str) -> Result<String, String> {
+    EnvFilter::try_new(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|e| format!("expected a filter such as `info` or `warn,onewindow_routing=debug`: {e}"))
+}
+
+/// Installs the global subscriber, logging at `info` unless the settings' filter says otherwise.
+pub fn init(service_name: &str, settings: &Settings) -> anyhow::Result<TelemetryGuard> {
+    init_with(service_name, "info", settings)
 }
 
 /// Like [`init`] with another default log filter (tests pass "off": traces still work, logs stay quiet).
 /// Safe to call more than once: later calls keep the first set-up.
-pub fn init_with(service_name: &str, default_log_filter: &str) -> anyhow::Result<TelemetryGuard> {
+pub fn init_with(service_name: &str, default_log_filter: &str, settings: &Settings) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
 
     let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    let exporting = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
-    if exporting {
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+    let exporting = settings.otlp_endpoint.is_some();
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build()?;
         builder = builder.with_batch_exporter(exporter);
     }
     let provider = builder.build();
@@ -57,9 +77,9 @@ pub fn init_with(service_name: &str, default_log_filter: &str) -> anyhow::Result
 
     // Logs follow RUST_LOG; spans for tracing are kept at INFO whatever the log level, so a trace crosses a
     // service even when its logs are quiet.
-    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_log_filter));
+    let log_filter = EnvFilter::new(settings.log_filter.as_deref().unwrap_or(default_log_filter));
     let otel = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(LevelFilter::INFO);
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = settings.json_logs;
     let registry = tracing_subscriber::registry().with(otel);
     let installed = if json {
         registry

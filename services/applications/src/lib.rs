@@ -12,6 +12,7 @@
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
 //! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
 //! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
+//! - `settings`: what the process reads at start
 
 pub mod attachments;
 mod catalog_copy;
@@ -20,6 +21,7 @@ pub mod convert;
 mod domain;
 pub mod lists;
 mod service;
+pub mod settings;
 #[cfg(test)]
 mod stored_log;
 mod upstream;
@@ -40,7 +42,7 @@ use onewindow_proto::{
     documents::v1::documents_service_client::DocumentsServiceClient,
     identity::v1::identity_service_client::IdentityServiceClient,
 };
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
+use onewindow_server::{Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -49,20 +51,22 @@ pub use domain::{
     Application, ApplicationEvent, Created, Draft, Language, RouteStep, ServiceSnapshot, Status, Submitted,
     format_number,
 };
+pub use settings::Settings;
 pub use upstream::Upstream;
 
 pub const SERVICE: &str = "applications";
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// Adds the applications API, the attachments API (files in `attachment_blobs`) and the lists to `grpc` and returns
-/// the relay, consumers and projection runner.
+/// Adds the applications API, the attachments API (files in `attachment_blobs`, checked against `limits`) and the
+/// lists to `grpc` and returns the relay, consumers and projection runner.
 pub fn register(
     ctx: &ServiceContext,
     grpc: &mut Grpc,
     upstream: Upstream,
     attachment_blobs: Arc<dyn onewindow_blobs::BlobStore>,
-) -> anyhow::Result<Vec<Worker>> {
-    attachments::register(ctx, grpc, attachment_blobs.clone())?;
+    limits: attachments::Limits,
+) -> Vec<Worker> {
+    attachments::register(ctx, grpc, attachment_blobs.clone(), limits);
     let api = |upstream| service::ApplicationsApi {
         store: ctx.store.clone(),
         auth: ctx.auth.clone(),
@@ -82,7 +86,7 @@ pub fn register(
         ],
     );
     workers.extend(lists::register(ctx, grpc, reader));
-    Ok(workers)
+    workers
 }
 
 /// Clients of the catalog, identity and documents that connect on first use (they may start after us).
@@ -97,16 +101,13 @@ pub fn upstream(catalog_url: &str, identity_url: &str, documents_url: &str) -> a
     })
 }
 
-/// Runs applications as its own process (the distributed mode). Also reads `ONEWINDOW_CATALOG_URL`,
-/// `ONEWINDOW_IDENTITY_URL`, `ONEWINDOW_DOCUMENTS_URL` and the attachments' blob store settings ([`attachments::open_blob_store`]).
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let upstream = upstream(
-        &env_or("ONEWINDOW_CATALOG_URL", "http://127.0.0.1:50052"),
-        &env_or("ONEWINDOW_IDENTITY_URL", "http://127.0.0.1:50051"),
-        &env_or("ONEWINDOW_DOCUMENTS_URL", "http://127.0.0.1:50055"),
-    )?;
-    let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
+/// Runs applications as its own process (the distributed mode).
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let upstream = upstream(&settings.catalog_url, &settings.cluster.identity_url, &settings.documents_url)?;
+    let blobs =
+        attachments::open_blob_store(&settings.blob_store, &settings.attachments_bucket, &settings.cluster).await?;
+    let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, upstream, attachments::open_blob_store(&config).await?)?;
+    let workers = register(&ctx, &mut grpc, upstream, blobs, settings.attachments);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

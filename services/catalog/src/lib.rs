@@ -12,6 +12,7 @@
 //! - `seed_data`: the real catalog of the seeds (`data/catalog.json`), and loading it into an organisation
 //! - `convert`: domain ↔ protobuf
 //! - `service`: the gRPC API and the admin operations
+//! - `settings`: what the process reads at start
 
 /// The calendar lives in `platform/calendar` (applications and routing count working hours on it too).
 pub use onewindow_calendar as calendar;
@@ -20,13 +21,14 @@ mod domain;
 mod search;
 mod seed_data;
 mod service;
+pub mod settings;
 #[cfg(test)]
 mod stored_log;
 
 use onewindow_bus::Worker;
 use onewindow_eventlog::{EventStore, OrgId};
 use onewindow_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
+use onewindow_server::{Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +38,7 @@ pub use domain::{
 };
 pub use seed_data::{CatalogData, catalog_data};
 pub use service::{DefineError, define_department, define_section, define_service, define_services, working_calendar};
+pub use settings::Settings;
 
 pub const SERVICE: &str = "catalog";
 pub const DEFAULT_PORT: u16 = 50052;
@@ -63,8 +66,8 @@ pub async fn seed_catalog(store: &dyn EventStore, org: &OrgId) -> anyhow::Result
 }
 
 /// Runs the catalog as its own process (the distributed mode).
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc);
     onewindow_server::serve(listener, grpc, workers, shutdown).await

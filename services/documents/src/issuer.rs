@@ -30,9 +30,6 @@ use crate::{
     verification::{CodeEvent, VERIFICATION_CODE},
 };
 
-/// Where verification links point when `ONEWINDOW_VERIFY_URL` is not set.
-pub const DEFAULT_VERIFY_URL: &str = "https://onewindow.invalid/verify";
-
 /// What to issue.
 #[derive(Debug, Clone)]
 pub struct IssueOrder {

@@ -19,6 +19,7 @@
 //! - `issuer`: issuing one document (number, render, sign, store, commit)
 //! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
 //! - `service`: the gRPC API
+//! - `settings`: what the process reads at start
 
 mod departments;
 mod domain;
@@ -27,6 +28,7 @@ mod issuing;
 pub mod pdf;
 mod printing;
 mod service;
+pub mod settings;
 pub mod signing;
 #[cfg(test)]
 mod stored_log;
@@ -45,19 +47,16 @@ use std::sync::Arc;
 
 use onewindow_bus::{EventHandler, Worker};
 use onewindow_proto::documents::v1::documents_service_server::{DocumentsServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
+use onewindow_server::{CallerSettings, ClusterSettings, Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use domain::{DocumentError, mask_name};
 /// The blob store moved to `onewindow-blobs`; these names stay for callers that still use them from here.
 pub use onewindow_blobs::{BlobStore, FsBlobStore, InvalidKey, NatsObjectStore};
+pub use settings::{Settings, VerificationSettings};
 
 pub const SERVICE: &str = "documents";
-
-/// Public verifications allowed per minute from one network when `ONEWINDOW_VERIFY_PER_MINUTE` is not set: an HR
-/// office checking a pile of documents gets through, a scraper counting numbers does not.
-const DEFAULT_VERIFY_PER_MINUTE: u32 = 30;
 
 /// Stream types the relay never publishes: signing keys hold secrets, verification codes are the documents'
 /// unguessable handles, and department names are the catalog's to publish.
@@ -65,16 +64,24 @@ const PRIVATE: &[&str] = &[signing::SIGNING_KEYS, verification::VERIFICATION_COD
 pub const DEFAULT_PORT: u16 = 50055;
 
 /// Adds the API to `grpc`; the workers are the relay of the documents log and the issuing consumer.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>) -> Vec<Worker> {
-    let settings = Settings::from_env();
-    let issuer = Arc::new(issuer::Issuer::new(ctx.store.clone(), blobs.clone(), settings.verify_url));
+pub fn register(
+    ctx: &ServiceContext,
+    grpc: &mut Grpc,
+    blobs: Arc<dyn BlobStore>,
+    verification: VerificationSettings,
+    caller: CallerSettings,
+) -> Vec<Worker> {
+    let issuer = Arc::new(issuer::Issuer::new(ctx.store.clone(), blobs.clone(), verification.verify_url));
     let api = service::DocumentsApi {
         store: ctx.store.clone(),
         blobs,
         auth: ctx.auth.clone(),
         issuer: issuer.clone(),
-        limiter: Arc::new(onewindow_server::NetworkLimiter::per_minute(settings.verify_per_minute, "verifications")),
-        trust_forwarded_for: settings.trust_forwarded_for,
+        limiter: Arc::new(onewindow_server::NetworkLimiter::per_minute(
+            verification.verify_per_minute.get(),
+            "verifications",
+        )),
+        trust_forwarded_for: caller.trust_forwarded_for,
     };
     grpc.routes.add_service(DocumentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
@@ -86,50 +93,28 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>
     ctx.workers_keeping_private(SERVICE, PRIVATE, handlers)
 }
 
-/// The documents service's own settings, from the environment.
-struct Settings {
-    /// `ONEWINDOW_VERIFY_URL`: the base of the verification links QR codes carry (`<base>/<org>/<code>`).
-    verify_url: String,
-    /// `ONEWINDOW_VERIFY_PER_MINUTE`: public verifications allowed per minute from one network.
-    verify_per_minute: u32,
-    /// `ONEWINDOW_TRUST_FORWARDED_FOR`: behind a gateway, the caller is the first address of `x-forwarded-for`.
-    trust_forwarded_for: bool,
-}
-
-impl Settings {
-    fn from_env() -> Self {
-        let verify_per_minute = std::env::var("ONEWINDOW_VERIFY_PER_MINUTE")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(DEFAULT_VERIFY_PER_MINUTE);
-        Self {
-            verify_url: onewindow_server::env_or("ONEWINDOW_VERIFY_URL", issuer::DEFAULT_VERIFY_URL),
-            verify_per_minute,
-            trust_forwarded_for: onewindow_server::trust_forwarded_for_from_env(),
-        }
-    }
-}
-
 /// The NATS object store bucket issued PDFs are kept in (distributed mode).
 pub const BLOB_BUCKET: &str = "onewindow-documents";
 
-/// Opens the blob store named by `ONEWINDOW_BLOB_STORE`: `nats` (the default: an object store on the service's
-/// NATS) or `fs:<dir>`.
-pub async fn open_blob_store(spec: &str, config: &ServiceConfig) -> anyhow::Result<Arc<dyn BlobStore>> {
+/// The blob store of a distributed documents process: the bucket [`BLOB_BUCKET`] on the service's NATS, or a
+/// directory.
+pub async fn open_blob_store(
+    spec: &onewindow_blobs::StoreSpec,
+    cluster: &ClusterSettings,
+) -> anyhow::Result<Arc<dyn BlobStore>> {
     let bucket = onewindow_blobs::Bucket {
         name: BLOB_BUCKET.into(),
         description: "onewindow issued documents (PDF)".into(),
-        replicas: config.stream_replicas,
+        replicas: cluster.stream_replicas(),
     };
-    onewindow_blobs::open(spec, &config.nats_url, bucket, "onewindow-documents-blobs").await
+    onewindow_blobs::open(spec, &cluster.nats_url, bucket, "onewindow-documents-blobs").await
 }
 
 /// Runs documents as its own process (the distributed mode).
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
-    let spec = onewindow_server::env_or("ONEWINDOW_BLOB_STORE", "nats");
-    let blobs = open_blob_store(&spec, &config).await?;
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
+    let blobs = open_blob_store(&settings.blob_store, &settings.cluster).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, blobs);
+    let workers = register(&ctx, &mut grpc, blobs, settings.verification, settings.caller);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -1,9 +1,13 @@
-//! The documents service as its own process. Configuration: `ONEWINDOW_*` variables (see the README), and
-//! `ONEWINDOW_BLOB_STORE` (`nats`, the default, or `fs:<directory>`).
+//! The documents service as its own process: `onewindow-documents --help` lists its settings.
 
-use onewindow_documents::{DEFAULT_PORT, SERVICE, run};
+use onewindow_documents::{DEFAULT_PORT, SERVICE, Settings, run};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    onewindow_server::service_main(SERVICE, DEFAULT_PORT, run).await
+    let settings: Settings = onewindow_server::parse();
+    let server = settings.server.clone();
+    onewindow_server::service_main(SERVICE, &server, DEFAULT_PORT, |listener, shutdown| {
+        run(settings, listener, shutdown)
+    })
+    .await
 }

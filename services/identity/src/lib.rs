@@ -21,6 +21,7 @@
 //! - `keys`: the signing key ring
 //! - `proto`: conversions between API messages and the domain
 //! - `service`: the gRPC API and account registration
+//! - `settings`: what the process reads at start
 
 mod account;
 mod card;
@@ -34,6 +35,7 @@ mod rate_limit;
 mod refresh;
 mod security;
 mod service;
+pub mod settings;
 #[cfg(test)]
 mod stored_log;
 #[cfg(test)]
@@ -45,7 +47,7 @@ use onewindow_auth::{Authenticator, KeySource, Role, TokenIssuer};
 use onewindow_bus::Worker;
 use onewindow_eventlog::EventStore;
 use onewindow_proto::identity::v1::identity_service_server::{IdentityServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
+use onewindow_server::{Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -53,29 +55,16 @@ pub use account::AccountError;
 pub use iin::{Iin, IinError};
 pub use onewindow_server::{Clock, SystemClock};
 pub use service::{NewAccount, RegisterError, access_code_ttl, register_account};
+pub use settings::{Settings, SignInSettings};
 
 pub const SERVICE: &str = "identity";
 pub const DEFAULT_PORT: u16 = 50051;
 
-/// Identity's own settings.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `ONEWINDOW_SIGN_IN_PER_MINUTE`: credential checks allowed per minute from one source network.
-    pub sign_in_per_minute: u32,
-    /// `ONEWINDOW_TRUST_FORWARDED_FOR`: behind a gateway, the caller is the first address of `x-forwarded-for`.
-    pub trust_forwarded_for: bool,
-}
-
-impl Settings {
-    pub fn from_env() -> Self {
-        Self {
-            sign_in_per_minute: std::env::var("ONEWINDOW_SIGN_IN_PER_MINUTE")
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(rate_limit::DEFAULT_PER_MINUTE),
-            trust_forwarded_for: onewindow_server::trust_forwarded_for_from_env(),
-        }
-    }
+/// What the API is built with: the budget of credential checks and whether to trust the gateway's address.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub sign_in: SignInSettings,
+    pub caller: onewindow_server::CallerSettings,
 }
 
 /// Identity opened on its store: the key ring is loaded (or created).
@@ -84,11 +73,11 @@ pub struct Identity {
     keys: Arc<keys::KeyRing>,
     issuer: Arc<TokenIssuer>,
     clock: Arc<dyn Clock>,
-    settings: Settings,
+    options: Options,
 }
 
 impl Identity {
-    /// Opens identity with the system clock and settings from the environment.
+    /// Opens identity with the system clock and the default options.
     pub async fn open(store: Arc<dyn EventStore>) -> anyhow::Result<Self> {
         let keys = keys::load_or_generate(store.as_ref()).await?;
         let issuer = TokenIssuer::new(keys.signing()?, service::token_ttl())?;
@@ -97,7 +86,7 @@ impl Identity {
             keys: Arc::new(keys),
             issuer: Arc::new(issuer),
             clock: Arc::new(SystemClock),
-            settings: Settings::from_env(),
+            options: Options::default(),
         })
     }
 
@@ -107,8 +96,8 @@ impl Identity {
         self
     }
 
-    pub fn with_settings(mut self, settings: Settings) -> Self {
-        self.settings = settings;
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
         self
     }
 
@@ -126,11 +115,11 @@ impl Identity {
             auth: ctx.auth.clone(),
             clock: self.clock.clone(),
             limiter: Arc::new(onewindow_server::NetworkLimiter::per_minute(
-                self.settings.sign_in_per_minute,
+                self.options.sign_in.sign_in_per_minute.get(),
                 "sign-in attempts",
             )),
             unknown_logins: Arc::default(),
-            trust_forwarded_for: self.settings.trust_forwarded_for,
+            trust_forwarded_for: self.options.caller.trust_forwarded_for,
         };
         grpc.routes.add_service(IdentityServiceServer::new(api));
         grpc.names.push(SERVICE_NAME);
@@ -154,9 +143,10 @@ pub fn roles(names: &[&str]) -> Vec<Role> {
 }
 
 /// Runs identity as its own process (the distributed mode). It needs only its database.
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let store = onewindow_eventlog::open(&config.database_url).await?;
-    serve(Identity::open(store).await?, listener, shutdown).await
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let store = settings.server.open_store(SERVICE).await?;
+    let options = Options { sign_in: settings.sign_in, caller: settings.caller };
+    serve(Identity::open(store).await?.with_options(options), listener, shutdown).await
 }
 
 /// Serves an opened identity alone on `listener` until `shutdown`.

@@ -12,7 +12,7 @@ use crate::security::{SignInGuard, sign_in_failed};
 /// Credential checks (sign-in, activation, password change) allowed per minute from one network when
 /// `ONEWINDOW_SIGN_IN_PER_MINUTE` is not set. A campus behind one NAT address signs in together, so this is
 /// generous; one account's lockout is what stops guessing a password.
-pub const DEFAULT_PER_MINUTE: u32 = 60;
+pub const DEFAULT_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(60).unwrap();
 
 /// Lockouts of logins that have no account, kept like real ones but only in memory.
 #[derive(Default)]

@@ -32,6 +32,7 @@
 //! - `http`: the HTTP adapter (reqwest)
 //! - `service`: the gRPC API of the inbox, preferences and dead letters
 //! - `integrations`: the gRPC API of webhooks
+//! - `settings`: what the process reads at start
 
 mod consumers;
 mod domain;
@@ -44,6 +45,7 @@ pub mod public;
 mod public_log;
 mod sender;
 mod service;
+pub mod settings;
 mod smtp;
 #[cfg(test)]
 mod stored_log;
@@ -68,14 +70,13 @@ use onewindow_proto::notifications::v1::{
     integrations_service_server::{self, IntegrationsServiceServer},
     notifications_service_server::{NotificationsServiceServer, SERVICE_NAME},
 };
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext};
+use onewindow_server::{ClusterSettings, Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const SERVICE: &str = "notifications";
 pub const DEFAULT_PORT: u16 = 50056;
-/// The sender of e-mails when `ONEWINDOW_MAIL_FROM` is not set.
-pub const DEFAULT_MAIL_FROM: &str = "onewindow <noreply@onewindow.invalid>";
+pub use settings::{DEFAULT_MAIL_FROM, MailSettings, Settings};
 
 /// Adds the APIs to `grpc`; the workers are the relay of the notifications log, the consumers, and the webhook
 /// sender (webhooks work in both modes: they are fed from applications' events, not from NATS).
@@ -118,15 +119,15 @@ const PRIVATE: &[&str] = &[
 
 /// The publisher of the public CloudEvents to `ONEWINDOW_PUBLIC` (distributed mode only: the embedded mode has no
 /// NATS; its integrators use webhooks or `WatchPublicEvents`).
-async fn public_events_worker(ctx: &ServiceContext, config: &ServiceConfig) -> anyhow::Result<Worker> {
+async fn public_events_worker(ctx: &ServiceContext, cluster: &ClusterSettings) -> anyhow::Result<Worker> {
     let client = async_nats::ConnectOptions::new()
         .name("onewindow-notifications-public")
         .retry_on_initial_connect()
-        .connect(config.nats_url.as_str())
+        .connect(cluster.nats_url.as_str())
         .await
         .context("connecting to NATS for the public events")?;
     let jetstream = async_nats::jetstream::new(client);
-    nats::ensure_public_stream(&jetstream, config.stream_replicas).await.context("the public events' stream")?;
+    nats::ensure_public_stream(&jetstream, cluster.stream_replicas()).await.context("the public events' stream")?;
     let publisher = Arc::new(nats::PublicEventsPublisher::new(jetstream));
     Ok(ctx.bus.consume(publisher, ctx.store.clone(), ctx.shutdown.clone()))
 }
@@ -139,24 +140,22 @@ pub fn email_worker(ctx: &ServiceContext, smtp_url: &str, from: &str) -> anyhow:
     Ok(Worker::new(sender::CHECKPOINT, sender.run(ctx.shutdown.clone())))
 }
 
-/// The e-mail worker as the environment configures it (`ONEWINDOW_SMTP_URL`, `ONEWINDOW_MAIL_FROM`): none when no
-/// SMTP server is named.
-fn email_worker_from_env(ctx: &ServiceContext) -> anyhow::Result<Option<Worker>> {
-    let Some(url) = std::env::var("ONEWINDOW_SMTP_URL").ok().filter(|url| !url.trim().is_empty()) else {
+/// The e-mail worker `mail` asks for: none when no SMTP server is named.
+pub fn email_worker_for(ctx: &ServiceContext, mail: &MailSettings) -> anyhow::Result<Option<Worker>> {
+    let Some(url) = &mail.smtp_url else {
         tracing::info!("ONEWINDOW_SMTP_URL is not set: e-mail is off (notifications stay in the inbox)");
         return Ok(None);
     };
-    let from = std::env::var("ONEWINDOW_MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.to_owned());
-    tracing::info!(smtp = %url, %from, "e-mail is on");
-    email_worker(ctx, &url, &from).map(Some)
+    tracing::info!(smtp = %url, from = %mail.mail_from, "e-mail is on");
+    email_worker(ctx, url, &mail.mail_from).map(Some)
 }
 
 /// Runs notifications as its own process (the distributed mode).
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
     let mut workers = register(&ctx, &mut grpc);
-    workers.extend(email_worker_from_env(&ctx)?);
-    workers.push(public_events_worker(&ctx, &config).await?);
+    workers.extend(email_worker_for(&ctx, &settings.mail)?);
+    workers.push(public_events_worker(&ctx, &settings.cluster).await?);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

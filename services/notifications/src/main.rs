@@ -1,8 +1,13 @@
-//! The notifications service as its own process. Configuration: `ONEWINDOW_*` variables (see the README).
+//! The notifications service as its own process: `onewindow-notifications --help` lists its settings.
 
-use onewindow_notifications::{DEFAULT_PORT, SERVICE, run};
+use onewindow_notifications::{DEFAULT_PORT, SERVICE, Settings, run};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    onewindow_server::service_main(SERVICE, DEFAULT_PORT, run).await
+    let settings: Settings = onewindow_server::parse();
+    let server = settings.server.clone();
+    onewindow_server::service_main(SERVICE, &server, DEFAULT_PORT, |listener, shutdown| {
+        run(settings, listener, shutdown)
+    })
+    .await
 }

@@ -42,7 +42,7 @@ impl Smtp {
     }
 }
 
-fn parse_url(url: &str) -> Result<(String, u16), SmtpConfigError> {
+pub(crate) fn parse_url(url: &str) -> Result<(String, u16), SmtpConfigError> {
     let invalid = || SmtpConfigError::Url(url.to_owned());
     let authority = url.trim().strip_prefix("smtp://").ok_or_else(invalid)?.trim_end_matches('/');
     let (host, port) = match authority.rsplit_once(':') {

@@ -6,10 +6,12 @@
 //!
 //! # Layout
 //! - [`run_embedded`]: opens the six stores, wires the services and serves them
+//! - `cli`: the command line (`run`, `demo`, `rebuild`) and its settings
 //! - `demo`: the demo organisations, accounts and catalog, seeded on first start
 //! - `walkthrough`: the certificate-of-study flow as a gRPC client (`onewindow demo`)
 //! - [`rebuild`]: `onewindow rebuild <projection>`, a read model dropped and replayed from its service's log
 
+pub mod cli;
 mod demo;
 pub mod rebuild;
 pub mod walkthrough;
@@ -26,17 +28,43 @@ use tokio_util::sync::CancellationToken;
 
 pub use demo::{DemoAccount, demo_accounts, seed_demo};
 
-/// Settings of the embedded mode.
-#[derive(Debug, Clone)]
+/// Settings of the embedded mode: where its data is, and each service's own settings (the same variables as the
+/// services' processes read).
+#[derive(clap::Args, Debug, Clone)]
 pub struct EmbeddedConfig {
-    /// Where the SQLite files, the PDFs (`blobs/`) and the attachments (`attachments/`) are kept
-    /// (`ONEWINDOW_DATA_DIR`, default `./data`).
+    /// Where the SQLite files, the PDFs (`blobs/`), the attachments (`attachments/`) and the demo passwords are kept
+    #[arg(long, env = "ONEWINDOW_DATA_DIR", value_name = "DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Seed the demo organisations, accounts and catalog on start.
+    /// Do not seed the demo organisations, accounts and catalog
+    #[arg(long = "no-demo", action = clap::ArgAction::SetFalse)]
     pub seed_demo: bool,
-    /// Where e-mail goes (`smtp://host:port`); none means e-mail is off.
-    pub smtp_url: Option<String>,
-    pub mail_from: String,
+    #[command(flatten)]
+    pub mail: onewindow_notifications::MailSettings,
+    #[command(flatten)]
+    pub sign_in: onewindow_identity::SignInSettings,
+    #[command(flatten)]
+    pub caller: onewindow_server::CallerSettings,
+    #[command(flatten)]
+    pub verification: onewindow_documents::VerificationSettings,
+    #[command(flatten)]
+    pub deadlines: onewindow_routing::DeadlineSettings,
+    #[command(flatten)]
+    pub attachments: onewindow_applications::attachments::Limits,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: "data".into(),
+            seed_demo: true,
+            mail: Default::default(),
+            sign_in: Default::default(),
+            caller: Default::default(),
+            verification: Default::default(),
+            deadlines: Default::default(),
+            attachments: Default::default(),
+        }
+    }
 }
 
 const SERVICES: [&str; 6] = ["identity", "catalog", "applications", "routing", "documents", "notifications"];
@@ -58,7 +86,8 @@ pub async fn run_embedded(
     }
     let store = |name: &str| stores.get(name).cloned().context("store missing");
 
-    let identity = onewindow_identity::Identity::open(store("identity")?).await?;
+    let identity_options = onewindow_identity::Options { sign_in: config.sign_in, caller: config.caller };
+    let identity = onewindow_identity::Identity::open(store("identity")?).await?.with_options(identity_options);
     let auth = Authenticator::new(identity.key_source());
     let bus = Arc::new(LogTailBus::new(stores.clone()));
     let context = |name: &str| -> anyhow::Result<ServiceContext> {
@@ -78,15 +107,20 @@ pub async fn run_embedded(
     let mut workers = identity.register(&context("identity")?, &mut grpc);
     workers.extend(onewindow_catalog::register(&context("catalog")?, &mut grpc));
     let attachments = Arc::new(onewindow_blobs::FsBlobStore::new(config.data_dir.join("attachments")));
-    workers.extend(onewindow_applications::register(&context("applications")?, &mut grpc, upstream, attachments)?);
+    let applications = context("applications")?;
+    workers.extend(onewindow_applications::register(
+        &applications,
+        &mut grpc,
+        upstream,
+        attachments,
+        config.attachments,
+    ));
     let identity_directory = onewindow_routing::identity_directory(&format!("http://{address}"))?;
-    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc, identity_directory)?);
-    workers.extend(onewindow_documents::register(&context("documents")?, &mut grpc, blobs));
+    workers.extend(onewindow_routing::register(&context("routing")?, &mut grpc, identity_directory, config.deadlines));
+    let documents = context("documents")?;
+    workers.extend(onewindow_documents::register(&documents, &mut grpc, blobs, config.verification, config.caller));
     let notifications = context("notifications")?;
     workers.extend(onewindow_notifications::register(&notifications, &mut grpc));
-    match &config.smtp_url {
-        Some(url) => workers.push(onewindow_notifications::email_worker(&notifications, url, &config.mail_from)?),
-        None => tracing::info!("ONEWINDOW_SMTP_URL is not set: e-mail is off"),
-    }
+    workers.extend(onewindow_notifications::email_worker_for(&notifications, &config.mail)?);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

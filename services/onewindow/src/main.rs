@@ -1,87 +1,28 @@
 //! `onewindow`: the whole system in one process (`onewindow run`, what `make run` starts), and the demo
 //! walkthrough as a client (`onewindow demo`), and `onewindow rebuild <projection>` for read models.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use onewindow::{
-    EmbeddedConfig, rebuild, run_embedded,
+    cli::{Cli, Command, RunArgs},
+    rebuild, run_embedded,
     walkthrough::{Cast, Endpoints, certificate_of_study},
 };
 
-#[derive(Parser)]
-#[command(version, about = "onewindow: a one-window e-services centre")]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Runs all six services in this process on one gRPC port, over SQLite (the default).
-    Run(RunArgs),
-    /// Walks the certificate-of-study flow against a running system with the demo accounts.
-    Demo {
-        #[arg(long, default_value = "http://127.0.0.1:50050")]
-        url: String,
-        #[arg(long, default_value = "kaznu")]
-        org: String,
-        #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-    },
-    /// Drops a read model (projection) and replays its service's event log into it.
-    Rebuild {
-        /// The projection, e.g. application_list.
-        #[arg(required_unless_present = "list")]
-        projection: Option<String>,
-        /// Names every projection and how far it is, instead.
-        #[arg(long)]
-        list: bool,
-        /// The owning service's database (as the service reads it); unset means the embedded mode's SQLite file.
-        #[arg(long, env = "ONEWINDOW_DATABASE_URL")]
-        database_url: Option<String>,
-        #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-    },
-}
-
-#[derive(clap::Args)]
-struct RunArgs {
-    #[arg(long, env = "ONEWINDOW_LISTEN_ADDR", default_value = "127.0.0.1:50050")]
-    listen: String,
-    #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    /// Do not seed the demo organisations, accounts and catalog.
-    #[arg(long)]
-    no_demo: bool,
-    /// Where e-mail goes, e.g. smtp://127.0.0.1:2525; unset means e-mail is off.
-    #[arg(long, env = "ONEWINDOW_SMTP_URL")]
-    smtp_url: Option<String>,
-    #[arg(long, env = "ONEWINDOW_MAIL_FROM", default_value = onewindow_notifications::DEFAULT_MAIL_FROM)]
-    mail_from: String,
-}
-
-#[derive(Parser)]
-struct RunOnly {
-    #[command(flatten)]
-    args: RunArgs,
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = onewindow_telemetry::init("onewindow")?;
-    // No subcommand means `run`, with the same environment and defaults.
-    let command = Cli::parse().command.unwrap_or_else(|| Command::Run(RunOnly::parse_from(["onewindow"]).args));
+    let (command, telemetry) = Cli::read();
+    let _telemetry = telemetry.init("onewindow")?;
     match command {
-        Command::Run(RunArgs { listen, data_dir, no_demo, smtp_url, mail_from }) => {
+        Command::Run(RunArgs { listen, system }) => {
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
             let address = listener.local_addr()?;
+            let data_dir = &system.data_dir;
             println!("onewindow is listening on {address} (all six services; data in {})", data_dir.display());
             println!("demo accounts and their passwords: {}", data_dir.join("demo-accounts.txt").display());
             println!("try the whole flow in another terminal: cargo run -p onewindow -- demo --url http://{address}");
-            let config = EmbeddedConfig { data_dir, seed_demo: !no_demo, smtp_url, mail_from };
-            run_embedded(config, listener, onewindow_server::shutdown_on_signal()).await
+            run_embedded(system, listener, onewindow_server::shutdown_on_signal()).await
         }
         Command::Demo { url, org, data_dir } => {
             let cast = Cast::from_demo_file(&data_dir.join("demo-accounts.txt"), &org)?;

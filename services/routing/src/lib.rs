@@ -20,6 +20,7 @@
 //! - `directory`: who holds a post, asked of identity
 //! - `deadlines`: the worker that records reminders, escalations and deemed decisions
 //! - `service`: the gRPC API
+//! - `settings`: what the process reads at start
 
 mod applications;
 mod catalog;
@@ -29,6 +30,7 @@ mod directory;
 #[cfg(test)]
 mod fixtures;
 mod service;
+pub mod settings;
 mod sheet;
 #[cfg(test)]
 mod stored_log;
@@ -41,7 +43,7 @@ use std::{sync::Arc, time::Duration};
 
 use onewindow_bus::{EventHandler, Worker};
 use onewindow_proto::routing::v1::routing_service_server::{RoutingServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_parse};
+use onewindow_server::{Grpc, ServiceContext};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -49,6 +51,7 @@ pub use applications::CONSUMER;
 pub use deadlines::HEAD_POSITION;
 pub use directory::{Directory, IdentityDirectory, Person};
 pub use onewindow_server::{Clock, SystemClock};
+pub use settings::{DeadlineSettings, Settings};
 
 pub const SERVICE: &str = "routing";
 pub const DEFAULT_PORT: u16 = 50054;
@@ -59,8 +62,13 @@ const PRIVATE: &[&str] =
     &[catalog::ROUTE_COPY, catalog::CALENDAR_COPY, applications::SUBMISSION, delegation::DELEGATION];
 
 /// Adds the API to `grpc`; the workers are the relay of routing's log, the consumers of applications' and the
-/// catalog's events, and the deadline worker (`ONEWINDOW_ROUTING_DEADLINE_SCAN_SECONDS`, default 60).
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, directory: Arc<dyn Directory>) -> anyhow::Result<Vec<Worker>> {
+/// catalog's events, and the deadline worker.
+pub fn register(
+    ctx: &ServiceContext,
+    grpc: &mut Grpc,
+    directory: Arc<dyn Directory>,
+    deadline_settings: DeadlineSettings,
+) -> Vec<Worker> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let api = service::RoutingApi { store: ctx.store.clone(), auth: ctx.auth.clone(), clock: clock.clone() };
     grpc.routes.add_service(RoutingServiceServer::new(api));
@@ -70,10 +78,10 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, directory: Arc<dyn Direct
         Arc::new(catalog::CatalogCopy { store: ctx.store.clone() }),
     ];
     let mut workers = ctx.workers_keeping_private(SERVICE, PRIVATE, handlers);
-    let every = Duration::from_secs(env_parse("ONEWINDOW_ROUTING_DEADLINE_SCAN_SECONDS", 60u64)?.max(1));
+    let every = Duration::from_secs(deadline_settings.scan_seconds.max(1));
     let deadlines = deadlines::DeadlineWorker::new(ctx.store.clone(), directory, clock);
     workers.push(Worker::new("routing-deadlines", deadlines.run(every, ctx.shutdown.clone())));
-    Ok(workers)
+    workers
 }
 
 /// Identity's post holders over gRPC at `identity_url` (connects on first use).
@@ -82,10 +90,10 @@ pub fn identity_directory(identity_url: &str) -> anyhow::Result<Arc<dyn Director
 }
 
 /// Runs routing as its own process (the distributed mode): its database, NATS, and identity (keys, post holders).
-pub async fn run(config: ServiceConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let directory = identity_directory(&config.identity_url)?;
-    let ctx = onewindow_server::connect(&config, shutdown.clone()).await?;
+pub async fn run(settings: Settings, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let directory = identity_directory(&settings.cluster.identity_url)?;
+    let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
-    let workers = register(&ctx, &mut grpc, directory)?;
+    let workers = register(&ctx, &mut grpc, directory, settings.deadlines);
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

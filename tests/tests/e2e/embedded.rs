@@ -23,12 +23,7 @@ impl EmbeddedSystem {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
-        let config = EmbeddedConfig {
-            data_dir: data_dir.clone(),
-            seed_demo: true,
-            smtp_url: None,
-            mail_from: onewindow_notifications::DEFAULT_MAIL_FROM.into(),
-        };
+        let config = EmbeddedConfig { data_dir: data_dir.clone(), ..EmbeddedConfig::default() };
         let stop = shutdown.clone();
         tokio::spawn(async move {
             if let Err(error) = run_embedded(config, listener, stop).await {

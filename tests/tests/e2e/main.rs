@@ -17,4 +17,5 @@ mod make_run;
 mod notifications_public;
 mod outbox;
 mod routing;
+mod settings;
 mod tenancy;

@@ -10,48 +10,40 @@ pub const DEFAULT_TYPES: &str = "application/pdf,image/jpeg,image/png";
 /// Longer names are cut (by characters) before they are stored.
 const MAX_NAME_CHARS: usize = 200;
 
-/// The limits every uploaded file is checked against.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The limits every uploaded file is checked against: settings of the applications process and of the embedded
+/// mode, checked when read.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
+    /// The largest file an applicant can attach, in bytes
+    #[arg(id = "attachment_max_bytes", long = "attachment-max-bytes", env = "ONEWINDOW_ATTACHMENT_MAX_BYTES",
+        value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES, value_parser = positive_size)]
     pub max_bytes: usize,
-    /// MIME types, lowercase, as `infer` names them.
+    /// The accepted types, comma-separated MIME types, recognised from the content (never the name)
+    #[arg(id = "attachment_types", long = "attachment-types", env = "ONEWINDOW_ATTACHMENT_TYPES", value_name = "TYPES",
+        value_delimiter = ',', default_value = DEFAULT_TYPES, value_parser = recognisable_type)]
     pub accepted: Vec<String>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_bytes: DEFAULT_MAX_BYTES, accepted: parse_types(DEFAULT_TYPES) }
+        Self { max_bytes: DEFAULT_MAX_BYTES, accepted: DEFAULT_TYPES.split(',').map(str::to_owned).collect() }
+    }
+}
+
+fn positive_size(raw: &str) -> Result<usize, String> {
+    raw.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| "expected a positive number of bytes".into())
+}
+
+/// A MIME type `infer` can recognise from a file's content, lowercase.
+fn recognisable_type(raw: &str) -> Result<String, String> {
+    let mime = raw.trim().to_ascii_lowercase();
+    match infer::is_mime_supported(&mime) {
+        true => Ok(mime),
+        false => Err(format!("{raw:?} is not a type recognisable from the content (e.g. application/pdf, image/png)")),
     }
 }
 
 impl Limits {
-    /// `ONEWINDOW_ATTACHMENT_MAX_BYTES` (default 10 MiB) and `ONEWINDOW_ATTACHMENT_TYPES` (comma-separated MIME
-    /// types, default PDF, JPEG and PNG).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let setting = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Self::parse(
-            setting("ONEWINDOW_ATTACHMENT_MAX_BYTES").as_deref(),
-            setting("ONEWINDOW_ATTACHMENT_TYPES").as_deref(),
-        )
-    }
-
-    fn parse(max_bytes: Option<&str>, types: Option<&str>) -> anyhow::Result<Self> {
-        let max_bytes = match max_bytes {
-            None => DEFAULT_MAX_BYTES,
-            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                anyhow::anyhow!("ONEWINDOW_ATTACHMENT_MAX_BYTES={raw:?} is not a positive number of bytes")
-            })?,
-        };
-        let accepted = parse_types(types.unwrap_or(DEFAULT_TYPES));
-        let unknown: Vec<_> = accepted.iter().filter(|t| !infer::is_mime_supported(t)).collect();
-        anyhow::ensure!(
-            unknown.is_empty(),
-            "ONEWINDOW_ATTACHMENT_TYPES names types that cannot be recognised: {unknown:?}"
-        );
-        anyhow::ensure!(!accepted.is_empty(), "ONEWINDOW_ATTACHMENT_TYPES accepts nothing");
-        Ok(Self { max_bytes, accepted })
-    }
-
     /// The content type of `bytes` if it is one of the accepted ones; otherwise why not, for the applicant.
     pub fn check(&self, bytes: &[u8]) -> Result<&'static str, String> {
         if bytes.is_empty() {
@@ -72,10 +64,6 @@ impl Limits {
             }
         }
     }
-}
-
-fn parse_types(list: &str) -> Vec<String> {
-    list.split(',').map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect()
 }
 
 /// "10 MiB", "512 KiB", "700 bytes".
@@ -138,19 +126,30 @@ mod tests {
 
     #[test]
     fn settings_are_checked_when_read() {
-        assert_eq!(Limits::parse(None, None).expect("defaults"), Limits::default());
-        let set = Limits::parse(Some("2048"), Some("image/png")).expect("set");
-        assert_eq!((set.max_bytes, set.accepted), (2048, vec!["image/png".to_owned()]));
-        for (max, types) in
-            [(Some("0"), None), (Some("ten"), None), (None, Some("text/x-made-up")), (None, Some(" , "))]
-        {
-            assert!(Limits::parse(max, types).is_err(), "{max:?} {types:?}");
+        #[derive(clap::Parser)]
+        struct Settings {
+            #[command(flatten)]
+            limits: Limits,
+        }
+        let parse = |args: &[&str]| {
+            <Settings as clap::Parser>::try_parse_from(std::iter::once("applications").chain(args.iter().copied()))
+                .map(|s| s.limits)
+        };
+        assert_eq!(parse(&[]).expect("defaults"), Limits::default());
+        let set = parse(&["--attachment-max-bytes", "2048", "--attachment-types", " application/PDF ,image/png"])
+            .expect("set");
+        assert_eq!((set.max_bytes, set.accepted), (2048, vec!["application/pdf".to_owned(), "image/png".to_owned()]));
+        for bad in [["--attachment-max-bytes", "0"], ["--attachment-max-bytes", "ten"]] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
+        for bad in [["--attachment-types", "text/x-made-up"], ["--attachment-types", " , "]] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn the_accepted_types_are_configurable() {
-        let pdf_only = Limits { accepted: parse_types(" application/PDF , "), ..Limits::default() };
+        let pdf_only = Limits { accepted: vec!["application/pdf".into()], ..Limits::default() };
         assert_eq!(pdf_only.accepted, ["application/pdf"]);
         assert!(pdf_only.check(PNG).is_err());
         assert!(pdf_only.check(&pdf()).is_ok());

@@ -25,7 +25,7 @@ use onewindow_blobs::BlobStore;
 use onewindow_commands::{Command, run_command};
 use onewindow_eventlog::{EventMetadata, EventStore, Loaded, OrgId, StoreError, StreamAppend, StreamRef, encode, load};
 use onewindow_proto::applications::v1::attachments_service_server::{AttachmentsServiceServer, SERVICE_NAME};
-use onewindow_server::{Grpc, ServiceConfig, ServiceContext, env_or};
+use onewindow_server::{ClusterSettings, Grpc, ServiceContext};
 use tonic::Status;
 use uuid::Uuid;
 
@@ -35,26 +35,26 @@ pub use domain::{ATTACHMENT, Attachment, AttachmentEvent, Attachments, Uploaded}
 /// The NATS object store bucket of the distributed mode, unless `ONEWINDOW_ATTACHMENTS_BUCKET` names another.
 pub const DEFAULT_BUCKET: &str = "onewindow-attachments";
 
-/// Adds `AttachmentsService` to `grpc`; the limits come from the environment ([`Limits::from_env`]).
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
-    let limits = Limits::from_env()?;
+/// Adds `AttachmentsService` to `grpc`, checking every file against `limits`.
+pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, blobs: Arc<dyn BlobStore>, limits: Limits) {
     tracing::info!(max_bytes = limits.max_bytes, accepted = ?limits.accepted, "attachment limits");
     let api = service::AttachmentsApi { store: ctx.store.clone(), blobs, auth: ctx.auth.clone(), limits };
     grpc.routes.add_service(AttachmentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
-    Ok(())
 }
 
-/// The blob store of a distributed applications process: `ONEWINDOW_BLOB_STORE` is `nats` (the default: the
-/// bucket `ONEWINDOW_ATTACHMENTS_BUCKET`, default [`DEFAULT_BUCKET`], on the service's NATS) or `fs:<directory>`.
-pub async fn open_blob_store(config: &ServiceConfig) -> anyhow::Result<Arc<dyn BlobStore>> {
-    let spec = env_or("ONEWINDOW_BLOB_STORE", "nats");
+/// The blob store of a distributed applications process: the bucket `bucket` on the service's NATS, or a directory.
+pub async fn open_blob_store(
+    spec: &onewindow_blobs::StoreSpec,
+    bucket: &str,
+    cluster: &ClusterSettings,
+) -> anyhow::Result<Arc<dyn BlobStore>> {
     let bucket = onewindow_blobs::Bucket {
-        name: env_or("ONEWINDOW_ATTACHMENTS_BUCKET", DEFAULT_BUCKET),
+        name: bucket.to_owned(),
         description: "onewindow attachments of applications".into(),
-        replicas: config.stream_replicas,
+        replicas: cluster.stream_replicas(),
     };
-    onewindow_blobs::open(&spec, &config.nats_url, bucket, "onewindow-applications-blobs").await
+    onewindow_blobs::open(spec, &cluster.nats_url, bucket, "onewindow-applications-blobs").await
 }
 
 fn stream(org: &OrgId, application_id: Uuid) -> StreamRef {

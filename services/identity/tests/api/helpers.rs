@@ -9,7 +9,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use onewindow_auth::Role;
 use onewindow_eventlog::{EventStore, OrgId, StreamRef};
-use onewindow_identity::{Clock, Identity, NewAccount, Settings, register_account, serve};
+use onewindow_identity::{Clock, Identity, NewAccount, Options, register_account, serve};
 use onewindow_proto::identity::v1::{self as pb, identity_service_client::IdentityServiceClient};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -63,10 +63,10 @@ impl Drop for TestApp {
 impl TestApp {
     /// A server whose per-network budget is out of the way.
     pub async fn spawn() -> Self {
-        Self::spawn_with(Settings { sign_in_per_minute: 10_000, trust_forwarded_for: false }).await
+        Self::spawn_with(options(10_000, false)).await
     }
 
-    pub async fn spawn_with(settings: Settings) -> Self {
+    pub async fn spawn_with(options: Options) -> Self {
         capture_logs();
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("in-memory log");
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
@@ -74,7 +74,7 @@ impl TestApp {
             .await
             .expect("identity opens")
             .with_clock(clock.clone())
-            .with_settings(settings);
+            .with_options(options);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
@@ -220,4 +220,14 @@ fn capture_logs() -> &'static Captured {
 /// What every test of this binary has logged so far.
 pub fn captured_logs() -> String {
     String::from_utf8_lossy(&capture_logs().0.lock().expect("buffer")).into_owned()
+}
+
+/// Identity's options with a budget of `sign_in_per_minute` and the gateway's address trusted or not.
+pub fn options(sign_in_per_minute: u32, trust_forwarded_for: bool) -> Options {
+    Options {
+        sign_in: onewindow_identity::SignInSettings {
+            sign_in_per_minute: sign_in_per_minute.try_into().expect("a budget above zero"),
+        },
+        caller: onewindow_server::CallerSettings { trust_forwarded_for },
+    }
 }

@@ -2,12 +2,11 @@
 
 use chrono::Duration;
 use onewindow_auth::Role;
-use onewindow_identity::Settings;
 use onewindow_proto::identity::v1 as pb;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
 
-use crate::helpers::{ORG, TestApp};
+use crate::helpers::{ORG, TestApp, options};
 
 const PASSWORD: &str = "Right7Password";
 
@@ -69,7 +68,7 @@ async fn a_login_that_does_not_exist_looks_the_same() {
 
 #[tokio::test]
 async fn each_source_network_has_a_budget() {
-    let app = TestApp::spawn_with(Settings { sign_in_per_minute: 3, trust_forwarded_for: true }).await;
+    let app = TestApp::spawn_with(options(3, true)).await;
     app.seed("aruzhan", PASSWORD, &[Role::Applicant]).await;
     let from = |address: &str, password: &str| {
         let mut request = Request::new(pb::SignInRequest {
@@ -93,7 +92,7 @@ async fn each_source_network_has_a_budget() {
 
 #[tokio::test]
 async fn without_a_gateway_the_budget_is_the_peers() {
-    let app = TestApp::spawn_with(Settings { sign_in_per_minute: 2, trust_forwarded_for: false }).await;
+    let app = TestApp::spawn_with(options(2, false)).await;
     app.seed("aruzhan", PASSWORD, &[Role::Applicant]).await;
     app.sign_in("aruzhan", PASSWORD).await.expect("first");
     app.sign_in("aruzhan", PASSWORD).await.expect("second");
