@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/onewindow/target
 # Two cores: keep the build lean.
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: run test test-unit bench fmt fmt-check lint proto-lint clean-data
+.PHONY: run test test-unit bench fmt fmt-check lint proto-lint proto-breaking clean-data
 
 ## Starts the whole system in one process on 127.0.0.1:50050 (SQLite under ./data, demo data seeded).
 run:
@@ -37,12 +37,17 @@ fmt:
 fmt-check:
 	cargo fmt --all -- --check
 
+## Clippy over every crate and target, warnings denied.
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 ## buf lint (STANDARD rules) over proto/.
 proto-lint:
 	npx --yes @bufbuild/buf@1 lint
+
+## buf breaking against the main branch's protos (PROTO_BASE=<ref> to compare with another).
+proto-breaking:
+	scripts/proto-breaking.sh
 
 clean-data:
 	rm -rf data
