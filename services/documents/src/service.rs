@@ -601,7 +601,7 @@ impl DocumentsService for DocumentsApi {
             org: principal.org.clone(),
             // Derived from the replaced document: a retried request finds the replacement it made.
             document_id: domain::name_based_id(format!("{}/reissue", old.document_id).as_bytes()),
-            kind: domain::kind_of(&old)?,
+            kind: domain::kind_of(old)?,
             unit,
             application_id: old.application_id.clone(),
             holder_id: old.holder_id,

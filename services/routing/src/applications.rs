@@ -286,6 +286,44 @@ impl EventHandler for ApplicationEvents {
     }
 }
 
+/// The kept submission a stream folds into, shown in the shape routing's own reading of `application.submitted`
+/// had before the contract (kept `submission.recorded` v1): the stored-log test checks that every fact it held is
+/// still read, now through the upcaster into the contract's `Submitted`.
+#[cfg(test)]
+pub(crate) fn stored_state_as_read_before(events: &[RecordedEvent]) -> String {
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct ApplicationSubmitted {
+        application_id: Uuid,
+        applicant_id: Uuid,
+        number: String,
+        applicant_name: String,
+        service_code: String,
+        service_version: serde_json::Value,
+        service_name: String,
+        issues_document: String,
+        document_language: String,
+        route: Vec<RouteStep>,
+    }
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct Submission(Option<ApplicationSubmitted>);
+    let kept = onewindow_eventlog::fold::<self::Submission>(events.to_vec()).expect("folds").state.0;
+    let as_before = kept.map(|s| ApplicationSubmitted {
+        application_id: s.application_id,
+        applicant_id: s.applicant_id,
+        number: s.number.clone(),
+        applicant_name: s.applicant_name.clone(),
+        service_code: s.service_code.clone(),
+        service_version: serde_json::Value::from(s.service_version),
+        service_name: s.service_name.clone(),
+        issues_document: s.issues_document.clone(),
+        document_language: s.document_language.map_or("", onewindow_contracts::Language::as_str).to_owned(),
+        route: submitted_route(&s),
+    });
+    format!("{:#?}", Submission(as_before))
+}
+
 #[cfg(test)]
 mod tests {
     use onewindow_eventlog::{Position, load};
@@ -503,42 +541,4 @@ mod tests {
         let outcome = handler(&store().await, &people).handle(&event).await;
         assert!(matches!(outcome, Err(HandleError::Transient(_))), "{outcome:?}");
     }
-}
-
-/// The kept submission a stream folds into, shown in the shape routing's own reading of `application.submitted`
-/// had before the contract (kept `submission.recorded` v1): the stored-log test checks that every fact it held is
-/// still read, now through the upcaster into the contract's `Submitted`.
-#[cfg(test)]
-pub(crate) fn stored_state_as_read_before(events: &[RecordedEvent]) -> String {
-    #[derive(Debug)]
-    #[allow(dead_code)]
-    struct ApplicationSubmitted {
-        application_id: Uuid,
-        applicant_id: Uuid,
-        number: String,
-        applicant_name: String,
-        service_code: String,
-        service_version: serde_json::Value,
-        service_name: String,
-        issues_document: String,
-        document_language: String,
-        route: Vec<RouteStep>,
-    }
-    #[derive(Debug)]
-    #[allow(dead_code)]
-    struct Submission(Option<ApplicationSubmitted>);
-    let kept = onewindow_eventlog::fold::<self::Submission>(events.to_vec()).expect("folds").state.0;
-    let as_before = kept.map(|s| ApplicationSubmitted {
-        application_id: s.application_id,
-        applicant_id: s.applicant_id,
-        number: s.number.clone(),
-        applicant_name: s.applicant_name.clone(),
-        service_code: s.service_code.clone(),
-        service_version: serde_json::Value::from(s.service_version),
-        service_name: s.service_name.clone(),
-        issues_document: s.issues_document.clone(),
-        document_language: s.document_language.map_or("", onewindow_contracts::Language::as_str).to_owned(),
-        route: submitted_route(&s),
-    });
-    format!("{:#?}", Submission(as_before))
 }

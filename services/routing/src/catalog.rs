@@ -141,6 +141,12 @@ impl EventHandler for CatalogCopy {
     }
 }
 
+/// The copy a stream folds into, as text (the stored-log test compares it with what earlier code read).
+#[cfg(test)]
+pub(crate) fn stored_state(events: &[RecordedEvent]) -> String {
+    format!("{:#?}", onewindow_eventlog::fold::<Copied>(events.to_vec()).expect("folds").state)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
@@ -201,10 +207,4 @@ mod tests {
         let opening = Utc.with_ymd_and_hms(2026, 12, 3, 3, 30, 0).single().expect("08:30 in Almaty");
         assert!(calendar.is_working_time(opening), "the organisation opens at 8:00");
     }
-}
-
-/// The copy a stream folds into, as text (the stored-log test compares it with what earlier code read).
-#[cfg(test)]
-pub(crate) fn stored_state(events: &[RecordedEvent]) -> String {
-    format!("{:#?}", onewindow_eventlog::fold::<Copied>(events.to_vec()).expect("folds").state)
 }
