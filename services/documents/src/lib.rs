@@ -17,14 +17,14 @@
 //! - `printing`: a document's content as a template's body
 //! - `departments`: the catalog's department names, copied so documents print names, not codes
 //! - `issuer`: issuing one document (number, render, sign, store, commit)
-//! - `issuing`: the consumers that issue on `sheet.approved` and `application.submitted`
+//! - `consumers`: the consumers that issue on `sheet.approved` and `application.submitted`
 //! - `service`: the gRPC API
 //! - `settings`: what the process reads at start
 
+mod consumers;
 mod departments;
 mod domain;
 mod issuer;
-mod issuing;
 pub mod pdf;
 mod printing;
 mod service;
@@ -38,8 +38,8 @@ mod verification;
 
 /// Every consumer of documents, with the event types it reads (the contract tests decode each of them).
 pub const CONSUMES: &[(&str, &[&str])] = &[
-    (issuing::CONSUMER, issuing::APPROVAL_EVENTS),
-    (issuing::RECEIPTS_CONSUMER, issuing::RECEIPT_EVENTS),
+    (consumers::CONSUMER, consumers::APPROVAL_EVENTS),
+    (consumers::RECEIPTS_CONSUMER, consumers::RECEIPT_EVENTS),
     (departments::CONSUMER, departments::SUBSCRIBES),
 ];
 
@@ -86,8 +86,8 @@ pub fn register(
     grpc.routes.add_service(DocumentsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);
     let handlers: Vec<Arc<dyn EventHandler>> = vec![
-        Arc::new(issuing::IssueOnApproval::new(issuer.clone())),
-        Arc::new(issuing::IssueReceipts::new(issuer)),
+        Arc::new(consumers::IssueOnApproval::new(issuer.clone())),
+        Arc::new(consumers::IssueReceipts::new(issuer)),
         Arc::new(departments::CopyDepartmentNames::new(ctx.store.clone())),
     ];
     ctx.workers_keeping_private(SERVICE, PRIVATE, handlers)

@@ -10,8 +10,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    consumers::{IssueOnApproval, IssueReceipts},
     issuer::Issuer,
-    issuing::{IssueOnApproval, IssueReceipts},
 };
 
 pub const VERIFY_URL: &str = "https://verify.example.kz/d";

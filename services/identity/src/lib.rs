@@ -19,18 +19,18 @@
 //! - `password`: password rules, one-time codes, hashing
 //! - `rate_limit`: the in-memory limits per source network and for unknown logins
 //! - `keys`: the signing key ring
-//! - `proto`: conversions between API messages and the domain
+//! - `convert`: conversions between API messages and the domain
 //! - `service`: the gRPC API and account registration
 //! - `settings`: what the process reads at start
 
 mod account;
 mod card;
 mod contact;
+mod convert;
 mod iin;
 mod import;
 mod keys;
 mod password;
-mod proto;
 mod rate_limit;
 mod refresh;
 mod security;

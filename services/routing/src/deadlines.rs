@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     Clock, SERVICE,
-    catalog::calendar_of,
+    consumers::catalog_copy::calendar_of,
     directory::Directory,
     sheet::{DeadlineDue, SHEET, Sheet, SheetStatus, deadline_due, decide_deadline, sheet_stream},
 };

@@ -15,31 +15,32 @@
 //! - `sheet`: the sheet as events: opening, deciding, rework, signing, deadlines, folding; pure (`state`, `approver`,
 //!   `decide`, `deadlines`; the events are `onewindow_contracts::sheet`)
 //! - `delegation`: substitutes for a period; pure
-//! - `applications`: the consumer of applications' events, which opens and closes the sheets
-//! - `catalog`: routing's copy of the catalog's routes and working calendar, kept from its events
+//! - `consumers`: `applications`, the consumer of applications' events, which opens and closes the sheets, and
+//!   `catalog_copy`, routing's copy of the catalog's routes and working calendar, kept from its events
 //! - `directory`: who holds a post, asked of identity
 //! - `deadlines`: the worker that records reminders, escalations and deemed decisions
 //! - `service`: the gRPC API
 //! - `settings`: what the process reads at start
 
-mod applications;
-mod catalog;
+mod consumers;
 mod deadlines;
 mod delegation;
 mod directory;
-#[cfg(test)]
-mod fixtures;
 mod service;
 pub mod settings;
 mod sheet;
 #[cfg(test)]
 mod stored_log;
+#[cfg(test)]
+mod testing;
 
 /// Every consumer of routing, with the event types it reads (the contract tests decode each of them).
 pub const CONSUMES: &[(&str, &[&str])] =
-    &[(applications::CONSUMER, applications::SUBSCRIBES), ("routing-catalog", catalog::SUBSCRIBES)];
+    &[(applications::CONSUMER, applications::SUBSCRIBES), ("routing-catalog", catalog_copy::SUBSCRIBES)];
 
 use std::{sync::Arc, time::Duration};
+
+use consumers::{applications, catalog_copy};
 
 use onewindow_bus::{EventHandler, Worker};
 use onewindow_proto::routing::v1::routing_service_server::{RoutingServiceServer, SERVICE_NAME};
@@ -59,7 +60,7 @@ pub const DEFAULT_PORT: u16 = 50054;
 /// Stream types of routing's log that are its own business: copies of other services' data, kept submissions,
 /// delegations. They are never published.
 const PRIVATE: &[&str] =
-    &[catalog::ROUTE_COPY, catalog::CALENDAR_COPY, applications::SUBMISSION, delegation::DELEGATION];
+    &[catalog_copy::ROUTE_COPY, catalog_copy::CALENDAR_COPY, applications::SUBMISSION, delegation::DELEGATION];
 
 /// Adds the API to `grpc`; the workers are the relay of routing's log, the consumers of applications' and the
 /// catalog's events, and the deadline worker.
@@ -75,7 +76,7 @@ pub fn register(
     grpc.names.push(SERVICE_NAME);
     let handlers: Vec<Arc<dyn EventHandler>> = vec![
         Arc::new(applications::ApplicationEvents::new(ctx.store.clone(), directory.clone(), clock.clone())),
-        Arc::new(catalog::CatalogCopy { store: ctx.store.clone() }),
+        Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
     ];
     let mut workers = ctx.workers_keeping_private(SERVICE, PRIVATE, handlers);
     let every = Duration::from_secs(deadline_settings.scan_seconds.max(1));

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::{
     Clock,
-    catalog::calendar_of,
+    consumers::catalog_copy::calendar_of,
     delegation::{
         DELEGATION, Delegate, DelegationEntry, DelegationError, DelegationEvent, Delegator, decide_delegation,
     },
@@ -485,8 +485,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        applications::ApplicationEvents,
-        fixtures::{Directory as People, TestClock, Tokens, approver, org, person, submitted_with_copy},
+        consumers::applications::ApplicationEvents,
+        testing::{Directory as People, TestClock, Tokens, approver, org, person, submitted_with_copy},
     };
 
     /// What the authorization table says of `who` calling routing's `method`, as the layer in front of the
@@ -1035,8 +1035,9 @@ mod tests {
         assert_eq!(worker.scan().await.expect("scan"), 0, "nothing due at the start");
 
         // Monday 11:00 + 8 working hours (lunch 13:00–14:00 on Kazakhstan's calendar) ends on Tuesday.
-        let deadline =
-            crate::catalog::CalendarSettings::default().calendar_or_default().add_working_hours(routing.clock.now(), 8);
+        let deadline = crate::consumers::catalog_copy::CalendarSettings::default()
+            .calendar_or_default()
+            .add_working_hours(routing.clock.now(), 8);
         routing.clock.set(deadline - chrono::Duration::minutes(30));
         assert_eq!(worker.scan().await.expect("scan"), 1);
         assert_eq!(worker.scan().await.expect("scan again"), 0, "reminded once");

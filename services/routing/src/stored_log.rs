@@ -12,8 +12,8 @@ async fn the_log_main_wrote_on_2026_12_03_folds_into_the_same_state() {
         |stream_type, events| match stream_type {
             "sheet" => folded::<Sheet>(events),
             "delegation" => folded::<DelegationEntry>(events),
-            "route_copy" | "calendar_copy" => crate::catalog::stored_state(events),
-            "submission" => crate::applications::stored_state_as_read_before(events),
+            "route_copy" | "calendar_copy" => crate::consumers::catalog_copy::stored_state(events),
+            "submission" => crate::consumers::applications::stored_state_as_read_before(events),
             "parked" => parked(events),
             other => panic!("no aggregate known for {other}"),
         },

@@ -11,9 +11,9 @@ use super::*;
 use crate::{
     account::{self, ACCOUNT, AccessCode, Account, Imported},
     card::{CARD, Card, CardEvent},
+    convert::{account_pb, role_from_pb},
     import::{self, Checked, Existing},
     password::{generate_access_code, hash_access_code, off_the_runtime},
-    proto::{account_pb, role_from_pb},
     security::SecurityEvent,
 };
 

@@ -11,8 +11,8 @@ use crate::{
     account::{self, Profile},
     card::{self, CARD, Card, parse_card},
     contact::{Email, Language, NotificationPreference, Phone, check_notification_kind},
+    convert::{account_pb, card_form, card_pb, channel_from_pb},
     password::{hash_password, off_the_runtime},
-    proto::{account_pb, card_form, card_pb, channel_from_pb},
     security::SecurityEvent,
 };
 

@@ -10,11 +10,11 @@ use uuid::Uuid;
 use super::*;
 use crate::{
     account::{self, ACCOUNT, AccountError, normalise_login},
+    convert::account_pb,
     password::{
         generate_refresh_token, hash_password, off_the_runtime, token_digest, verify_access_code, verify_no_code,
         verify_no_password,
     },
-    proto::account_pb,
     refresh::{self, Origin, Refresh},
     security::SecurityEvent,
 };

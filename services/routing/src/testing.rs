@@ -65,7 +65,7 @@ pub async fn submitted_with_copy(
         }
     }
     let defined = serde_json::json!({ "code": "clearance_sheet", "route": stages });
-    let copy = crate::catalog::CatalogCopy { store: store.clone() };
+    let copy = crate::consumers::catalog_copy::CatalogCopy { store: store.clone() };
     onewindow_bus::EventHandler::handle(
         &copy,
         &catalog_event("service.defined", "service", "clearance_sheet", 1, defined),

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     Clock, SERVICE,
-    catalog::{OpensOn, calendar_of, copied_route},
+    consumers::catalog_copy::{OpensOn, calendar_of, copied_route},
     directory::Directory,
     sheet::{ApplicationSummary, OpenSheet, RouteStep, Sheet, decide_close, decide_open, sheet_stream},
 };
@@ -331,9 +331,9 @@ mod tests {
 
     use super::*;
     use crate::{
-        catalog::CatalogCopy,
-        fixtures::{Directory as People, ORG, TestClock, application_event, catalog_event, org, submitted},
+        consumers::catalog_copy::CatalogCopy,
         sheet::SheetStatus,
+        testing::{Directory as People, ORG, TestClock, application_event, catalog_event, org, submitted},
     };
 
     fn handler(store: &Arc<dyn EventStore>, people: &People) -> ApplicationEvents {

@@ -156,7 +156,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::fixtures::{catalog_event, org};
+    use crate::testing::{catalog_event, org};
 
     #[tokio::test]
     async fn each_version_of_a_route_and_the_newest_calendar_are_copied() {
