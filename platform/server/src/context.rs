@@ -16,6 +16,8 @@ pub struct ServiceContext {
     pub bus: Arc<dyn Bus>,
     pub auth: Arc<Authenticator>,
     pub shutdown: CancellationToken,
+    /// The time handlers, reactions and workers decide at: the system's, or a test's.
+    pub clock: Arc<dyn crate::Clock>,
 }
 
 impl ServiceContext {

@@ -20,7 +20,7 @@ pub mod settings;
 mod shutdown;
 
 pub use caller::{NetworkLimiter, caller_address, network_of};
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};
 pub use serve::{Grpc, serve};

@@ -48,6 +48,7 @@ pub async fn connect(
         bus: std::sync::Arc::new(bus),
         auth: onewindow_auth::Authenticator::new(keys),
         shutdown,
+        clock: std::sync::Arc::new(crate::SystemClock),
     })
 }
 

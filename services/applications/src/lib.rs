@@ -67,12 +67,13 @@ pub fn register(
     limits: attachments::Limits,
 ) -> Vec<Worker> {
     attachments::register(ctx, grpc, attachment_blobs.clone(), limits);
+    let clock = ctx.clock.clone();
     let api = |upstream| service::ApplicationsApi {
         store: ctx.store.clone(),
         auth: ctx.auth.clone(),
         upstream,
         attachment_blobs: attachment_blobs.clone(),
-        clock: Arc::new(onewindow_server::SystemClock),
+        clock: clock.clone(),
     };
     let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
     grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));
@@ -85,7 +86,7 @@ pub fn register(
             Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
         ],
     );
-    workers.extend(lists::register(ctx, grpc, reader));
+    workers.extend(lists::register(ctx, grpc, reader, clock));
     workers
 }
 

@@ -407,6 +407,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_issue_time_and_the_journal_year_are_the_clock_s() {
+        use chrono::TimeZone;
+        let setup = Setup::in_memory().await;
+        let kaznu = org("kaznu");
+        // A second into a new year, with the system clock in another: the number is of the clock's year.
+        let new_year = Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 1).single().expect("a time");
+        let clock = Arc::new(onewindow_server::ManualClock::new(new_year));
+        let issuer = Issuer::new(setup.store.clone(), setup.blobs.clone(), VERIFY_URL).with_clock(clock.clone());
+        let handler = IssueOnApproval::new(Arc::new(issuer));
+        handler.handle(&sheet_approved(&kaznu, "app-1", Uuid::now_v7(), CS, "en")).await.expect("issued");
+        let document = issued(&setup, &kaznu, "app-1").await;
+        assert_eq!(document.registration_number, "KAZNU-CS-2031-000001");
+        assert_eq!(document.issued_at, new_year);
+        let ring = load::<KeyRing>(setup.store.as_ref(), &key_ring_stream(&kaznu)).await.expect("keys").state;
+        let key = ring.public_keys().into_iter().next().expect("the first key");
+        assert_eq!(key.created_at, new_year, "the first key is generated at the clock's time");
+    }
+
+    #[tokio::test]
     async fn numbers_are_gapless_per_journal() {
         let setup = Setup::in_memory().await;
         let (kaznu, kaznmu) = (org("kaznu"), org("kaznmu"));

@@ -16,6 +16,7 @@ use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, Loaded, NewEvent, OrgId, StoreError, StreamAppend,
     StreamRef, decode, encode, load,
 };
+use onewindow_server::{Clock, SystemClock};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -89,11 +90,25 @@ pub struct Issuer {
     pub blobs: Arc<dyn BlobStore>,
     /// The base of verification links: `<base>/<org>/<code>`.
     pub verify_url: String,
+    /// When documents are issued and keys generated (tests move it).
+    clock: Arc<dyn Clock>,
 }
 
 impl Issuer {
     pub fn new(store: Arc<dyn EventStore>, blobs: Arc<dyn BlobStore>, verify_url: impl Into<String>) -> Self {
-        Self { store, blobs, verify_url: verify_url.into().trim_end_matches('/').to_owned() }
+        let verify_url = verify_url.into().trim_end_matches('/').to_owned();
+        Self { store, blobs, verify_url, clock: Arc::new(SystemClock) }
+    }
+
+    /// Issues with `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by this issuer's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Issues the document once. `inbox` marks the consumed event in the same commit.
@@ -117,7 +132,8 @@ impl Issuer {
         let keys = self.key_ring(org).await?;
         let signer = keys.active().ok_or_else(|| IssueError::Unavailable(anyhow::anyhow!("no signing key")))?;
         // Seconds: the QR code and the record signature state the time to the second.
-        let issued_at = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+        let now = self.now();
+        let issued_at = now.with_nanosecond(0).unwrap_or(now);
         let code = domain::verification_code();
         let claims = QrClaims {
             verify_url: format!("{}/{org}/{code}", self.verify_url),
@@ -273,9 +289,9 @@ impl Issuer {
             return Ok(loaded.state);
         }
         // The first key, generated here (not in the pure decision); a replica that wins the race keeps its own.
-        let key = GeneratedKey::generate(Utc::now());
+        let key = GeneratedKey::generate(self.now());
         let metadata = EventMetadata {
-            occurred_at: Utc::now(),
+            occurred_at: self.now(),
             actor: "service:documents".into(),
             correlation_id: Uuid::now_v7(),
             causation_id: Uuid::now_v7(),
@@ -293,17 +309,18 @@ impl Issuer {
     }
 }
 
-/// Appends a new signing key to a ring read at `expected_version`: from then on it signs.
+/// Appends a new signing key, generated `now`, to a ring read at `expected_version`: from then on it signs.
 pub async fn rotate_key(
     store: &dyn EventStore,
     org: &OrgId,
     expected_version: i64,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let key = GeneratedKey::generate(Utc::now());
+    let key = GeneratedKey::generate(now);
     let key_id = key.key_id.clone();
     let metadata = EventMetadata {
-        occurred_at: Utc::now(),
+        occurred_at: now,
         actor: actor.to_owned(),
         correlation_id: Uuid::now_v7(),
         causation_id: Uuid::now_v7(),

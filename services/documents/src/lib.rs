@@ -71,7 +71,8 @@ pub fn register(
     verification: VerificationSettings,
     caller: CallerSettings,
 ) -> Vec<Worker> {
-    let issuer = Arc::new(issuer::Issuer::new(ctx.store.clone(), blobs.clone(), verification.verify_url));
+    let issuer = issuer::Issuer::new(ctx.store.clone(), blobs.clone(), verification.verify_url);
+    let issuer = Arc::new(issuer.with_clock(ctx.clock.clone()));
     let api = service::DocumentsApi {
         store: ctx.store.clone(),
         blobs,

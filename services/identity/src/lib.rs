@@ -156,6 +156,7 @@ pub async fn serve(identity: Identity, listener: TcpListener, shutdown: Cancella
         bus: Arc::new(onewindow_bus::LogTailBus::default()),
         auth: Authenticator::new(identity.key_source()),
         shutdown: shutdown.clone(),
+        clock: identity.clock.clone(),
     };
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = identity.register(&ctx, &mut grpc);

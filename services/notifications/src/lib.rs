@@ -97,11 +97,11 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc) -> Vec<Worker> {
     // Contacts, e-mails, preferences, webhooks (secrets, other systems' URLs), the copy of applications and the
     // public events' own log stay in this service's log (`PRIVATE`).
     let mut workers = ctx.workers_keeping_private(SERVICE, PRIVATE, handlers);
-    let (store, shutdown) = (ctx.store.clone(), ctx.shutdown.clone());
+    let (store, shutdown, clock) = (ctx.store.clone(), ctx.shutdown.clone(), ctx.clock.clone());
     workers.push(Worker::new(webhook_sender::CHECKPOINT, async move {
         let http = http::Http::new().context("configuring the webhooks' HTTP client")?;
         let retry = sender::Retry::WEBHOOK;
-        webhook_sender::WebhookSender::new(store, Arc::new(http), retry).run(shutdown).await
+        webhook_sender::WebhookSender::new(store, Arc::new(http), retry).with_clock(clock).run(shutdown).await
     }));
     workers
 }
@@ -136,7 +136,8 @@ async fn public_events_worker(ctx: &ServiceContext, cluster: &ClusterSettings) -
 /// (a mailbox, `Name <address>`); it stops with `ctx.shutdown`.
 pub fn email_worker(ctx: &ServiceContext, smtp_url: &str, from: &str) -> anyhow::Result<Worker> {
     let smtp = smtp::Smtp::new(smtp_url, from).context("configuring e-mail")?;
-    let sender = sender::EmailSender::new(ctx.store.clone(), Arc::new(smtp), sender::Retry::EMAIL);
+    let sender =
+        sender::EmailSender::new(ctx.store.clone(), Arc::new(smtp), sender::Retry::EMAIL).with_clock(ctx.clock.clone());
     Ok(Worker::new(sender::CHECKPOINT, sender.run(ctx.shutdown.clone())))
 }
 

@@ -7,6 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use onewindow_eventlog::{Commit, EventMetadata, EventStore, RecordedEvent, StoreError, encode, load};
+use onewindow_server::{Clock, SystemClock};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -62,11 +63,19 @@ pub struct EmailSender {
     store: Arc<dyn EventStore>,
     transport: Arc<dyn MailTransport>,
     retry: Retry,
+    /// The times the outcomes are recorded at (tests move it).
+    clock: Arc<dyn Clock>,
 }
 
 impl EmailSender {
     pub fn new(store: Arc<dyn EventStore>, transport: Arc<dyn MailTransport>, retry: Retry) -> Self {
-        Self { store, transport, retry }
+        Self { store, transport, retry, clock: Arc::new(SystemClock) }
+    }
+
+    /// Records by `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sends what was queued since the checkpoint; returns how many e-mails were handled.
@@ -122,7 +131,7 @@ impl EmailSender {
             }
         };
         let metadata = EventMetadata {
-            occurred_at: chrono::Utc::now(),
+            occurred_at: self.clock.now(),
             actor: format!("service:{SERVICE}"),
             correlation_id: queued.metadata.correlation_id,
             causation_id: queued.id,

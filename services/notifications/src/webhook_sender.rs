@@ -14,6 +14,7 @@ use onewindow_eventlog::{
     Commit, CommitOutcome, EventMetadata, EventStore, InboxMark, RecordedEvent, StoreError, StreamAppend, StreamRef,
     encode, load,
 };
+use onewindow_server::{Clock, SystemClock};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -127,6 +128,8 @@ pub struct WebhookSender {
     store: Arc<dyn EventStore>,
     transport: Arc<dyn WebhookTransport>,
     retry: Retry,
+    /// When an attempt is due, and the times it records (tests move it).
+    clock: Arc<dyn Clock>,
 }
 
 /// What one pass over the outbox did.
@@ -159,7 +162,13 @@ fn schedules_an_attempt(event_type: &str) -> bool {
 
 impl WebhookSender {
     pub fn new(store: Arc<dyn EventStore>, transport: Arc<dyn WebhookTransport>, retry: Retry) -> Self {
-        Self { store, transport, retry }
+        Self { store, transport, retry, clock: Arc::new(SystemClock) }
+    }
+
+    /// Sends by `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Makes every attempt that is due and records each outcome; a failed attempt records when to try again
@@ -201,7 +210,7 @@ impl WebhookSender {
             deliveries.sort_by_key(|c| c.queued_at);
             let mut waiting = false;
             for candidate in deliveries {
-                let now = Utc::now();
+                let now = self.clock.now();
                 let due = candidate.state.next_attempt_at.filter(|due| *due > now);
                 if !waiting {
                     if let Some(due) = due {
@@ -235,7 +244,7 @@ impl WebhookSender {
                 Ok(pass) => {
                     failures = 0;
                     if let Some(due) = pass.next_due {
-                        let wait = (due - Utc::now()).to_std().unwrap_or_default();
+                        let wait = (due - self.clock.now()).to_std().unwrap_or_default();
                         pause = pause.min(wait);
                     }
                 }
@@ -274,7 +283,7 @@ impl WebhookSender {
             headers: vec![
                 ("Content-Type", "application/cloudevents+json".to_owned()),
                 (DELIVERY_HEADER, pending.delivery_id.to_string()),
-                (SIGNATURE_HEADER, signature(&secret, Utc::now().timestamp(), &pending.body)),
+                (SIGNATURE_HEADER, signature(&secret, self.clock.now().timestamp(), &pending.body)),
             ],
         };
         let outcome = match self.transport.post(&post).await {
@@ -286,7 +295,7 @@ impl WebhookSender {
             Err(error) => {
                 tracing::warn!(delivery_id = %pending.delivery_id, %error, attempt, "webhook delivery failed; will retry");
                 let backoff = self.retry.delay(attempt);
-                let retry_at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::MAX);
+                let retry_at = self.clock.now() + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::MAX);
                 DeliveryEvent::AttemptFailed { attempt, error: error.to_string(), retry_at: Some(retry_at) }
             }
         };
@@ -306,7 +315,7 @@ impl WebhookSender {
     /// Appends one event to the delivery; a lost race means another replica recorded this attempt (it owns it).
     async fn record(&self, cause: &RecordedEvent, version: i64, event: DeliveryEvent) -> Result<(), StoreError> {
         let metadata = EventMetadata {
-            occurred_at: Utc::now(),
+            occurred_at: self.clock.now(),
             actor: format!("service:{SERVICE}"),
             correlation_id: cause.metadata.correlation_id,
             causation_id: cause.id,
@@ -327,7 +336,7 @@ impl WebhookSender {
             let pass = self.send_pending().await?;
             attempts += pass.attempts;
             match pass.next_due {
-                Some(due) => tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await,
+                Some(due) => tokio::time::sleep((due - self.clock.now()).to_std().unwrap_or_default()).await,
                 None if pass.attempts == 0 => return Ok(attempts),
                 None => {}
             }

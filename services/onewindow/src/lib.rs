@@ -91,7 +91,13 @@ pub async fn run_embedded(
     let auth = Authenticator::new(identity.key_source());
     let bus = Arc::new(LogTailBus::new(stores.clone()));
     let context = |name: &str| -> anyhow::Result<ServiceContext> {
-        Ok(ServiceContext { store: store(name)?, bus: bus.clone(), auth: auth.clone(), shutdown: shutdown.clone() })
+        Ok(ServiceContext {
+            store: store(name)?,
+            bus: bus.clone(),
+            auth: auth.clone(),
+            shutdown: shutdown.clone(),
+            clock: Arc::new(onewindow_server::SystemClock),
+        })
     };
 
     if config.seed_demo {

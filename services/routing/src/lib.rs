@@ -70,7 +70,7 @@ pub fn register(
     directory: Arc<dyn Directory>,
     deadline_settings: DeadlineSettings,
 ) -> Vec<Worker> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = ctx.clock.clone();
     let api = service::RoutingApi { store: ctx.store.clone(), auth: ctx.auth.clone(), clock: clock.clone() };
     grpc.routes.add_service(RoutingServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);

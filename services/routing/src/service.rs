@@ -486,7 +486,7 @@ mod tests {
     use super::*;
     use crate::{
         consumers::applications::ApplicationEvents,
-        testing::{Directory as People, TestClock, Tokens, approver, org, person, submitted_with_copy},
+        testing::{Directory as People, TestClock, Tokens, approver, monday_eleven, org, person, submitted_with_copy},
     };
 
     /// What the authorization table says of `who` calling routing's `method`, as the layer in front of the
@@ -515,7 +515,7 @@ mod tests {
 
         fn on(store: Arc<dyn EventStore>) -> Self {
             let tokens = Tokens::new();
-            let clock = Arc::new(TestClock::at_monday_eleven());
+            let clock = Arc::new(TestClock::new(monday_eleven()));
             let api = RoutingApi { store: store.clone(), auth: tokens.auth.clone(), clock: clock.clone() };
             Self { api, tokens, store, people: People::default(), clock }
         }

@@ -145,32 +145,11 @@ async fn produced(
     all.pop().expect("the event")
 }
 
-/// A clock the test sets and moves.
-pub struct TestClock(Mutex<DateTime<Utc>>);
-
-impl TestClock {
-    /// Monday 23 November 2026, 11:00 in Almaty: a working morning.
-    pub fn at_monday_eleven() -> Self {
-        Self(Mutex::new(monday_eleven()))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        *self.0.lock().expect("clock") += by;
-    }
-
-    pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().expect("clock") = to;
-    }
-}
+/// The clock tests set and move.
+pub use onewindow_server::ManualClock as TestClock;
 
 pub fn monday_eleven() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).single().expect("a valid time")
-}
-
-impl crate::Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
 }
 
 /// Identity's post holders, in memory (the real directory is identity's gRPC, tested in identity and end to end).

@@ -5,7 +5,6 @@
 use std::{collections::HashMap, pin::Pin, sync::Arc};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use futures::Stream;
 use onewindow_auth::{Authenticator, Principal};
 use onewindow_eventlog::Database;
@@ -41,6 +40,8 @@ pub struct ListsApi {
     pub(crate) reader: Arc<dyn ReadApplication>,
     /// Watch streams end with the server.
     pub(crate) shutdown: CancellationToken,
+    /// What is overdue is decided against it.
+    pub(crate) clock: Arc<dyn onewindow_server::Clock>,
 }
 
 fn unavailable(error: sqlx::Error) -> Status {
@@ -145,7 +146,7 @@ impl ApplicationListsService for ListsApi {
         };
         let rows = self.read_model.mine(&query).await?;
         let (rows, next_page_token) = paginate(rows, size, |row| row.created_at_us);
-        let now = Utc::now().timestamp_micros();
+        let now = self.clock.now().timestamp_micros();
         Ok(Response::new(ListMyApplicationsResponse {
             applications: rows.iter().map(|row| summary_pb(row, now)).collect(),
             next_page_token,
@@ -185,7 +186,7 @@ impl ApplicationListsService for ListsApi {
         };
         errors.into_result()?;
 
-        let now = Utc::now().timestamp_micros();
+        let now = self.clock.now().timestamp_micros();
         let service_code = Some(body.service_code.trim()).filter(|code| !code.is_empty()).map(str::to_owned);
         let query = QueueQuery {
             org_id: principal.org.to_string(),
@@ -269,7 +270,7 @@ impl ApplicationListsService for ListsApi {
         let mut own: HashMap<Uuid, i64> =
             self.read_model.own_ids(&principal).await?.into_iter().map(|id| (id, 0)).collect();
         let read_model = self.read_model.clone();
-        let shutdown = self.shutdown.clone();
+        let (shutdown, clock) = (self.shutdown.clone(), self.clock.clone());
         let (sender, receiver) = mpsc::channel(16);
         tokio::spawn(async move {
             loop {
@@ -293,7 +294,7 @@ impl ApplicationListsService for ListsApi {
                         Ok(Some(row)) if own.get(&id).is_some_and(|told| *told >= row.version) => continue,
                         Ok(Some(row)) => {
                             own.insert(id, row.version);
-                            let now = Utc::now().timestamp_micros();
+                            let now = clock.now().timestamp_micros();
                             Ok(WatchMyApplicationsResponse { application: Some(summary_pb(&row, now)), removed: false })
                         }
                         Ok(None) => {

@@ -36,8 +36,13 @@ pub fn projections() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(ApplicationList)]
 }
 
-/// Adds `ApplicationListsService` to `grpc` and returns the projection's runner.
-pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, reader: Arc<dyn ReadApplication>) -> Vec<Worker> {
+/// Adds `ApplicationListsService` to `grpc` and returns the projection's runner; `clock` says what is overdue.
+pub fn register(
+    ctx: &ServiceContext,
+    grpc: &mut Grpc,
+    reader: Arc<dyn ReadApplication>,
+    clock: Arc<dyn onewindow_server::Clock>,
+) -> Vec<Worker> {
     let runner = match ProjectionRunner::new(Arc::new(ApplicationList), ctx.store.clone()) {
         Ok(runner) => runner,
         // Only a store without a database has no room for a read model: say so rather than serve no lists.
@@ -48,6 +53,7 @@ pub fn register(ctx: &ServiceContext, grpc: &mut Grpc, reader: Arc<dyn ReadAppli
         auth: ctx.auth.clone(),
         reader,
         shutdown: ctx.shutdown.clone(),
+        clock,
     };
     grpc.routes.add_service(ApplicationListsServiceServer::new(api));
     grpc.names.push(SERVICE_NAME);

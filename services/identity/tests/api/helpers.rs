@@ -6,10 +6,10 @@ use std::{
     time::Duration,
 };
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use onewindow_auth::Role;
 use onewindow_eventlog::{EventStore, OrgId, StreamRef};
-use onewindow_identity::{Clock, Identity, NewAccount, Options, register_account, serve};
+use onewindow_identity::{Identity, NewAccount, Options, register_account, serve};
 use onewindow_proto::identity::v1::{self as pb, identity_service_client::IdentityServiceClient};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -32,19 +32,7 @@ pub fn csv(rows: &[&str]) -> String {
     [HEADER].iter().chain(rows).copied().collect::<Vec<_>>().join("\n")
 }
 
-pub struct TestClock(Mutex<DateTime<Utc>>);
-
-impl TestClock {
-    pub fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().expect("clock") += by;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
+pub use onewindow_server::ManualClock as TestClock;
 
 pub struct TestApp {
     pub store: Arc<dyn EventStore>,
@@ -69,7 +57,7 @@ impl TestApp {
     pub async fn spawn_with(options: Options) -> Self {
         capture_logs();
         let store = onewindow_eventlog::open("sqlite::memory:").await.expect("in-memory log");
-        let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+        let clock = Arc::new(TestClock::new(Utc::now()));
         let identity = Identity::open(store.clone())
             .await
             .expect("identity opens")

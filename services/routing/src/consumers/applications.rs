@@ -333,11 +333,13 @@ mod tests {
     use crate::{
         consumers::catalog_copy::CatalogCopy,
         sheet::SheetStatus,
-        testing::{Directory as People, ORG, TestClock, application_event, catalog_event, org, submitted},
+        testing::{
+            Directory as People, ORG, TestClock, application_event, catalog_event, monday_eleven, org, submitted,
+        },
     };
 
     fn handler(store: &Arc<dyn EventStore>, people: &People) -> ApplicationEvents {
-        ApplicationEvents::new(store.clone(), Arc::new(people.clone()), Arc::new(TestClock::at_monday_eleven()))
+        ApplicationEvents::new(store.clone(), Arc::new(people.clone()), Arc::new(TestClock::new(monday_eleven())))
     }
 
     async fn store() -> Arc<dyn EventStore> {
