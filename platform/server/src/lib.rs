@@ -25,4 +25,4 @@ pub use context::{ServiceContext, reaction_metadata, request_metadata};
 pub use errors::{FieldErrors, store_status};
 pub use serve::{Grpc, serve};
 pub use settings::{CallerSettings, ClusterSettings, ServerSettings, parse};
-pub use shutdown::{connect, service_main, shutdown_on_signal};
+pub use shutdown::{ProcessSettings, connect, service_main, shutdown_on_signal};

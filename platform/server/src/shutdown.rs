@@ -52,21 +52,23 @@ pub async fn connect(
     })
 }
 
-/// The whole `main` of a service process once its settings are read: telemetry, the listener, and `run` until
-/// Ctrl-C or SIGTERM.
-pub async fn service_main<F, Fut>(
-    service: &'static str,
-    server: &crate::ServerSettings,
-    default_port: u16,
-    run: F,
-) -> anyhow::Result<()>
+/// The settings of a service process: read by [`service_main`] before anything else.
+pub trait ProcessSettings: clap::Parser + Send + 'static {
+    fn server(&self) -> &crate::ServerSettings;
+}
+
+/// The whole `main` of a service process: its settings (`--help` and bad values exit here), telemetry, the
+/// listener, and `run` until Ctrl-C or SIGTERM.
+pub async fn service_main<S, F, Fut>(service: &'static str, default_port: u16, run: F) -> anyhow::Result<()>
 where
-    F: FnOnce(tokio::net::TcpListener, CancellationToken) -> Fut,
+    S: ProcessSettings,
+    F: FnOnce(S, tokio::net::TcpListener, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     use anyhow::Context;
-    let _telemetry = server.telemetry.init(service)?;
-    let address = server.listen_addr(default_port);
+    let settings: S = crate::parse();
+    let _telemetry = settings.server().telemetry.init(service)?;
+    let address = settings.server().listen_addr(default_port);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
-    run(listener, shutdown_on_signal()).await
+    run(settings, listener, shutdown_on_signal()).await
 }

@@ -33,3 +33,9 @@ pub struct Settings {
     #[command(flatten)]
     pub attachments: Limits,
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}

@@ -1,13 +1,7 @@
 //! The catalog service as its own process: `onewindow-catalog --help` lists its settings.
 
-use onewindow_catalog::{DEFAULT_PORT, SERVICE, Settings, run};
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings: Settings = onewindow_server::parse();
-    let server = settings.server.clone();
-    onewindow_server::service_main(SERVICE, &server, DEFAULT_PORT, |listener, shutdown| {
-        run(settings, listener, shutdown)
-    })
-    .await
+    onewindow_server::service_main(onewindow_catalog::SERVICE, onewindow_catalog::DEFAULT_PORT, onewindow_catalog::run)
+        .await
 }

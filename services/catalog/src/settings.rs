@@ -13,3 +13,9 @@ pub struct Settings {
     #[command(flatten)]
     pub cluster: ClusterSettings,
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}

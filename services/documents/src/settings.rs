@@ -47,3 +47,9 @@ impl Default for VerificationSettings {
         Self { verify_url: DEFAULT_VERIFY_URL.into(), verify_per_minute: DEFAULT_VERIFY_PER_MINUTE }
     }
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}

@@ -1,13 +1,11 @@
 //! The identity service as its own process: `onewindow-identity --help` lists its settings.
 
-use onewindow_identity::{DEFAULT_PORT, SERVICE, Settings, run};
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings: Settings = onewindow_server::parse();
-    let server = settings.server.clone();
-    onewindow_server::service_main(SERVICE, &server, DEFAULT_PORT, |listener, shutdown| {
-        run(settings, listener, shutdown)
-    })
+    onewindow_server::service_main(
+        onewindow_identity::SERVICE,
+        onewindow_identity::DEFAULT_PORT,
+        onewindow_identity::run,
+    )
     .await
 }

@@ -32,3 +32,9 @@ impl Default for SignInSettings {
         Self { sign_in_per_minute: crate::rate_limit::DEFAULT_PER_MINUTE }
     }
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}

@@ -1,13 +1,11 @@
 //! The notifications service as its own process: `onewindow-notifications --help` lists its settings.
 
-use onewindow_notifications::{DEFAULT_PORT, SERVICE, Settings, run};
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings: Settings = onewindow_server::parse();
-    let server = settings.server.clone();
-    onewindow_server::service_main(SERVICE, &server, DEFAULT_PORT, |listener, shutdown| {
-        run(settings, listener, shutdown)
-    })
+    onewindow_server::service_main(
+        onewindow_notifications::SERVICE,
+        onewindow_notifications::DEFAULT_PORT,
+        onewindow_notifications::run,
+    )
     .await
 }

@@ -47,3 +47,9 @@ fn mailbox(raw: &str) -> Result<String, String> {
         .map(|_| raw.to_owned())
         .map_err(|e| format!("expected a mailbox such as `onewindow <noreply@example.kz>`: {e}"))
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}

@@ -33,3 +33,9 @@ impl Default for DeadlineSettings {
         Self { scan_seconds: DEFAULT_SCAN_SECONDS }
     }
 }
+
+impl onewindow_server::ProcessSettings for Settings {
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+}
