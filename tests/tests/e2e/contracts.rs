@@ -301,3 +301,28 @@ fn events_proto_describes_every_field_of_the_payloads_it_names() {
     assert!(wrong.is_empty(), "events.proto:\n{}", wrong.join("\n"));
     assert!(checked >= 10, "only {checked} payload messages found");
 }
+
+/// The public CloudEvents integrators read, for random application events of every type, match
+/// `docs/asyncapi.yaml`, and every status the mapping names comes up.
+#[test]
+fn every_public_event_matches_the_asyncapi_document() {
+    use onewindow_notifications::public;
+    let validator = crate::notifications_public::asyncapi_validator();
+    let mut statuses = BTreeSet::new();
+    for value in generated::<applications::ApplicationEvent>() {
+        let received = over_the_wire(&value, "application");
+        let Some(cloud_event) = public::status_changed(&received).expect("the mapping reads what it subscribes to")
+        else {
+            continue;
+        };
+        let json = serde_json::to_value(&cloud_event).expect("serialises");
+        let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{json:#} does not match docs/asyncapi.yaml: {errors:?}");
+        statuses.insert(json["data"]["status"].as_str().expect("a status").to_owned());
+    }
+    let every: BTreeSet<String> = public::STATUS_OF
+        .iter()
+        .map(|(_, status)| serde_json::to_value(status).expect("a status").as_str().expect("text").to_owned())
+        .collect();
+    assert_eq!(statuses, every, "every public status was generated and published");
+}

@@ -22,7 +22,7 @@ const ORG: &str = "kaznu";
 const FLOW: [&str; 4] = ["submitted", "in_work", "completed", "issued"];
 
 /// The schema of the public event, as `docs/asyncapi.yaml` declares it.
-fn asyncapi_validator() -> jsonschema::Validator {
+pub(crate) fn asyncapi_validator() -> jsonschema::Validator {
     // Compiled in: the build cache is shared by checkouts at other paths, so a path read at run time could name
     // another checkout's copy.
     let document: Value =
