@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "onewindow/documents/v1/documents.proto",
     "onewindow/notifications/v1/notifications.proto",
     "onewindow/events/v1/events.proto",
+    "onewindow/operations/v1/operations.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

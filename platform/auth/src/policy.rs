@@ -196,6 +196,8 @@ pub const RULES: &[Rule] = &[
     rule("/onewindow.notifications.v1.NotificationsService/GetPreferences", SignedIn, "own preferences"),
     rule("/onewindow.notifications.v1.NotificationsService/SetPreferences", SignedIn, "own preferences"),
     rule("/onewindow.notifications.v1.NotificationsService/ListDeadLetters", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.operations.v1.ParkedEventsService/ListParkedEvents", AnyOf(ADMIN), "the caller's organisation"),
+    rule("/onewindow.operations.v1.ParkedEventsService/RedriveParkedEvent", AnyOf(ADMIN), "the caller's organisation"),
     rule("/onewindow.notifications.v1.NotificationsService/RetryDeadLetter", AnyOf(ADMIN), "the caller's organisation"),
     rule("/onewindow.notifications.v1.IntegrationsService/RegisterWebhook", AnyOf(INTEGRATOR), "own webhooks"),
     rule("/onewindow.notifications.v1.IntegrationsService/ListWebhooks", AnyOf(INTEGRATOR), "own webhooks"),

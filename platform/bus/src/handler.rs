@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use onewindow_eventlog::{Commit, EventMetadata, EventStore, NewEvent, RecordedEvent, StreamRef};
-use serde_json::json;
-use uuid::Uuid;
+use onewindow_eventlog::{Commit, EventMetadata, EventStore, RecordedEvent, encode};
 
-use crate::Envelope;
+use crate::{
+    Envelope,
+    parked::{self, Parked, ParkedEvent},
+};
 
 /// Which events a handler receives: the producing service and the event types.
 #[derive(Debug, Clone)]
@@ -40,24 +41,31 @@ pub trait EventHandler: Send + Sync + 'static {
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandleError>;
 }
 
-/// Records an event a consumer gave up on, in the consumer's own log, where operators can find and replay it.
+/// Records an event a consumer gave up on, in the consumer's own log, where administrators list and re-drive it
+/// (`parked`). Logged once, with the application it concerns.
 pub(crate) async fn park(store: &dyn EventStore, consumer: &str, event: &RecordedEvent, reason: &str) {
-    tracing::error!(consumer, event_id = %event.id, event_type = %event.event_type, reason, "event parked");
-    let parked = NewEvent {
-        id: Uuid::now_v7(),
-        event_type: "parked.event_parked".into(),
-        schema_version: 1,
-        payload: json!({ "consumer": consumer, "reason": reason, "event": Envelope::from_recorded(event) }),
-        metadata: EventMetadata {
-            occurred_at: Utc::now(),
-            actor: format!("consumer:{consumer}"),
-            correlation_id: event.metadata.correlation_id,
-            causation_id: event.id,
-            trace_context: event.metadata.trace_context.clone(),
-        },
+    let parked = ParkedEvent::Parked {
+        consumer: consumer.to_owned(),
+        reason: reason.to_owned(),
+        event: Box::new(Envelope::from_recorded(event)),
     };
-    let stream = StreamRef::new(&event.stream.org, "parked", format!("{consumer}:{}", event.id));
-    if let Err(error) = store.commit(Commit::append(stream, 0, vec![parked])).await {
+    let state = Parked { event: Some(Envelope::from_recorded(event)), ..Parked::default() };
+    let application_id = state.application_id().unwrap_or_default();
+    tracing::error!(consumer, event_id = %event.id, event_type = %event.event_type, application_id, reason, "event parked");
+    let metadata = EventMetadata {
+        occurred_at: Utc::now(),
+        actor: format!("consumer:{consumer}"),
+        correlation_id: event.metadata.correlation_id,
+        causation_id: event.id,
+        trace_context: event.metadata.trace_context.clone(),
+    };
+    let stream = parked::stream(&event.stream.org, consumer, event.id);
+    let commit = encode(&parked, &metadata).map(|parked| Commit::append(stream, 0, vec![parked]));
+    let outcome = match commit {
+        Ok(commit) => store.commit(commit).await.map(|_| ()),
+        Err(error) => Err(error.into()),
+    };
+    if let Err(error) = outcome {
         tracing::error!(consumer, event_id = %event.id, %error, "could not record a parked event");
     }
 }

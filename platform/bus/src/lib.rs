@@ -10,6 +10,7 @@
 //! # Layout
 //! - [`envelope`]: the public JSON envelope and the subject scheme
 //! - [`handler`]: the [`EventHandler`] port consumers implement, and parking
+//! - [`parked`]: the events consumers gave up on, listed and re-driven
 //! - [`relay`]: the outbox relay (log → JetStream)
 //! - [`nats`]: the JetStream bus: streams, relay, durable consumers
 //! - [`log_tail`]: the in-process bus of the embedded mode
@@ -18,6 +19,7 @@ pub mod envelope;
 pub mod handler;
 pub mod log_tail;
 pub mod nats;
+pub mod parked;
 pub mod relay;
 
 use std::{future::Future, pin::Pin, sync::Arc};

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - one module per package, `onewindow.<service>.v1` → [`identity::v1`], [`catalog::v1`], ...
+//! - [`operations::v1`]: what administrators run the system with (parked events)
 //! - [`events::v1`]: the public event contract (the envelope and the payloads published on NATS)
 //! - [`FILE_DESCRIPTOR_SET`]: every file's descriptor, for gRPC server reflection
 
@@ -39,6 +40,12 @@ pub mod documents {
 pub mod notifications {
     pub mod v1 {
         tonic::include_proto!("onewindow.notifications.v1");
+    }
+}
+
+pub mod operations {
+    pub mod v1 {
+        tonic::include_proto!("onewindow.operations.v1");
     }
 }
 

@@ -18,6 +18,8 @@ pub struct ServiceContext {
     pub shutdown: CancellationToken,
     /// The time handlers, reactions and workers decide at: the system's, or a test's.
     pub clock: Arc<dyn crate::Clock>,
+    /// Every consumer the process runs, for listing and re-driving what they parked (`ParkedEventsService`).
+    pub consumers: Arc<crate::parked::Consumers>,
 }
 
 impl ServiceContext {
@@ -34,6 +36,9 @@ impl ServiceContext {
         handlers: Vec<Arc<dyn EventHandler>>,
     ) -> Vec<Worker> {
         let relay = self.bus.relay(service, private, self.store.clone(), self.shutdown.clone());
+        for handler in &handlers {
+            self.consumers.add(service, self.store.clone(), handler.clone());
+        }
         relay
             .into_iter()
             .chain(handlers.into_iter().map(|h| self.bus.consume(h, self.store.clone(), self.shutdown.clone())))

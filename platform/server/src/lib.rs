@@ -15,6 +15,7 @@ mod caller;
 mod clock;
 mod context;
 mod errors;
+pub mod parked;
 mod serve;
 pub mod settings;
 mod shutdown;

@@ -49,6 +49,7 @@ pub async fn connect(
         auth: onewindow_auth::Authenticator::new(keys),
         shutdown,
         clock: std::sync::Arc::new(crate::SystemClock),
+        consumers: Default::default(),
     })
 }
 

@@ -138,6 +138,11 @@ where
 
 /// A consumer's parked events (written by onewindow-bus), as text.
 pub fn parked(events: &[RecordedEvent]) -> String {
+    // The typed record of today's code reads what the first version wrote, every field of it.
+    let folded =
+        onewindow_eventlog::fold::<onewindow_bus::parked::Parked>(events.to_vec()).expect("parked events fold");
+    let parked = folded.state;
+    assert!(parked.event.is_some() && !parked.consumer.is_empty() && parked.attempts == 1, "{parked:?}");
     let payloads: Vec<String> =
         events.iter().map(|e| serde_json::to_string_pretty(&e.payload).expect("json")).collect();
     format!("(no Aggregate: parked.event_parked payloads, written by onewindow-bus)\n{}", payloads.join("\n"))

@@ -117,5 +117,6 @@ pub async fn run(settings: Settings, listener: TcpListener, shutdown: Cancellati
     let blobs = open_blob_store(&settings.blob_store, &settings.cluster).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc, blobs, settings.verification, settings.caller);
+    onewindow_server::parked::register(&mut grpc, ctx.consumers.clone(), ctx.clock.clone());
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -157,6 +157,7 @@ pub async fn serve(identity: Identity, listener: TcpListener, shutdown: Cancella
         auth: Authenticator::new(identity.key_source()),
         shutdown: shutdown.clone(),
         clock: identity.clock.clone(),
+        consumers: Default::default(),
     };
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = identity.register(&ctx, &mut grpc);

@@ -61,6 +61,16 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     (consumers::FROM_DOCUMENTS, consumers::DOCUMENT_EVENTS),
 ];
 
+/// Every consumer notifications runs in both modes and the event types each reads: [`CONSUMES`], and the two
+/// whose types derive from the public statuses (webhooks' queue, the public events' own log). The distributed
+/// mode adds the publisher of the public events to NATS, which reads the same types.
+pub fn consumes() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut consumes: Vec<_> = CONSUMES.iter().map(|(name, types)| (*name, types.to_vec())).collect();
+    consumes.push((webhook_sender::QUEUER, public::status_types()));
+    consumes.push((public_log::RECORDER, public::status_types()));
+    consumes
+}
+
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -158,5 +168,6 @@ pub async fn run(settings: Settings, listener: TcpListener, shutdown: Cancellati
     let mut workers = register(&ctx, &mut grpc);
     workers.extend(email_worker_for(&ctx, &settings.mail)?);
     workers.push(public_events_worker(&ctx, &settings.cluster).await?);
+    onewindow_server::parked::register(&mut grpc, ctx.consumers.clone(), ctx.clock.clone());
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

@@ -90,6 +90,7 @@ pub async fn run_embedded(
     let identity = onewindow_identity::Identity::open(store("identity")?).await?.with_options(identity_options);
     let auth = Authenticator::new(identity.key_source());
     let bus = Arc::new(LogTailBus::new(stores.clone()));
+    let consumers: Arc<onewindow_server::parked::Consumers> = Arc::default();
     let context = |name: &str| -> anyhow::Result<ServiceContext> {
         Ok(ServiceContext {
             store: store(name)?,
@@ -97,6 +98,7 @@ pub async fn run_embedded(
             auth: auth.clone(),
             shutdown: shutdown.clone(),
             clock: Arc::new(onewindow_server::SystemClock),
+            consumers: consumers.clone(),
         })
     };
 
@@ -128,5 +130,6 @@ pub async fn run_embedded(
     let notifications = context("notifications")?;
     workers.extend(onewindow_notifications::register(&notifications, &mut grpc));
     workers.extend(onewindow_notifications::email_worker_for(&notifications, &config.mail)?);
+    onewindow_server::parked::register(&mut grpc, consumers.clone(), notifications.clock.clone());
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

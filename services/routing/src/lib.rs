@@ -96,5 +96,6 @@ pub async fn run(settings: Settings, listener: TcpListener, shutdown: Cancellati
     let ctx = onewindow_server::connect(SERVICE, &settings.server, &settings.cluster, shutdown.clone()).await?;
     let mut grpc = Grpc::new(ctx.auth.clone());
     let workers = register(&ctx, &mut grpc, directory, settings.deadlines);
+    onewindow_server::parked::register(&mut grpc, ctx.consumers.clone(), ctx.clock.clone());
     onewindow_server::serve(listener, grpc, workers, shutdown).await
 }

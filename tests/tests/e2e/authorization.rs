@@ -92,6 +92,8 @@ const EXPECTED: &[(&str, Who)] = &[
     ("notifications.v1.NotificationsService/SetPreferences", Who::SignedIn),
     ("notifications.v1.NotificationsService/ListDeadLetters", Who::Roles(&[Role::Admin])),
     ("notifications.v1.NotificationsService/RetryDeadLetter", Who::Roles(&[Role::Admin])),
+    ("operations.v1.ParkedEventsService/ListParkedEvents", Who::Roles(&[Role::Admin])),
+    ("operations.v1.ParkedEventsService/RedriveParkedEvent", Who::Roles(&[Role::Admin])),
     ("notifications.v1.IntegrationsService/RegisterWebhook", Who::Roles(&[Role::Integrator])),
     ("notifications.v1.IntegrationsService/ListWebhooks", Who::Roles(&[Role::Integrator])),
     ("notifications.v1.IntegrationsService/ListWebhookDeliveries", Who::Roles(&[Role::Integrator])),

@@ -19,16 +19,13 @@ const CASES: usize = 400;
 
 /// Every consumer of the system, by name, with the event types it reads.
 fn consumers() -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut consumers: Vec<(&'static str, Vec<&'static str>)> = [
-        onewindow_applications::CONSUMES,
-        onewindow_routing::CONSUMES,
-        onewindow_documents::CONSUMES,
-        onewindow_notifications::CONSUMES,
-    ]
-    .concat()
-    .into_iter()
-    .map(|(name, types)| (name, types.to_vec()))
-    .collect();
+    let mut consumers: Vec<(&'static str, Vec<&'static str>)> =
+        [onewindow_applications::CONSUMES, onewindow_routing::CONSUMES, onewindow_documents::CONSUMES]
+            .concat()
+            .into_iter()
+            .map(|(name, types)| (name, types.to_vec()))
+            .collect();
+    consumers.extend(onewindow_notifications::consumes());
     consumers.push(("notifications-public", onewindow_notifications::public::status_types()));
     consumers
 }

@@ -16,6 +16,7 @@ mod lists;
 mod make_run;
 mod notifications_public;
 mod outbox;
+mod parked;
 mod routing;
 mod settings;
 mod tenancy;
