@@ -168,12 +168,47 @@ impl ServiceProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Sends SIGTERM, as systemd and Kubernetes stop a process, and waits up to `patience` for it to exit; the
+    /// exit status, or none if it was still running.
+    pub async fn terminate(&mut self, patience: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let until = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
 }
 
 impl Drop for ServiceProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The services gRPC reflection at `url` lists.
+pub async fn reflected_services(url: &str) -> anyhow::Result<Vec<String>> {
+    use tokio_stream::StreamExt;
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?.connect().await?;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses =
+        ServerReflectionClient::new(channel).server_reflection_info(tokio_stream::once(request)).await?.into_inner();
+    let response = responses.next().await.context("no reflection answer")??;
+    let Some(MessageResponse::ListServicesResponse(listed)) = response.message_response else {
+        bail!("unexpected reflection answer");
+    };
+    Ok(listed.service.into_iter().map(|s| s.name).collect())
 }
 
 /// True when `service` reports SERVING over `grpc.health.v1` at `url`.
@@ -248,9 +283,14 @@ impl DistributedServices {
         Ok(Self { identity, catalog, applications, routing, documents, notifications })
     }
 
+    /// The six processes.
+    pub fn all(&self) -> [&ServiceProcess; 6] {
+        [&self.identity, &self.catalog, &self.applications, &self.routing, &self.documents, &self.notifications]
+    }
+
     /// Every process's log, for a failure's message.
     pub fn logs(&self) -> String {
-        [&self.identity, &self.catalog, &self.applications, &self.routing, &self.documents, &self.notifications]
+        self.all()
             .iter()
             .map(|p| format!("--- {} ---\n{}", p.name, std::fs::read_to_string(&p.log).unwrap_or_default()))
             .collect::<Vec<_>>()

@@ -24,6 +24,12 @@ impl Grpc {
     }
 }
 
+/// How long open calls may run on after the shutdown signal.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The gRPC health service's name, advertised beside the process's own APIs.
+const HEALTH: &str = "grpc.health.v1.Health";
+
 /// Serves `grpc` on `listener` beside `workers`, until `shutdown` is cancelled or any of them stops.
 ///
 /// A worker that fails (or ends early) brings the whole server down, so an orchestrator restarts it rather than
@@ -39,16 +45,18 @@ pub async fn serve(
     for name in &names {
         health.set_service_status(*name, ServingStatus::Serving).await;
     }
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(onewindow_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building reflection v1")?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(onewindow_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .context("building reflection v1alpha")?;
+    // Only the APIs this process serves: a client following reflection must not be sent to a service that lives
+    // on another port (it would get UNIMPLEMENTED).
+    let advertised = || {
+        names.iter().chain(&[HEALTH]).fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(onewindow_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |builder, name| builder.with_service_name(*name),
+        )
+    };
+    let reflection = advertised().build_v1().context("building reflection v1")?;
+    let reflection_alpha = advertised().build_v1alpha().context("building reflection v1alpha")?;
     routes.add_service(health_service).add_service(reflection).add_service(reflection_alpha);
 
     let address = listener.local_addr()?;
@@ -73,8 +81,30 @@ pub async fn serve(
     tracing::info!(%address, services = ?names, "serving");
 
     let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.context("a task panicked").and_then(|r| r);
+    // After the signal, open calls (watch streams held by clients) get GRACE to finish, then are cut: a process
+    // must stop within the orchestrator's grace period, not when its last client's deadline passes.
+    let mut cut_at: Option<tokio::time::Instant> = None;
+    loop {
+        let joined = tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(joined) => joined,
+                None => break,
+            },
+            () = shutdown.cancelled(), if cut_at.is_none() => {
+                cut_at = Some(tokio::time::Instant::now() + GRACE);
+                continue;
+            }
+            () = tokio::time::sleep_until(cut_at.unwrap_or_else(tokio::time::Instant::now)), if cut_at.is_some() => {
+                tracing::warn!(still_running = tasks.len(), grace_s = GRACE.as_secs(), "calls still open after the grace period: closing them");
+                tasks.abort_all();
+                cut_at = Some(tokio::time::Instant::now() + Duration::from_secs(3600));
+                continue;
+            }
+        };
+        let result = match joined {
+            Err(error) if error.is_cancelled() => continue,
+            joined => joined.context("a task panicked").and_then(|r| r),
+        };
         match result {
             Ok(name) if shutdown.is_cancelled() => tracing::debug!(task = %name, "stopped"),
             Ok(name) => {

@@ -71,6 +71,19 @@ async fn the_flow_runs_as_six_processes_over_postgres_and_nats() {
     };
     assert_certificate_issued(&outcome, "KAZNU-");
 
+    // Reflection on each process's port lists that process's APIs only (and health, reflection, parked events).
+    for process in services.all() {
+        let package = format!("onewindow.{}.v1.", process.name.trim_start_matches("onewindow-"));
+        let listed = onewindow_tests::reflected_services(&process.url).await.expect("reflection answers");
+        assert!(listed.iter().any(|name| name.starts_with(&package)), "{} lists its own API: {listed:?}", process.name);
+        let foreign: Vec<_> = listed
+            .iter()
+            .filter(|name| !name.starts_with(&package) && !name.starts_with("grpc."))
+            .filter(|name| *name != "onewindow.operations.v1.ParkedEventsService")
+            .collect();
+        assert!(foreign.is_empty(), "{} advertises APIs it does not serve: {foreign:?}", process.name);
+    }
+
     // The events really went through JetStream, on the documented subjects.
     let jetstream = async_nats::jetstream::new(async_nats::connect(nats.url.as_str()).await.expect("nats"));
     let subject = "onewindow.v1.kaznu.applications.application.submitted";
