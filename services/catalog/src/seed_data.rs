@@ -319,6 +319,27 @@ mod tests {
         }
     }
 
+    /// Numbered departments of one stage (dormitory-1 … dormitory-8) are listed, and so printed and shown, in their
+    /// numbers' order, in every service (seed 000's screen had 5 before 4).
+    #[test]
+    fn numbered_departments_of_a_stage_are_in_order() {
+        for service in data().services {
+            for stage in &service.route {
+                let mut numbered: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+                for approver in &stage.approvers {
+                    if let Some((stem, number)) = approver.department.rsplit_once('-')
+                        && let Ok(number) = number.parse::<u32>()
+                    {
+                        numbered.entry(stem).or_default().push(number);
+                    }
+                }
+                for (stem, numbers) in numbered {
+                    assert!(numbers.is_sorted(), "{}: {stem}-N out of order: {numbers:?}", service.code);
+                }
+            }
+        }
+    }
+
     #[test]
     fn sequential_e_services_end_with_the_vice_rector() {
         let data = data();
