@@ -40,7 +40,8 @@ impl From<ApplicationError> for Status {
             ApplicationError::InvalidTransition { .. }
             | ApplicationError::SheetNotApproved
             | ApplicationError::DocumentIssuedAutomatically
-            | ApplicationError::FormNotIssuedYet => Status::failed_precondition(error.to_string()),
+            | ApplicationError::FormNotIssuedYet
+            | ApplicationError::FormDelayed => Status::failed_precondition(error.to_string()),
             ApplicationError::Invalid(fields) => {
                 let mut errors = FieldErrors::new();
                 for (field, problem) in fields {
@@ -596,7 +597,7 @@ impl ApplicationsService for ApplicationsApi {
             Err(_) => return Err(FieldErrors::one("language", "must be LANGUAGE_KK, LANGUAGE_RU or LANGUAGE_EN")),
         };
         let (_, loaded) = self.readable(&request, &body.application_id).await?;
-        let (document_id, number) = crate::domain::printable_form(&loaded.state)?;
+        let (document_id, number) = crate::domain::printable_form(&loaded.state, self.clock.now())?;
         let pdf = self.upstream.download(request.metadata(), document_id, language).await?;
         let mut first = Some((document_id.to_string(), number));
         let chunks = futures::StreamExt::map(pdf, move |chunk| {

@@ -25,6 +25,11 @@ pub enum ApplicationError {
     DocumentIssuedAutomatically,
     #[error("the application form is still being issued: try again in a moment")]
     FormNotIssuedYet,
+    #[error(
+        "the application form has not been issued: its issuing is delayed, the application is kept and the \
+         administrators see the delay among the parked events"
+    )]
+    FormDelayed,
     #[error("invalid fields")]
     Invalid(Vec<(&'static str, String)>),
 }
@@ -422,9 +427,16 @@ pub fn react(state: &Application, outside: Outside) -> Decided {
     })
 }
 
-/// Which form to print: the issued application form, for a submitted application still being dealt with.
-pub fn printable_form(state: &Application) -> Result<(Uuid, String), ApplicationError> {
+/// How long after the submission the form is normally issued: past it, "in a moment" is no longer true.
+pub const FORM_EXPECTED_WITHIN: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Which form to print at `now`: the issued application form, for a submitted application still being dealt with.
+pub fn printable_form(state: &Application, now: DateTime<Utc>) -> Result<(Uuid, String), ApplicationError> {
     let (_, status) = current(state)?;
     require(status, &[Status::Submitted, Status::InWork, Status::Completed], "print")?;
-    state.form.clone().ok_or(ApplicationError::FormNotIssuedYet)
+    match (&state.form, state.submitted_at) {
+        (Some(form), _) => Ok(form.clone()),
+        (None, Some(submitted)) if now - submitted > FORM_EXPECTED_WITHIN => Err(ApplicationError::FormDelayed),
+        (None, _) => Err(ApplicationError::FormNotIssuedYet),
+    }
 }

@@ -466,3 +466,15 @@ fn a_decision_that_arrives_after_the_document_takes_its_place_in_the_history() {
     );
     assert_eq!(react(&state, Outside::RowDecided(late)), Ok(Vec::new()), "and only once");
 }
+
+#[test]
+fn a_form_not_issued_long_after_the_submission_is_delayed_not_in_a_moment() {
+    let events = reach(Status::Submitted);
+    let state = given(&events);
+    let submitted = state.submitted_at.expect("submitted");
+    let soon = submitted + chrono::TimeDelta::seconds(10);
+    assert_eq!(printable_form(&state, soon), Err(ApplicationError::FormNotIssuedYet));
+    let later = submitted + FORM_EXPECTED_WITHIN + chrono::TimeDelta::seconds(1);
+    assert_eq!(printable_form(&state, later), Err(ApplicationError::FormDelayed));
+    assert!(!ApplicationError::FormDelayed.to_string().contains("in a moment"));
+}

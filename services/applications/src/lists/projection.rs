@@ -50,6 +50,7 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), Eve
             submitted_at_us: None,
             updated_at_us: at,
             version: event.version,
+            refusal_reason: String::new(),
         });
         return Ok(());
     }
@@ -80,7 +81,10 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), Eve
         ApplicationEvent::PlannedDateSet { planned_at, .. } => row.planned_at_us = Some(planned_at.timestamp_micros()),
         ApplicationEvent::WorkStarted { .. } => row.status = "in_work".into(),
         ApplicationEvent::Completed { .. } => row.status = "completed".into(),
-        ApplicationEvent::Refused { .. } => row.status = "refused".into(),
+        ApplicationEvent::Refused { reason, .. } => {
+            row.status = "refused".into();
+            row.refusal_reason = reason;
+        }
         ApplicationEvent::Withdrawn(_) => row.status = "withdrawn".into(),
         ApplicationEvent::Issued { .. } => row.status = "issued".into(),
         // A decision or a comment changes no column shown, but the application's version and time.
@@ -147,9 +151,9 @@ impl Projection for ApplicationList {
         NAME
     }
 
-    /// 2: reads `application.form_issued` too, so a row's version is the application's.
+    /// 2: reads `application.form_issued` too, so a row's version is the application's. 3: the refusal reason.
     fn version(&self) -> i64 {
-        2
+        3
     }
 
     fn event_types(&self) -> &'static [&'static str] {
@@ -435,6 +439,7 @@ mod tests {
             });
         let row = refused.row().expect("a row");
         assert_eq!((row.status.as_str(), row.office.as_str()), ("refused", "registrar"), "office from the service");
+        assert_eq!(row.refusal_reason, "no grounds", "the list shows why it was not fulfilled");
         assert_eq!(row.planned_at_us, None, "a submission without a planned date clears the draft's");
         let withdrawn =
             History::new().then(0, created(Uuid::now_v7())).then(1, submitted("", None)).then(2, |application_id| {

@@ -115,6 +115,7 @@ pub fn summary_pb(row: &ListRow, now_us: i64) -> pb::ApplicationSummary {
         updated_at: time(row.updated_at_us),
         version: row.version,
         overdue: overdue(row, now_us),
+        refusal_reason: row.refusal_reason.clone(),
     }
 }
 
@@ -142,6 +143,7 @@ mod tests {
             submitted_at_us: Some(key),
             updated_at_us: key,
             version: 2,
+            refusal_reason: String::new(),
         }
     }
 
