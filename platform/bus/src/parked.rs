@@ -17,18 +17,31 @@ use crate::{Envelope, EventHandler, HandleError};
 /// The stream type of parked events in every consuming service's log.
 pub const PARKED: &str = "parked";
 
+/// Every type of [`ParkedEvent`]: written by every consuming service into its own log, and published with it.
+pub const EVENT_TYPES: [&str; 3] = ["parked.event_parked", "parked.event_redriven", "parked.redrive_failed"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
 pub enum ParkedEvent {
     /// A consumer gave up on `event` (it could not be decoded, or it broke a rule).
     #[serde(rename = "parked.event_parked")]
     Parked { consumer: String, reason: String, event: Box<Envelope> },
-    /// An administrator re-drove it and the consumer handled it.
+    /// An administrator re-drove it and the consumer handled it. `application_id`: the application the event
+    /// concerns, so the application's service can clear its delay.
     #[serde(rename = "parked.event_redriven")]
-    Redriven { by: String },
+    Redriven {
+        by: String,
+        #[serde(default)]
+        application_id: Option<String>,
+    },
     /// A re-drive failed again, for `reason`.
     #[serde(rename = "parked.redrive_failed")]
-    RedriveFailed { by: String, reason: String },
+    RedriveFailed {
+        by: String,
+        reason: String,
+        #[serde(default)]
+        application_id: Option<String>,
+    },
 }
 
 impl EventSchema for ParkedEvent {}
@@ -127,10 +140,11 @@ pub async fn redrive(
     }
     let event = envelope.into_recorded(None);
     let outcome = match handler.handle(&event).await {
-        Ok(()) => ParkedEvent::Redriven { by: actor.to_owned() },
+        Ok(()) => ParkedEvent::Redriven { by: actor.to_owned(), application_id: loaded.state.application_id() },
         Err(HandleError::Transient(error) | HandleError::Poison(error)) => {
             tracing::warn!(consumer = handler.name(), %event_id, %error, "a re-drive failed");
-            ParkedEvent::RedriveFailed { by: actor.to_owned(), reason: format!("{error:#}") }
+            let application_id = loaded.state.application_id();
+            ParkedEvent::RedriveFailed { by: actor.to_owned(), reason: format!("{error:#}"), application_id }
         }
     };
     let metadata = EventMetadata {

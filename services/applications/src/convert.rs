@@ -146,6 +146,9 @@ pub fn application_pb(
             })
             .collect(),
         submitted_at: state.submitted_at.map(timestamp),
+        // Kept beside the application (`crate::delays`): the service adds them.
+        processing_delayed: false,
+        delayed_since: None,
     })
 }
 

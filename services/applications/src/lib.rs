@@ -11,6 +11,7 @@
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
 //! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
+//! - `delays`: applications held up by an event another service (or this one) parked
 //! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 //! - `settings`: what the process reads at start
 
@@ -18,6 +19,7 @@ pub mod attachments;
 mod catalog_copy;
 mod consumers;
 pub mod convert;
+pub mod delays;
 mod domain;
 pub mod lists;
 mod service;
@@ -31,6 +33,10 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     ("applications-routing", consumers::SHEET_EVENTS),
     ("applications-documents", consumers::DOCUMENT_EVENTS),
     ("applications-catalog", catalog_copy::SUBSCRIBES),
+    ("applications-parked-routing", delays::PARKED_EVENTS),
+    ("applications-parked-documents", delays::PARKED_EVENTS),
+    ("applications-parked-notifications", delays::PARKED_EVENTS),
+    ("applications-parked-applications", delays::PARKED_EVENTS),
 ];
 
 use std::sync::Arc;
@@ -78,14 +84,18 @@ pub fn register(
     let reader = Arc::new(lists::ThroughGetApplication { api: api(upstream.clone()) });
     grpc.routes.add_service(ApplicationsServiceServer::new(api(upstream)));
     grpc.names.push(SERVICE_NAME);
-    let mut workers = ctx.workers(
-        SERVICE,
-        vec![
-            Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
-            Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
-            Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
-        ],
+    let mut handlers: Vec<Arc<dyn onewindow_bus::EventHandler>> = vec![
+        Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
+        Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
+        Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
+    ];
+    handlers.extend(
+        delays::ParkedElsewhere::all(&ctx.store)
+            .into_iter()
+            .map(|h| Arc::new(h) as Arc<dyn onewindow_bus::EventHandler>),
     );
+    // What holds an application up is this service's own business (staff and the applicant see it here).
+    let mut workers = ctx.workers_keeping_private(SERVICE, &[delays::DELAY], handlers);
     workers.extend(lists::register(ctx, grpc, reader, clock));
     workers
 }

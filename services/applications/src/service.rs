@@ -123,7 +123,17 @@ impl ApplicationsApi {
     }
 
     async fn answer(&self, org: &OrgId, loaded: &Loaded<Application>) -> Result<pb::Application, Status> {
-        application_pb(org, &loaded.state, loaded.version, self.clock.now(), &self.calendar(org).await?)
+        let answer = application_pb(org, &loaded.state, loaded.version, self.clock.now(), &self.calendar(org).await?)?;
+        self.with_delays(org, answer).await
+    }
+
+    /// The application as it stands, told whether a parked event holds it up.
+    async fn with_delays(&self, org: &OrgId, mut answer: pb::Application) -> Result<pb::Application, Status> {
+        let Ok(id) = Uuid::parse_str(&answer.id) else { return Ok(answer) };
+        let delays = crate::delays::delays_of(self.store.as_ref(), org, id).await.map_err(store_status)?;
+        answer.processing_delayed = !delays.0.is_empty();
+        answer.delayed_since = delays.since().map(onewindow_proto::timestamp);
+        Ok(answer)
     }
 
     /// Loads the application named by `raw_id` for a reader: it exists, and the caller may read it.
@@ -429,7 +439,11 @@ impl ApplicationsService for ApplicationsApi {
         let (principal, loaded) = self.readable(&request, &request.get_ref().application_id).await?;
         let calendar = self.calendar(&principal.org).await?;
         let application = match request.get_ref().as_of {
-            None => application_pb(&principal.org, &loaded.state, loaded.version, self.clock.now(), &calendar)?,
+            None => {
+                let answer =
+                    application_pb(&principal.org, &loaded.state, loaded.version, self.clock.now(), &calendar)?;
+                self.with_delays(&principal.org, answer).await?
+            }
             Some(moment) => {
                 let moment = onewindow_proto::from_timestamp(moment)
                     .ok_or_else(|| FieldErrors::one("as_of", "is not a valid timestamp"))?;

@@ -129,6 +129,8 @@ fn every_subscribed_type_is_in_the_contract() {
         &sheet::EVENT_TYPES,
         &documents::EVENT_TYPES,
         &documents::VERIFICATION_EVENT_TYPES,
+        // Written by onewindow-bus for whichever service's consumer parks an event.
+        &onewindow_bus::parked::EVENT_TYPES,
         &[catalog::SERVICE_DEFINED, catalog::SECTION_DEFINED, catalog::DEPARTMENT_DEFINED, catalog::CALENDAR_ADJUSTED],
     ]
     .concat()

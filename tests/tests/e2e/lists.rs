@@ -559,3 +559,88 @@ async fn a_watch_on_one_replica_receives_changes_made_through_another() {
     let listed = watcher.list_my_applications(request).await.expect("listed").into_inner().applications;
     assert_eq!(listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
 }
+
+/// A parked event about an application flags it: staff filter their queue by it and the applicant's answer says
+/// processing is delayed; an administrator's re-drive through `ParkedEventsService` clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_event_flags_the_application_until_an_administrator_re_drives_it() {
+    use onewindow_bus::{Envelope, parked::ParkedEvent};
+    use onewindow_proto::{
+        applications::v1::GetApplicationRequest,
+        operations::v1::{RedriveParkedEventRequest, parked_events_service_client::ParkedEventsServiceClient},
+    };
+    let system = EmbeddedSystem::start().await;
+    let mut c = clients(&system).await;
+    let (delayed, on_time) = (c.create().await, c.create().await);
+    c.submit(&delayed).await;
+    c.submit(&on_time).await;
+
+    // Routing parks the submission of `delayed`, as its consumer does when it cannot open the sheet: the record
+    // in routing's log holds the event as applications wrote it.
+    let open = |service: &str| {
+        let url = format!("sqlite:{}", system.data_dir.join(format!("{service}.db")).display());
+        async move { onewindow_eventlog::open(&url).await.expect("a service's log") }
+    };
+    let (applications, routing) = (open("applications").await, open("routing").await);
+    let org = OrgId::parse("kaznu").expect("org");
+    let submitted = applications
+        .read_stream(&StreamRef::new(&org, "application", delayed.as_str()))
+        .await
+        .expect("the application's events")
+        .into_iter()
+        .find(|e| e.event_type == "application.submitted")
+        .expect("submitted");
+    let parked = ParkedEvent::Parked {
+        consumer: "routing-applications".into(),
+        reason: "the route names a post nobody holds".into(),
+        event: Box::new(Envelope::from_recorded(&submitted)),
+    };
+    let record = onewindow_eventlog::encode(&parked, &metadata(Utc::now())).expect("encoded");
+    let parked_stream = onewindow_bus::parked::stream(&org, "routing-applications", submitted.id);
+    routing.commit(Commit::append(parked_stream, 0, vec![record])).await.expect("parked");
+
+    let get = |token: String, id: String| {
+        let mut client = c.applications.clone();
+        async move {
+            let request = GetApplicationRequest { application_id: id, ..Default::default() };
+            client.get_application(authed(request, &token).expect("request")).await.expect("read").into_inner()
+        }
+    };
+    let student = c.student.clone();
+    let answer = eventually("the applicant is told processing is delayed", || {
+        let get = get(student.clone(), delayed.clone());
+        async move { get.await.application.filter(|a| a.processing_delayed) }
+    })
+    .await;
+    assert!(answer.delayed_since.is_some(), "{answer:?}");
+    let other = get(c.student.clone(), on_time.clone()).await.application.expect("the other application");
+    assert!(!other.processing_delayed, "only the application the event concerns is delayed");
+    let delayed_only = ListQueueRequest { delayed_only: true, ..Default::default() };
+    let (queue, _) = eventually("staff find it with the filter", || {
+        let mut c = c.clone();
+        let request = delayed_only.clone();
+        async move { Some(c.queue(request).await).filter(|(ids, _)| !ids.is_empty()) }
+    })
+    .await;
+    assert_eq!(queue, std::slice::from_ref(&delayed), "the filter shows the delayed application only");
+
+    // The administrator re-drives it: routing handles the submission (it had, so its inbox makes this a no-op)
+    // and the flag goes.
+    let channel = Channel::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
+    let admin = demo_login(&system.data_dir.join("demo-accounts.txt"), "kaznu", "admin").expect("admin");
+    let admin = sign_in(&system.url, "kaznu", &admin).await.expect("the admin signs in");
+    let redrive = RedriveParkedEventRequest {
+        service: "routing".into(),
+        consumer: "routing-applications".into(),
+        event_id: submitted.id.to_string(),
+    };
+    let mut parked_events = ParkedEventsServiceClient::new(channel);
+    let redriven = parked_events.redrive_parked_event(authed(redrive, &admin).expect("request"));
+    let redriven = redriven.await.expect("re-driven").into_inner().parked_event.expect("the record");
+    assert!(redriven.redriven, "{redriven:?}");
+    eventually("the flag is cleared", || {
+        let get = get(c.student.clone(), delayed.clone());
+        async move { get.await.application.filter(|a| !a.processing_delayed) }
+    })
+    .await;
+}

@@ -195,6 +195,7 @@ impl ApplicationListsService for ListsApi {
             statuses,
             overdue_at_us: body.overdue_only.then_some(now),
             executor_id,
+            delayed_only: body.delayed_only,
             after,
             limit: size + 1,
         };

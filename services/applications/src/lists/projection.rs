@@ -14,12 +14,20 @@ use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
 
 use super::sql::{CREATE_POSTGRES, CREATE_SQLITE, ListRow, ListSql, TABLE};
-use crate::domain::{APPLICATION, ApplicationEvent, Created};
+use crate::{
+    delays,
+    domain::{APPLICATION, ApplicationEvent, Created},
+};
 
 pub const NAME: &str = "application_list";
 
-/// The application events the list shows something of: all of them (each moves the row's version and time).
-pub const EVENT_TYPES: &[&str] = &onewindow_contracts::applications::EVENT_TYPES;
+/// The application events the list shows something of: all of them (each moves the row's version and time); and
+/// the delays of `crate::delays`, for the flag.
+pub static EVENT_TYPES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut types = onewindow_contracts::applications::EVENT_TYPES.to_vec();
+    types.extend([delays::RECORDED, delays::CLEARED]);
+    types
+});
 
 pub struct ApplicationList;
 
@@ -28,6 +36,17 @@ pub struct ApplicationList;
 pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), EventCodecError> {
     let at = event.metadata.occurred_at.timestamp_micros();
     let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+    if event.stream.stream_type == delays::DELAY {
+        let change = match decode::<delays::DelayEvent>(event)? {
+            delays::DelayEvent::Recorded { .. } => 1,
+            delays::DelayEvent::Cleared { .. } => -1,
+        };
+        // Not the application's own event: its version and time stay.
+        if let Some(row) = slot {
+            row.delayed = (row.delayed + change).max(0);
+        }
+        return Ok(());
+    }
     let application_event = decode::<ApplicationEvent>(event)?;
     if let ApplicationEvent::Created(created) = application_event {
         let Created { number, applicant_id, applicant_name, service, planned_at, .. } = *created;
@@ -51,6 +70,7 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), Eve
             updated_at_us: at,
             version: event.version,
             refusal_reason: String::new(),
+            delayed: 0,
         });
         return Ok(());
     }
@@ -99,7 +119,8 @@ pub fn fold(slot: &mut Option<ListRow>, event: &RecordedEvent) -> Result<(), Eve
 }
 
 fn application_id(event: &RecordedEvent) -> Option<Uuid> {
-    (event.stream.stream_type == APPLICATION).then(|| Uuid::parse_str(&event.stream.stream_id).ok()).flatten()
+    let ours = [APPLICATION, delays::DELAY].contains(&event.stream.stream_type.as_str());
+    ours.then(|| Uuid::parse_str(&event.stream.stream_id).ok()).flatten()
 }
 
 /// What a batch does to the table: rows to write and rows to remove.
@@ -152,12 +173,13 @@ impl Projection for ApplicationList {
     }
 
     /// 2: reads `application.form_issued` too, so a row's version is the application's. 3: the refusal reason.
+    /// 4: the delays.
     fn version(&self) -> i64 {
-        3
+        4
     }
 
     fn event_types(&self) -> &'static [&'static str] {
-        EVENT_TYPES
+        EVENT_TYPES.as_slice()
     }
 
     fn tables(&self) -> &'static [&'static str] {

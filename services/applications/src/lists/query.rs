@@ -116,6 +116,7 @@ pub fn summary_pb(row: &ListRow, now_us: i64) -> pb::ApplicationSummary {
         version: row.version,
         overdue: overdue(row, now_us),
         refusal_reason: row.refusal_reason.clone(),
+        processing_delayed: row.delayed > 0,
     }
 }
 
@@ -144,6 +145,7 @@ mod tests {
             updated_at_us: key,
             version: 2,
             refusal_reason: String::new(),
+            delayed: 0,
         }
     }
 
