@@ -43,6 +43,28 @@ pub enum Command {
         #[arg(long, env = "ONEWINDOW_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
     },
+    /// Lists the events consumers parked, or re-drives one (`--service`, `--consumer`, `--event-id`, as listed),
+    /// as an administrator of the organisation.
+    Redrive {
+        #[arg(long, default_value = "http://127.0.0.1:50050", value_parser = onewindow_server::settings::http_url)]
+        url: String,
+        #[arg(long, default_value = "kaznu")]
+        org: String,
+        #[arg(long)]
+        login: String,
+        /// The administrator's password
+        #[arg(long, env = "ONEWINDOW_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Also those re-driven already
+        #[arg(long)]
+        all: bool,
+        #[arg(long, requires_all = ["consumer", "event_id"])]
+        service: Option<String>,
+        #[arg(long, requires_all = ["service", "event_id"])]
+        consumer: Option<String>,
+        #[arg(long, requires_all = ["service", "consumer"])]
+        event_id: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]

@@ -10,10 +10,12 @@
 //! - `demo`: the demo organisations, accounts and catalog, seeded on first start
 //! - `walkthrough`: the certificate-of-study flow as a gRPC client (`onewindow demo`)
 //! - [`rebuild`]: `onewindow rebuild <projection>`, a read model dropped and replayed from its service's log
+//! - [`redrive`]: `onewindow redrive`, parked events listed and re-driven by an administrator
 
 pub mod cli;
 mod demo;
 pub mod rebuild;
+pub mod redrive;
 pub mod walkthrough;
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};

@@ -6,8 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use onewindow::{
     cli::{Cli, Command, RunArgs},
-    rebuild, run_embedded,
-    walkthrough::{Cast, Endpoints, certificate_of_study},
+    rebuild,
+    redrive::{self, Target},
+    run_embedded,
+    walkthrough::{Cast, Endpoints, Login, certificate_of_study},
 };
 
 #[tokio::main]
@@ -43,6 +45,16 @@ async fn main() -> anyhow::Result<()> {
             );
             for note in &outcome.notifications {
                 println!("  notification: {}", note.title);
+            }
+            Ok(())
+        }
+        Command::Redrive { url, org, login, password, all, service, consumer, event_id } => {
+            let target = match (service, consumer, event_id) {
+                (Some(service), Some(consumer), Some(event_id)) => Some(Target { service, consumer, event_id }),
+                _ => None,
+            };
+            for line in redrive::run(&url, &org, &Login { login, password }, target, all).await? {
+                println!("{line}");
             }
             Ok(())
         }

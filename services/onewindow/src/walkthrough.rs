@@ -91,7 +91,7 @@ pub struct Outcome {
     pub notifications: Vec<notes::Notification>,
 }
 
-async fn channel(url: &str) -> anyhow::Result<Channel> {
+pub async fn channel(url: &str) -> anyhow::Result<Channel> {
     tonic::transport::Endpoint::from_shared(url.to_owned())?
         .connect()
         .await

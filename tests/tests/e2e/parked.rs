@@ -105,6 +105,27 @@ async fn an_unreadable_submission_is_parked_listed_for_admins_and_re_driven() {
     let again = client.redrive_parked_event(authed(redrive, &admin).expect("request")).await.expect("re-driven");
     let again = again.into_inner().parked_event.expect("the record");
     assert_eq!((again.attempts, again.redriven), (2, false), "the cause is still there: it stays parked, counted");
+    // The same from a terminal: `onewindow redrive`, listing, then re-driving documents' copy.
+    let admin_login = demo_login(&system.data_dir.join("demo-accounts.txt"), ORG, "admin").expect("demo admin");
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(onewindow_tests::binary("onewindow").expect("built"))
+            .args(["redrive", "--url", &system.url, "--org", ORG, "--login", &admin_login.login])
+            .args(args)
+            .env("ONEWINDOW_PASSWORD", &admin_login.password)
+            .output()
+            .expect("onewindow redrive runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let listed = cli(&[]);
+    for (service, consumer) in &expected {
+        let line = listed.lines().find(|l| l.starts_with(&format!("{service} {consumer} {event_id}")));
+        let line = line.unwrap_or_else(|| panic!("{service} {consumer} is listed:\n{listed}"));
+        assert!(line.contains(&format!("application={application_id}")), "{line}");
+    }
+    let event = event_id.to_string();
+    let redriven = cli(&["--service", "documents", "--consumer", "documents-applications", "--event-id", &event]);
+    assert!(redriven.contains("attempts=2 parked"), "{redriven}");
     let unknown = RedriveParkedEventRequest { event_id: Uuid::now_v7().to_string(), ..Default::default() };
     let unknown = client.redrive_parked_event(authed(unknown, &admin).expect("request")).await.expect_err("no such");
     assert_eq!(unknown.code(), Code::InvalidArgument, "{unknown:?}");
