@@ -387,7 +387,8 @@ pub fn react(state: &Application, outside: Outside) -> Decided {
     let id = created.application_id;
     let open = matches!(status, Status::Submitted | Status::InWork);
     Ok(match outside {
-        Outside::SheetOpened { approver_ids, opened_at } if open && !state.sheet_opened => {
+        // The opening is a fact about the sheet, like a decision: recorded even after the document overtook it.
+        Outside::SheetOpened { approver_ids, opened_at } if !state.sheet_opened => {
             vec![ApplicationEvent::WorkStarted { application_id: id, approver_ids, opened_at }]
         }
         // A decision is a fact about the sheet: recorded whenever it arrives, even after the document (which comes

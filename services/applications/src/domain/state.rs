@@ -162,7 +162,10 @@ impl Aggregate for Application {
                 self.approvers.extend(approver_ids.iter().copied());
                 self.sheet_opened = true;
                 self.sheet_opened_at.get_or_insert(opened_at.unwrap_or(at));
-                self.enter(Status::InWork, at);
+                // Recorded late (the document overtook it), the opening does not reopen a closed application.
+                if matches!(self.status, Some(Status::Submitted)) {
+                    self.enter(Status::InWork, at);
+                }
                 "the approval sheet was opened".into()
             }
             ApplicationEvent::ApprovalRecorded(ApprovalRecorded {
@@ -242,7 +245,10 @@ impl Aggregate for Application {
                 line_at = decision.decided_at;
             }
             // The sheet opened when routing opened it, before any decision on it.
-            ApplicationEvent::WorkStarted { opened_at: Some(opened_at), .. } => line_at = (*opened_at).min(at),
+            ApplicationEvent::WorkStarted { opened_at, .. } => {
+                status = Status::InWork;
+                line_at = opened_at.map_or(at, |opened| opened.min(at));
+            }
             _ => {}
         }
         let change = recorded.event_type.strip_prefix("application.").unwrap_or(&recorded.event_type).to_owned();
