@@ -149,6 +149,7 @@ pub fn application_pb(
         // Kept beside the application (`crate::delays`): the service adds them.
         processing_delayed: false,
         delayed_since: None,
+        documents: Vec::new(),
     })
 }
 

@@ -11,6 +11,7 @@
 //! - `consumers`: routing's sheet events and documents' issue move the application
 //! - `catalog_copy`: the local copy of the catalog's services and calendar, kept from its events
 //! - `attachments`: the files attached to drafts (`AttachmentsService`), their own aggregate and blob store
+//! - `issued_documents`: every document issued for an application (receipts and result)
 //! - `delays`: applications held up by an event another service (or this one) parked
 //! - `lists`: the `application_list` read model (a projection), its queries and the watch streams
 //! - `settings`: what the process reads at start
@@ -21,6 +22,7 @@ mod consumers;
 pub mod convert;
 pub mod delays;
 mod domain;
+pub mod issued_documents;
 pub mod lists;
 mod service;
 pub mod settings;
@@ -33,6 +35,7 @@ pub const CONSUMES: &[(&str, &[&str])] = &[
     ("applications-routing", consumers::SHEET_EVENTS),
     ("applications-documents", consumers::DOCUMENT_EVENTS),
     ("applications-catalog", catalog_copy::SUBSCRIBES),
+    (issued_documents::CONSUMER, consumers::DOCUMENT_EVENTS),
     ("applications-parked-routing", delays::PARKED_EVENTS),
     ("applications-parked-documents", delays::PARKED_EVENTS),
     ("applications-parked-notifications", delays::PARKED_EVENTS),
@@ -88,6 +91,7 @@ pub fn register(
         Arc::new(consumers::SheetProgress { store: ctx.store.clone() }),
         Arc::new(consumers::DocumentIssued { store: ctx.store.clone() }),
         Arc::new(catalog_copy::CatalogCopy { store: ctx.store.clone() }),
+        Arc::new(issued_documents::RecordIssuedDocuments { store: ctx.store.clone() }),
     ];
     handlers.extend(
         delays::ParkedElsewhere::all(&ctx.store)
@@ -95,7 +99,8 @@ pub fn register(
             .map(|h| Arc::new(h) as Arc<dyn onewindow_bus::EventHandler>),
     );
     // What holds an application up is this service's own business (staff and the applicant see it here).
-    let mut workers = ctx.workers_keeping_private(SERVICE, &[delays::DELAY], handlers);
+    let mut workers =
+        ctx.workers_keeping_private(SERVICE, &[delays::DELAY, issued_documents::ISSUED_DOCUMENTS], handlers);
     workers.extend(lists::register(ctx, grpc, reader, clock));
     workers
 }

@@ -124,15 +124,28 @@ impl ApplicationsApi {
 
     async fn answer(&self, org: &OrgId, loaded: &Loaded<Application>) -> Result<pb::Application, Status> {
         let answer = application_pb(org, &loaded.state, loaded.version, self.clock.now(), &self.calendar(org).await?)?;
-        self.with_delays(org, answer).await
+        self.with_kept_beside(org, answer).await
     }
 
-    /// The application as it stands, told whether a parked event holds it up.
-    async fn with_delays(&self, org: &OrgId, mut answer: pb::Application) -> Result<pb::Application, Status> {
+    /// The application as it stands, with what is kept beside it: whether a parked event holds it up, and its
+    /// issued documents.
+    async fn with_kept_beside(&self, org: &OrgId, mut answer: pb::Application) -> Result<pb::Application, Status> {
         let Ok(id) = Uuid::parse_str(&answer.id) else { return Ok(answer) };
         let delays = crate::delays::delays_of(self.store.as_ref(), org, id).await.map_err(store_status)?;
         answer.processing_delayed = !delays.0.is_empty();
         answer.delayed_since = delays.since().map(onewindow_proto::timestamp);
+        let documents =
+            crate::issued_documents::issued_documents_of(self.store.as_ref(), org, id).await.map_err(store_status)?;
+        answer.documents = documents
+            .0
+            .into_iter()
+            .map(|d| pb::IssuedDocument {
+                document_id: d.document_id.to_string(),
+                document_type: d.document_type,
+                registration_number: d.registration_number,
+                receipt: d.receipt,
+            })
+            .collect();
         Ok(answer)
     }
 
@@ -442,7 +455,7 @@ impl ApplicationsService for ApplicationsApi {
             None => {
                 let answer =
                     application_pb(&principal.org, &loaded.state, loaded.version, self.clock.now(), &calendar)?;
-                self.with_delays(&principal.org, answer).await?
+                self.with_kept_beside(&principal.org, answer).await?
             }
             Some(moment) => {
                 let moment = onewindow_proto::from_timestamp(moment)

@@ -53,6 +53,37 @@ impl Drop for EmbeddedSystem {
     }
 }
 
+/// The application lists every document issued for it: the printed form and the notification of acceptance
+/// (receipts of the submission) and the certificate, each with its id and number.
+async fn assert_documents_listed(system: &EmbeddedSystem, outcome: &Outcome) {
+    use onewindow::walkthrough::{authed, sign_in};
+    use onewindow_proto::applications::v1::{
+        GetApplicationRequest, applications_service_client::ApplicationsServiceClient,
+    };
+    let token = sign_in(&system.url, "kaznu", &system.cast("kaznu").student).await.expect("the student signs in");
+    let channel =
+        tonic::transport::Channel::from_shared(system.url.clone()).expect("url").connect().await.expect("connect");
+    let mut client = ApplicationsServiceClient::new(channel);
+    for _ in 0..200 {
+        let request = GetApplicationRequest { application_id: outcome.application.id.clone(), ..Default::default() };
+        let answer = client.get_application(authed(request, &token).expect("request")).await.expect("read");
+        let documents = answer.into_inner().application.expect("the application").documents;
+        let mut kinds: Vec<(&str, bool)> = documents.iter().map(|d| (d.document_type.as_str(), d.receipt)).collect();
+        kinds.sort();
+        if kinds.len() == 3 {
+            let expected = [("acceptance_notice", true), ("application_form", true), ("certificate_of_study", false)];
+            assert_eq!(kinds, expected);
+            let certificate = documents.iter().find(|d| !d.receipt).expect("the result");
+            assert_eq!(certificate.document_id, outcome.document.id);
+            assert_eq!(certificate.registration_number, outcome.document.registration_number);
+            assert!(documents.iter().all(|d| !d.registration_number.is_empty() && !d.document_id.is_empty()));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the application does not list its three documents");
+}
+
 /// Checks everything the flow must end with, in either mode.
 pub fn assert_certificate_issued(outcome: &Outcome, org_prefix: &str) {
     let application = &outcome.application;
@@ -142,6 +173,7 @@ async fn a_certificate_of_study_flows_from_order_to_pdf() {
         .await
         .expect("the flow completes");
     assert_certificate_issued(&outcome, "KAZNU-");
+    assert_documents_listed(&system, &outcome).await;
 
     // The trace of the submit call continues through the bus into routing.
     let log = |service: &str| format!("sqlite:{}", system.data_dir.join(format!("{service}.db")).display());
