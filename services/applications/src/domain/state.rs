@@ -237,17 +237,23 @@ impl Aggregate for Application {
         self.updated_at = Some(at);
         let mut status = self.status.unwrap_or(Status::Saved);
         let mut line_at = at;
+        // Facts with a time of their own (a decision, the sheet's opening) take their place by it, wherever they
+        // arrive; every other line follows the log's order, which is the order of the status changes (an event's
+        // time is when its command began, so a command that lost a race and decided again is stamped earlier).
+        let mut by_own_time = false;
         match event {
             // Decisions are made while the application is in work; one recorded late (after the document overtook
             // it) still takes its place in the history by when it was made.
             ApplicationEvent::ApprovalRecorded(decision) => {
                 status = Status::InWork;
                 line_at = decision.decided_at;
+                by_own_time = true;
             }
             // The sheet opened when routing opened it, before any decision on it.
             ApplicationEvent::WorkStarted { opened_at, .. } => {
                 status = Status::InWork;
                 line_at = opened_at.map_or(at, |opened| opened.min(at));
+                by_own_time = true;
             }
             _ => {}
         }
@@ -256,7 +262,7 @@ impl Aggregate for Application {
             performer = recorded.metadata.actor.clone();
         }
         let line = HistoryEntry { at: line_at, status, change, performer, department, approved, remark };
-        let place = self.history.partition_point(|h| h.at <= line.at);
+        let place = if by_own_time { self.history.partition_point(|h| h.at <= line.at) } else { self.history.len() };
         self.history.insert(place, line);
     }
 }

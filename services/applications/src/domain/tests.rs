@@ -325,6 +325,25 @@ fn reactions_tolerate_redelivery_and_reordering() {
     assert_eq!(changes, ["created", "submitted", "work_started", "completed", "issued"], "by when each happened");
 }
 
+/// A command that lost a race decides again with the time it began: its status change still follows the one that
+/// won, as the log orders them (the embedded e2e saw "completed" shown after "issued").
+#[test]
+fn status_changes_keep_the_log_s_order_whatever_their_stamps() {
+    let mut events = create(&Application::default(), created()).expect("create");
+    then(&mut events, |s| submit(s, true, &attached_one(), None));
+    then(&mut events, |s| react(s, Outside::SheetApproved));
+    then(&mut events, |s| {
+        react(s, Outside::DocumentIssued { document_id: Uuid::now_v7(), document_number: "N".into() })
+    });
+    let mut recorded = recorded(&events);
+    // The issue was decided from a command begun before the completion's.
+    let completed_at = recorded[2].metadata.occurred_at;
+    recorded[3].metadata.occurred_at = completed_at - chrono::TimeDelta::seconds(1);
+    let state = fold::<Application>(recorded).expect("fold").state;
+    let changes: Vec<&str> = state.history.iter().map(|h| h.change.as_str()).collect();
+    assert_eq!(changes, ["created", "submitted", "completed", "issued"]);
+}
+
 #[test]
 fn the_history_names_departments_and_decisions() {
     let mut events = create(&Application::default(), created()).expect("create");
