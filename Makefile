@@ -5,11 +5,16 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/onewindow/target
 # Two cores: keep the build lean.
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: run test test-unit bench fmt fmt-check lint proto-lint proto-breaking clean-data
+.PHONY: run demo test test-unit bench fmt fmt-check lint proto-lint proto-breaking clean-data
 
 ## Starts the whole system in one process on 127.0.0.1:50050 (SQLite under ./data, demo data seeded).
 run:
 	cargo run -p onewindow -- run
+
+## With `make run` in another terminal: the certificate-of-study flow as the demo accounts (same build as `run`);
+## `make demo URL=http://host:port` for a system elsewhere.
+demo:
+	cargo run -p onewindow -- demo $(if $(URL),--url $(URL))
 
 ## Every test: unit, embedded end to end, and distributed over a real PostgreSQL and a real NATS (fails if missing).
 test:

@@ -6,7 +6,7 @@ use onewindow_eventlog::{Commit, EventMetadata, EventStore, RecordedEvent, encod
 
 use crate::{
     Envelope,
-    parked::{self, Parked, ParkedEvent},
+    parked::{self, ParkedEvent},
 };
 
 /// Which events a handler receives: the producing service and the event types.
@@ -44,13 +44,10 @@ pub trait EventHandler: Send + Sync + 'static {
 /// Records an event a consumer gave up on, in the consumer's own log, where administrators list and re-drive it
 /// (`parked`). Logged once, with the application it concerns.
 pub(crate) async fn park(store: &dyn EventStore, consumer: &str, event: &RecordedEvent, reason: &str) {
-    let parked = ParkedEvent::Parked {
-        consumer: consumer.to_owned(),
-        reason: reason.to_owned(),
-        event: Box::new(Envelope::from_recorded(event)),
-    };
-    let state = Parked { event: Some(Envelope::from_recorded(event)), ..Parked::default() };
-    let application_id = state.application_id().unwrap_or_default();
+    let envelope = Envelope::from_recorded(event);
+    let application_id = parked::application_of(&envelope).unwrap_or_default();
+    let parked =
+        ParkedEvent::Parked { consumer: consumer.to_owned(), reason: reason.to_owned(), event: Box::new(envelope) };
     tracing::error!(consumer, event_id = %event.id, event_type = %event.event_type, application_id, reason, "event parked");
     let metadata = EventMetadata {
         occurred_at: Utc::now(),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use onewindow_eventlog::{
-    Aggregate, Commit, EventMetadata, EventSchema, EventStore, OrgId, RecordedEvent, StoreError, StreamRef, encode,
-    fold, load,
+    Aggregate, Commit, EventMetadata, EventSchema, EventStore, OrgId, Position, RecordedEvent, StoreError, StreamRef,
+    encode, load, load_all,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -80,15 +80,19 @@ impl Aggregate for Parked {
 }
 
 impl Parked {
-    /// The application the parked event concerns: its stream's id when it is an application's event, else the
-    /// payload's `application_id`.
+    /// The application the parked event concerns, if it concerns one ([`application_of`]).
     pub fn application_id(&self) -> Option<String> {
-        let event = self.event.as_ref()?;
-        if event.stream_type == "application" {
-            return Some(event.stream_id.clone());
-        }
-        event.payload.get("application_id").and_then(|id| id.as_str()).map(str::to_owned)
+        self.event.as_ref().and_then(application_of)
     }
+}
+
+/// The application an event concerns: its stream's id when it is an application's event, else the payload's
+/// `application_id` (sheets, documents, notifications name it so).
+pub fn application_of(event: &Envelope) -> Option<String> {
+    if event.stream_type == "application" {
+        return Some(event.stream_id.clone());
+    }
+    event.payload.get("application_id").and_then(|id| id.as_str()).map(str::to_owned)
 }
 
 pub fn stream(org: &OrgId, consumer: &str, event_id: Uuid) -> StreamRef {
@@ -97,14 +101,8 @@ pub fn stream(org: &OrgId, consumer: &str, event_id: Uuid) -> StreamRef {
 
 /// Every parked event of `org` in `store`, oldest first.
 pub async fn list(store: &dyn EventStore, org: &OrgId) -> Result<Vec<Parked>, StoreError> {
-    let mut streams: std::collections::BTreeMap<String, Vec<RecordedEvent>> = Default::default();
-    for event in store.read_stream_type(org, PARKED).await? {
-        streams.entry(event.stream.stream_id.clone()).or_default().push(event);
-    }
-    let mut parked = streams
-        .into_values()
-        .map(|events| fold::<Parked>(events).map(|loaded| loaded.state))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut parked: Vec<Parked> =
+        load_all::<Parked>(store, org, PARKED).await?.into_iter().map(|(_, loaded)| loaded.state).collect();
     parked.sort_by_key(|p| p.parked_at);
     Ok(parked)
 }
@@ -154,7 +152,10 @@ pub async fn redrive(
         causation_id: event.id,
         trace_context: None,
     };
-    let recorded = encode(&outcome, &metadata).map_err(StoreError::from)?;
-    store.commit(Commit::append(stream.clone(), loaded.version, vec![recorded])).await?;
-    Ok(load::<Parked>(store, &stream).await?.state)
+    let new = encode(&outcome, &metadata).map_err(StoreError::from)?;
+    store.commit(Commit::append(stream.clone(), loaded.version, vec![new.clone()])).await?;
+    // The record as it now stands: the outcome applied to what was loaded, with no second read.
+    let mut state = loaded.state;
+    state.apply(&outcome, &RecordedEvent::from_new(new, stream, loaded.version + 1, Position::START));
+    Ok(state)
 }

@@ -56,11 +56,8 @@ struct ParkedEventsApi {
 }
 
 fn parked_pb(service: &str, parked: &Parked) -> pb::ParkedEvent {
+    use onewindow_proto::timestamp;
     let event = parked.event.as_ref();
-    let timestamp = |at: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    };
     pb::ParkedEvent {
         service: service.to_owned(),
         consumer: parked.consumer.clone(),

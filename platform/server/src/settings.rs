@@ -154,36 +154,33 @@ fn variable_of(command: &clap::Command, error: &clap::Error) -> Option<String> {
         return None;
     }
     let Some(ContextValue::String(shown)) = error.get(ContextKind::InvalidArg) else { return None };
-    // Built, subcommands included, so that each argument renders as clap shows it in the error.
-    let mut command = command.clone();
-    command.build();
-    let mut commands = vec![&command];
-    while let Some(command) = commands.pop() {
-        commands.extend(command.get_subcommands());
-        for arg in command.get_arguments() {
-            if arg.to_string() == *shown
-                && let Some(variable) = arg.get_env()
-                && std::env::var_os(variable).is_some()
-            {
-                return Some(variable.to_string_lossy().into_owned());
-            }
-        }
-    }
-    None
+    let variable = arguments(command).into_iter().find(|arg| arg.to_string() == *shown)?.get_env()?.to_owned();
+    std::env::var_os(&variable).is_some().then(|| variable.to_string_lossy().into_owned())
 }
 
 /// Every environment variable `S` reads, for documentation and for the tests that try each one.
 pub fn variables<S: CommandFactory>() -> Vec<String> {
-    let mut command = S::command();
+    let mut found: Vec<String> = arguments(&S::command())
+        .iter()
+        .filter_map(|arg| arg.get_env())
+        .map(|variable| variable.to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Every argument of `command` and its subcommands, built (subcommands included) so that each renders as clap
+/// shows it in an error.
+fn arguments(command: &clap::Command) -> Vec<clap::Arg> {
+    let mut command = command.clone();
     command.build();
     let mut found = Vec::new();
     let mut commands = vec![&command];
     while let Some(command) = commands.pop() {
         commands.extend(command.get_subcommands());
-        found.extend(command.get_arguments().filter_map(|a| a.get_env()).map(|v| v.to_string_lossy().into_owned()));
+        found.extend(command.get_arguments().cloned());
     }
-    found.sort();
-    found.dedup();
     found
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use onewindow_bus::{
     EventHandler, HandleError, Subscription,
-    parked::{Parked, ParkedEvent},
+    parked::{ParkedEvent, application_of},
     read,
 };
 use onewindow_commands::{Command, run_command};
@@ -19,7 +19,7 @@ use onewindow_eventlog::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{APPLICATION, Application};
+use crate::domain::APPLICATION;
 
 /// The private stream type of an application's delays.
 pub const DELAY: &str = "delay";
@@ -134,9 +134,7 @@ impl EventHandler for ParkedElsewhere {
         let key = format!("{}/{}", self.service, event.stream.stream_id);
         let (application_id, delay) = match read::<ParkedEvent>(event)? {
             ParkedEvent::Parked { consumer: _, reason, event: parked } => {
-                let event_type = parked.event_type.clone();
-                let state = Parked { event: Some(*parked), ..Parked::default() };
-                (state.application_id(), Some((event_type, reason)))
+                (application_of(&parked), Some((parked.event_type.clone(), reason)))
             }
             ParkedEvent::Redriven { application_id, .. } => (application_id, None),
             ParkedEvent::RedriveFailed { .. } => return Ok(()),
@@ -145,12 +143,9 @@ impl EventHandler for ParkedElsewhere {
         let Some(application_id) = application_id.and_then(|id| Uuid::parse_str(&id).ok()) else { return Ok(()) };
         let org = &event.stream.org;
         let application = StreamRef::new(org, APPLICATION, application_id.to_string());
-        let exists = load::<Application>(self.store.as_ref(), &application)
-            .await
-            .map_err(|e| HandleError::Transient(e.into()))?
-            .state
-            .exists();
-        if !exists {
+        // Its version is all that is needed: no application's whole stream is read for this.
+        let version = self.store.stream_version(&application).await.map_err(|e| HandleError::Transient(e.into()))?;
+        if version == 0 {
             return Ok(());
         }
         let change = match delay {

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
             let data_dir = &system.data_dir;
             println!("onewindow is listening on {address} (all six services; data in {})", data_dir.display());
             println!("demo accounts and their passwords: {}", data_dir.join("demo-accounts.txt").display());
-            println!("try the whole flow in another terminal: cargo run -p onewindow -- demo --url http://{address}");
+            println!("try the whole flow in another terminal: make demo (or: onewindow demo --url http://{address})");
             run_embedded(system, listener, onewindow_server::shutdown_on_signal()).await
         }
         Command::Demo { url, org, data_dir } => {

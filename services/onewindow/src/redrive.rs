@@ -18,8 +18,7 @@ pub struct Target {
 
 /// One line per parked event, for a terminal.
 pub fn line(parked: &ParkedEvent) -> String {
-    let at = parked.parked_at.map(|t| t.seconds).and_then(|s| chrono::DateTime::from_timestamp(s, 0));
-    let at = at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let at = parked.parked_at.and_then(onewindow_proto::from_timestamp).map(|t| t.to_rfc3339()).unwrap_or_default();
     let state = if parked.redriven { "re-driven" } else { "parked" };
     format!(
         "{} {} {} {} {} application={} attempts={} {state} since {at}: {}",
